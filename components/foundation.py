@@ -1,0 +1,191 @@
+"""Regional foundation: the explicit AWS provider of one region and its customer-managed keys.
+
+Every other component receives `provider` and `key` from here, so no resource ever falls back
+to an ambient default region, and every encrypted resource uses the key of its own region.
+
+Keys:
+- `key`: a single-region CMK for the resources of this region (buckets, vaults, logs, topics).
+- `app_key` (optional): a multi-Region key for application-level (envelope) encryption. Data
+  encrypted with it in the primary region and replicated (database rows, objects) can still be
+  decrypted in the DR region after a failover, because the dr stack holds its replica. This is
+  the one place replication *needs* a multi-Region key; resource encryption does not (S3, RDS,
+  Backup and DynamoDB re-encrypt under the destination region's key).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+COMPONENT_TYPE = "resilience:foundation:RegionalFoundation"
+
+
+@dataclass(frozen=True)
+class FoundationArgs:
+    region: str
+    # Physical name prefix, e.g. "reskflow-primary".
+    name_prefix: str
+    # Provider default tags: the one place tags are set for this region's resources.
+    tags: pulumi.Input[Mapping[str, str]] = field(default_factory=dict)
+    key_deletion_window_days: int = 30
+    # "primary": create a multi-Region primary app key; "replica": replicate `app_key_primary_arn`.
+    app_key: str | None = None
+    app_key_primary_arn: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.app_key not in (None, "primary", "replica"):
+            raise ValueError(f"app_key must be None, 'primary' or 'replica', not {self.app_key!r}")
+        if (self.app_key == "replica") != (self.app_key_primary_arn is not None):
+            raise ValueError("app_key_primary_arn is required exactly when app_key is 'replica'")
+
+
+def key_policy(account_id: str, partition: str, region: str) -> str:
+    """Key policy for a region's CMK.
+
+    The account root statement keeps the key manageable through IAM (no lockout) without a
+    wildcard principal. Service principals get only what they need to publish into encrypted
+    SNS topics and write encrypted log groups, scoped to this account (confused deputy guard).
+    """
+    root = f"arn:{partition}:iam::{account_id}:root"
+    same_account = {"StringEquals": {"aws:SourceAccount": account_id}}
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AlarmAndEventPublishersUseKeyForSns",
+            "Effect": "Allow",
+            "Principal": {
+                "Service": [
+                    "backup.amazonaws.com",
+                    "cloudwatch.amazonaws.com",
+                    "events.amazonaws.com",
+                ]
+            },
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": same_account,
+        },
+        {
+            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+                    )
+                }
+            },
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+class RegionalFoundation(pulumi.ComponentResource):
+    """Provider, account facts and customer-managed keys for one region."""
+
+    provider: aws.Provider
+    key: aws.kms.Key
+    key_arn: pulumi.Output[str]
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    app_key_arn: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.region = args.region
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=args.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_region = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        identity = aws.get_caller_identity_output(opts=on_region)
+        self.account_id = identity.account_id
+        self.partition = aws.get_partition_output(opts=on_region).partition
+        policy = pulumi.Output.all(self.account_id, self.partition).apply(
+            lambda v: key_policy(v[0], v[1], args.region)
+        )
+        stateful = pulumi.ResourceOptions(parent=self, provider=self.provider, protect=True)
+        in_region = pulumi.ResourceOptions(parent=self, provider=self.provider)
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{args.name_prefix} {args.region}: encryption of stateful resources",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=args.key_deletion_window_days,
+            policy=policy,
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{args.name_prefix}/data",
+            target_key_id=self.key.key_id,
+            opts=in_region,
+        )
+        self.key_arn = self.key.arn
+
+        self.app_key_arn = None
+        if args.app_key == "primary":
+            app_key = aws.kms.Key(
+                f"{name}-app-key",
+                description=f"{args.name_prefix}: application envelope encryption (multi-Region)",
+                multi_region=True,
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=args.key_deletion_window_days,
+                policy=policy,
+                opts=stateful,
+            )
+            self.app_key_arn = app_key.arn
+            app_key_id: pulumi.Output[str] = app_key.key_id
+        elif args.app_key == "replica":
+            assert args.app_key_primary_arn is not None  # checked in FoundationArgs
+            replica = aws.kms.ReplicaKey(
+                f"{name}-app-key",
+                description=f"{args.name_prefix}: replica of the multi-Region application key",
+                primary_key_arn=args.app_key_primary_arn,
+                deletion_window_in_days=args.key_deletion_window_days,
+                policy=policy,
+                opts=stateful,
+            )
+            self.app_key_arn = replica.arn
+            app_key_id = replica.key_id
+        if args.app_key is not None:
+            aws.kms.Alias(
+                f"{name}-app-key-alias",
+                name=f"alias/{args.name_prefix}/app",
+                target_key_id=app_key_id,
+                opts=in_region,
+            )
+
+        self.register_outputs(
+            {
+                "region": args.region,
+                "key_arn": self.key_arn,
+                "app_key_arn": self.app_key_arn,
+                "account_id": self.account_id,
+            }
+        )

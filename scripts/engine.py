@@ -1,0 +1,314 @@
+"""Offline engine: run a stack program under Pulumi's mock runtime and record a resource graph.
+
+The program is the same one `pulumi up` runs (`stacks.run`). Instead of a deployment engine,
+`RecordingMonitor` receives every resource registration, keeps the whole request (inputs and
+resource options: protect, retain_on_delete, depends_on, parent, provider, ...) and answers
+with AWS-shaped ids and ARNs from `scripts.mock_aws`. The dr stack's StackReference to the
+primary is answered with the outputs of the primary's own offline run.
+
+Every synth runs in a fresh `contextvars.Context` and event loop, so several stacks can be
+synthesized in one process without the Pulumi runtime's global state leaking between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import get_project, get_root_resource, get_stack
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from model.loader import LoadedConfig
+from scripts import mock_aws
+from scripts.graph import GRAPH_SCHEMA, build_graph
+
+PROJECT = "resilience"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+AWS_PROVIDER = "pulumi:providers:aws"
+
+
+class SynthError(Exception):
+    """The program could not be synthesized; the message names the stack and the cause."""
+
+    def __init__(self, stack: str, message: str) -> None:
+        self.stack = stack
+        super().__init__(f"stack {stack}: {message}")
+
+
+class StackInputError(SynthError):
+    """Bad input rather than a bug: a missing referenced stack, a primary that disagrees."""
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it, with protobuf already turned into plain data."""
+
+    urn: str
+    id: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str  # "<provider urn>::<provider id>" or ""
+    inputs: dict[str, Any]
+    computed: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    options: dict[str, Any]
+    read: bool = False  # a `get`/read resource (StackReference, imported lookups)
+
+
+def _computed(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in outputs.items() if k not in inputs}
+
+
+def _from_register(request: Any, response: Any) -> Registration:
+    inputs = json_format.MessageToDict(request.object)
+    outputs = json_format.MessageToDict(response.object) if request.custom else {}
+    return Registration(
+        urn=response.urn,
+        id=response.id,
+        type=request.type,
+        name=request.name,
+        custom=bool(request.custom),
+        parent=request.parent,
+        provider=request.provider,
+        inputs=inputs,
+        computed=_computed(inputs, outputs),
+        dependencies=list(request.dependencies),
+        property_dependencies={
+            prop: list(deps.urns) for prop, deps in request.propertyDependencies.items()
+        },
+        options={
+            "protect": bool(request.protect),
+            "retain_on_delete": bool(request.retainOnDelete),
+            "delete_before_replace": bool(request.deleteBeforeReplace),
+            "ignore_changes": sorted(request.ignoreChanges),
+            "replace_on_changes": sorted(request.replaceOnChanges),
+            "additional_secret_outputs": sorted(request.additionalSecretOutputs),
+            "aliases": sorted(a.urn or f"name={a.spec.name}" for a in request.aliases),
+            "deleted_with": request.deletedWith or None,
+            "import_id": request.importId or None,
+        },
+    )
+
+
+def _from_read(request: Any, response: Any) -> Registration:
+    inputs = json_format.MessageToDict(request.properties)
+    return Registration(
+        urn=response.urn,
+        id=request.id,
+        type=request.type,
+        name=request.name,
+        custom=True,
+        parent=request.parent,
+        provider=request.provider,
+        inputs=inputs,
+        computed=_computed(inputs, json_format.MessageToDict(response.properties)),
+        dependencies=list(request.dependencies),
+        property_dependencies={},
+        options={"additional_secret_outputs": sorted(request.additionalSecretOutputs)},
+        read=True,
+    )
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Answers registrations and data-source calls with AWS-shaped values."""
+
+    def __init__(self, stack: str, references: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stack = stack
+        self.references = references
+        self.provider_regions: dict[str, str] = {}
+
+    def region_of(self, provider_ref: str | None) -> str:
+        if not provider_ref:
+            return ""
+        return self.provider_regions.get(provider_ref, "")
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if typ == STACK_REFERENCE:
+            return name, {"name": name, "outputs": self._reference(name), "secretOutputNames": []}
+        if typ.startswith("pulumi:providers:"):
+            return mock_aws.stable_uuid("provider", typ, name), inputs
+        if typ.startswith("aws:"):
+            region = self.region_of(args.provider)
+            ident, outputs = mock_aws.new_resource(typ, name, inputs, region)
+        else:
+            ident, outputs = f"{name}-{mock_aws.digest(typ, name)[:8]}", inputs
+        return ident, outputs
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> dict[Any, Any] | tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return mock_aws.call(args.token, self.region_of(args.provider))
+
+    def _reference(self, name: str) -> dict[str, Any]:
+        wanted = [name, name.rsplit("/", 1)[-1]]
+        for key in wanted:
+            if key in self.references:
+                return dict(self.references[key])
+        known = ", ".join(sorted(self.references)) or "none"
+        raise StackInputError(
+            self.stack,
+            f"StackReference '{name}' has no offline outputs (synthesized stacks: {known}); "
+            "synthesize the referenced stack in the same run",
+        )
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps every registration request for the resource graph."""
+
+    mocks: OfflineMocks
+
+    def __init__(self, mocks: OfflineMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine forms them: the parent's full qualified type chain, and no
+        `pulumi:pulumi:Stack$` prefix for resources directly under the stack (the SDK's mock
+        monitor keeps only the last parent type and prefixes the stack)."""
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                type_ = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self._record(_from_register(request, response))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().ReadResource(request)
+        self._record(_from_read(request, response))
+        return response
+
+    def _record(self, registration: Registration) -> None:
+        with self._lock:
+            if registration.type.startswith("pulumi:providers:"):
+                region = registration.inputs.get("region")
+                ref = f"{registration.urn}::{registration.id}"
+                self.mocks.provider_regions[ref] = region if isinstance(region, str) else ""
+            self.registrations.append(registration)
+
+
+@dataclass
+class SynthResult:
+    loaded: LoadedConfig
+    graph: dict[str, Any]
+    outputs: dict[str, Any]
+
+    @property
+    def stack(self) -> str:
+        return self.loaded.stack
+
+    @property
+    def resource_count(self) -> int:
+        return sum(1 for r in self.graph["resources"] if r["type"] != "pulumi:pulumi:Stack")
+
+
+def synth(
+    loaded: LoadedConfig,
+    *,
+    project: str = PROJECT,
+    references: Mapping[str, Mapping[str, Any]] | None = None,
+) -> SynthResult:
+    """Run one stack program offline and return its resource graph and stack outputs."""
+    context = contextvars.Context()
+    return context.run(_synth_in_context, loaded, project, dict(references or {}))
+
+
+def _synth_in_context(
+    loaded: LoadedConfig, project: str, references: dict[str, Mapping[str, Any]]
+) -> SynthResult:
+    from stacks import run  # imported late: importing pulumi_aws costs about a second
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = OfflineMocks(loaded.stack, references)
+    monitor = RecordingMonitor(mocks)
+    try:
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=loaded.stack, preview=False, monitor=monitor
+        )
+        try:
+            run(loaded.config, loaded.stack)
+            _sync_await(wait_for_rpcs())
+            outputs = _sync_await(_resolve_outputs())
+        except SynthError:
+            raise
+        except Exception as exc:
+            cause = _root_cause(exc)
+            if isinstance(cause, SynthError):
+                raise cause from None
+            kind = StackInputError if type(cause).__name__.endswith("MismatchError") else SynthError
+            raise kind(loaded.stack, f"{type(cause).__name__}: {cause}") from exc
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    graph = build_graph(
+        monitor.registrations,
+        mocks.provider_regions,
+        meta={
+            "schema": GRAPH_SCHEMA,
+            "project": project,
+            "stack": loaded.stack,
+            "source": loaded.source,
+            "role": loaded.config.role.value,
+            "region": loaded.config.region,
+        },
+        outputs=outputs,
+    )
+    return SynthResult(loaded=loaded, graph=graph, outputs=outputs)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while exc.__cause__ is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc = exc.__cause__
+    return exc
+
+
+async def _resolve_outputs() -> dict[str, Any]:
+    root = get_root_resource()
+    exported: dict[str, Any] = getattr(root, "outputs", {})
+    resolved: dict[str, Any] = {}
+    for key in sorted(exported):
+        output = pulumi.Output.from_input(exported[key])
+        resolved[key] = await output.future()
+    return resolved
+
+
+def synth_all(stacks: Sequence[LoadedConfig], *, project: str = PROJECT) -> list[SynthResult]:
+    """Synthesize stacks in dependency order: a stack referenced by another's
+    `dr.primary_stack` runs first and its outputs answer that StackReference."""
+    results: dict[str, SynthResult] = {}
+    pending = list(stacks)
+    while pending:
+        progressed = False
+        for loaded in list(pending):
+            ref = loaded.config.dr.primary_stack if loaded.config.role.value == "dr" else None
+            ref_short = ref.rsplit("/", 1)[-1] if ref else None
+            in_batch = {s.stack for s in stacks}
+            if ref_short is not None and ref_short in in_batch and ref_short not in results:
+                continue
+            references = {name: r.outputs for name, r in results.items()}
+            results[loaded.stack] = synth(loaded, project=project, references=references)
+            pending.remove(loaded)
+            progressed = True
+        if not progressed:
+            names = ", ".join(s.stack for s in pending)
+            raise StackInputError(names, "stack references form a cycle")
+    return [results[s.stack] for s in stacks]

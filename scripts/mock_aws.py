@@ -1,0 +1,221 @@
+"""AWS-shaped identifiers for the offline engine.
+
+Under `pulumi.runtime.set_mocks` no provider runs, so the engine computes what AWS would
+return: physical names (Pulumi autonaming: `<logical>-<7 hex>`), ids and ARNs in the format
+of each service, in the region of the resource's provider. Everything derives from a hash of
+(type, logical name, region), so the same program always gives the same values.
+
+A type without an entry still gets a well-formed ARN from the generic rule; an entry is
+needed where AWS's format differs (global services, ids that are ARNs, URLs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # the account id AWS uses in its own documentation
+PARTITION = "aws"
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.UUID(digest(*parts)[:32]))
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a shape function knows about one resource."""
+
+    typ: str
+    name: str  # logical name
+    region: str
+    inputs: Mapping[str, Any]
+    physical: str  # the resource's physical name (given or autonamed)
+
+    @property
+    def seed(self) -> str:
+        return digest(self.typ, self.name, self.region)
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+
+# Shape: ctx -> (id, computed outputs). Outputs are merged over the inputs.
+Shape = Callable[[Ctx], tuple[str, dict[str, Any]]]
+
+
+def _kms_key(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    key_id = (
+        "mrk-" + ctx.seed[:32] if ctx.inputs.get("multiRegion") else stable_uuid(ctx.seed)
+    )
+    return key_id, {"keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
+
+
+def _kms_replica_key(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    # A replica has the primary's key id; only the region in its ARN differs.
+    primary_arn = str(ctx.inputs.get("primaryKeyArn", ""))
+    key_id = primary_arn.rsplit("/", 1)[-1] if "/" in primary_arn else "mrk-" + ctx.seed[:32]
+    return key_id, {"keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
+
+
+def _named(service: str, template: str, *, regional: bool = True, id_is_arn: bool = False) -> Shape:
+    def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        arn = ctx.arn(service, template.format(name=ctx.physical, uuid=stable_uuid(ctx.seed)),
+                      regional=regional)
+        return (arn if id_is_arn else ctx.physical), {"arn": arn}
+
+    return shape
+
+
+def _s3_bucket(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    bucket = ctx.physical
+    return bucket, {
+        "arn": f"arn:{PARTITION}:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{ctx.region}.amazonaws.com",
+        "hostedZoneId": "Z3AQBSTGFYJSTF",
+        "region": ctx.region,
+    }
+
+
+def _sqs_queue(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    url = f"https://sqs.{ctx.region}.amazonaws.com/{ACCOUNT_ID}/{ctx.physical}"
+    return url, {"arn": ctx.arn("sqs", ctx.physical), "url": url}
+
+
+def _rds(kind: str, port: int) -> Shape:
+    def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        host = f"{ctx.physical}.{ctx.seed[:12]}.{ctx.region}.rds.amazonaws.com"
+        return ctx.physical, {
+            "arn": ctx.arn("rds", f"{kind}:{ctx.physical}"),
+            "address": host,
+            "endpoint": f"{host}:{port}",
+            "resourceId": f"{'cluster' if kind == 'cluster' else 'db'}-{ctx.seed[:26].upper()}",
+        }
+
+    return shape
+
+
+def _uuid_id(service: str, template: str) -> Shape:
+    def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        ident = stable_uuid(ctx.seed)
+        return ident, {"arn": ctx.arn(service, template.format(id=ident, name=ctx.physical))}
+
+    return shape
+
+
+# Physical-name input of each type, where it is not `name`.
+NAME_FIELDS: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:rds/instance:Instance": "identifier",
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "alarmName",
+    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+}
+
+# Types whose physical name AWS derives from nothing the user names (no autonaming).
+UNNAMED_TYPES = frozenset(
+    {
+        "aws:kms/key:Key",
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:route53/healthCheck:HealthCheck",
+        "aws:sns/topicSubscription:TopicSubscription",
+    }
+)
+
+SHAPES: dict[str, Shape] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/replicaKey:ReplicaKey": _kms_replica_key,
+    "aws:kms/alias:Alias": _named("kms", "{name}"),
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:sns/topic:Topic": _named("sns", "{name}", id_is_arn=True),
+    "aws:sns/topicSubscription:TopicSubscription": _uuid_id("sns", "subscription:{id}"),
+    "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch", "alarm:{name}"),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": _named("cloudwatch", "alarm:{name}"),
+    "aws:cloudwatch/dashboard:Dashboard": _named("cloudwatch", "dashboard/{name}", regional=False),
+    "aws:cloudwatch/logGroup:LogGroup": _named("logs", "log-group:{name}"),
+    "aws:iam/role:Role": _named("iam", "role/{name}", regional=False),
+    "aws:iam/policy:Policy": _named("iam", "policy/{name}", regional=False, id_is_arn=True),
+    "aws:backup/vault:Vault": _named("backup", "backup-vault:{name}"),
+    "aws:backup/plan:Plan": _uuid_id("backup", "backup-plan:{id}"),
+    "aws:rds/instance:Instance": _rds("db", 5432),
+    "aws:rds/cluster:Cluster": _rds("cluster", 5432),
+    "aws:dynamodb/table:Table": _named("dynamodb", "table/{name}"),
+    "aws:lambda/function:Function": _named("lambda", "function:{name}"),
+    "aws:route53/healthCheck:HealthCheck": _uuid_id("route53", "healthcheck/{id}"),
+}
+
+
+def _generic(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    # "aws:backup/vaultLockConfiguration:VaultLockConfiguration" -> service "backup".
+    module = ctx.typ.split(":")[1].split("/")[0]
+    kind = ctx.typ.rsplit(":", 1)[-1].lower()
+    return ctx.physical, {"arn": ctx.arn(module, f"{kind}/{ctx.physical}")}
+
+
+def autoname(typ: str, name: str, region: str) -> str:
+    """Pulumi's autonaming: the logical name plus a 7-character random suffix."""
+    return f"{name}-{digest('autoname', typ, name, region)[:7]}"
+
+
+def new_resource(
+    typ: str, name: str, inputs: Mapping[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    """(id, outputs) for an AWS resource, as its provider would return them."""
+    field = NAME_FIELDS.get(typ, "name")
+    outputs = dict(inputs)
+    given = inputs.get(field)
+    if isinstance(given, str) and given:
+        physical = given
+    elif typ in UNNAMED_TYPES:
+        physical = ""
+    else:
+        physical = autoname(typ, name, region)
+        outputs[field] = physical
+    ctx = Ctx(typ=typ, name=name, region=region, inputs=inputs, physical=physical)
+    ident, computed = SHAPES.get(typ, _generic)(ctx)
+    outputs.update(computed)
+    outputs.setdefault("region", region)
+    return ident, outputs
+
+
+def call(token: str, region: str) -> dict[str, Any]:
+    """Results of the data sources the components use. An unknown one is an error: a silent
+    empty result would make a graph that AWS would never produce."""
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/resilience-offline/synth",
+            "userId": "AROAOFFLINE00000000000:synth",
+            "id": ACCOUNT_ID,
+        }
+    if token == "aws:index/getPartition:getPartition":
+        return {
+            "partition": PARTITION,
+            "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws",
+            "id": PARTITION,
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {
+            "region": region,
+            "name": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+            "description": region,
+            "id": region,
+        }
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        names = [f"{region}{suffix}" for suffix in "abc"]
+        return {"names": names, "zoneIds": [f"{region[:2]}{i}-az{i}" for i in (1, 2, 3)],
+                "id": region}
+    raise LookupError(f"the offline engine has no result for data source {token}")
