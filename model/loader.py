@@ -30,8 +30,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.key}: {self.message}" if self.key else (
-            f"{self.source}: {self.message}"
+        return (
+            f"{self.source}: {self.key}: {self.message}"
+            if self.key
+            else (f"{self.source}: {self.message}")
         )
 
 
@@ -89,8 +91,8 @@ def load_mapping(raw: Mapping[str, Any], source: str) -> StackConfig:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     prefix = f"{NAMESPACE}:"
-    for key, value in raw.items():
-        key = str(key)
+    for raw_key, value in raw.items():
+        key = str(raw_key)
         if key.startswith(prefix):
             values[key[len(prefix) :]] = _unwrap_secrets(value)
         elif key.startswith("aws:"):
@@ -230,9 +232,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                 f"must differ from primary region {primary_region}",
             )
         )
-    if values.get("role") == Role.DR.value and isinstance(dr, dict) and not dr.get(
-        "primary_stack"
-    ):
+    if values.get("role") == Role.DR.value and isinstance(dr, dict) and not dr.get("primary_stack"):
         problems.append(
             Problem(
                 source,

@@ -16,7 +16,7 @@ import asyncio
 import contextvars
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -133,7 +133,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return ""
         return self.provider_regions.get(provider_ref, "")
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[Any, Any]]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         if typ == STACK_REFERENCE:
             return name, {"name": name, "outputs": self._reference(name), "secretOutputNames": []}
@@ -148,8 +150,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
-    ) -> dict[Any, Any] | tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return mock_aws.call(args.token, self.region_of(args.provider))
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return mock_aws.call(args.token, self.region_of(args.provider)), []
 
     def _reference(self, name: str) -> dict[str, Any]:
         wanted = [name, name.rsplit("/", 1)[-1]]
@@ -184,13 +186,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 type_ = f"{parent_type}${type_}"
         return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self._record(_from_register(request, response))
         return response
 
-    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().ReadResource(request)
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self._record(_from_read(request, response))
         return response
 

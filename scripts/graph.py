@@ -92,15 +92,16 @@ def _explicit_depends_on(reg: _Registration) -> list[str]:
 
 def _provider_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     """Provider config reaches the engine JSON-encoded ("defaultTags": "{...}", "true")."""
-    decoded = {}
-    for key, value in inputs.items():
-        if isinstance(value, str) and (value[:1] in "[{" or value in ("true", "false")):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
-        decoded[key] = value
-    return decoded
+    return {key: _decode_json_text(value) for key, value in inputs.items()}
+
+
+def _decode_json_text(value: Any) -> Any:
+    if isinstance(value, str) and (value[:1] in "[{" or value in ("true", "false")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def build_graph(

@@ -53,9 +53,7 @@ Shape = Callable[[Ctx], tuple[str, dict[str, Any]]]
 
 
 def _kms_key(ctx: Ctx) -> tuple[str, dict[str, Any]]:
-    key_id = (
-        "mrk-" + ctx.seed[:32] if ctx.inputs.get("multiRegion") else stable_uuid(ctx.seed)
-    )
+    key_id = "mrk-" + ctx.seed[:32] if ctx.inputs.get("multiRegion") else stable_uuid(ctx.seed)
     return key_id, {"keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
 
 
@@ -68,8 +66,11 @@ def _kms_replica_key(ctx: Ctx) -> tuple[str, dict[str, Any]]:
 
 def _named(service: str, template: str, *, regional: bool = True, id_is_arn: bool = False) -> Shape:
     def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
-        arn = ctx.arn(service, template.format(name=ctx.physical, uuid=stable_uuid(ctx.seed)),
-                      regional=regional)
+        arn = ctx.arn(
+            service,
+            template.format(name=ctx.physical, uuid=stable_uuid(ctx.seed)),
+            regional=regional,
+        )
         return (arn if id_is_arn else ctx.physical), {"arn": arn}
 
     return shape
@@ -216,6 +217,9 @@ def call(token: str, region: str) -> dict[str, Any]:
         }
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         names = [f"{region}{suffix}" for suffix in "abc"]
-        return {"names": names, "zoneIds": [f"{region[:2]}{i}-az{i}" for i in (1, 2, 3)],
-                "id": region}
+        return {
+            "names": names,
+            "zoneIds": [f"{region[:2]}{i}-az{i}" for i in (1, 2, 3)],
+            "id": region,
+        }
     raise LookupError(f"the offline engine has no result for data source {token}")

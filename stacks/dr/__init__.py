@@ -4,6 +4,9 @@ while the primary region is down."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pulumi
 
 from components.foundation import FoundationArgs, RegionalFoundation
@@ -15,8 +18,8 @@ class PrimaryMismatchError(Exception):
     """The referenced primary stack disagrees with this stack's config."""
 
 
-def _expect(ref_name: str, key: str, expected: object) -> object:
-    def check(actual: object) -> object:
+def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
+    def check(actual: Any) -> Any:
         if actual != expected:
             raise PrimaryMismatchError(
                 f"primary stack {ref_name} exports {key}={actual!r} but this stack's config "
@@ -31,7 +34,7 @@ def program(config: StackConfig, stack: str) -> None:
     assert config.dr.primary_stack is not None  # the loader requires it for role dr
     ref_name = config.dr.primary_stack
     primary = pulumi.StackReference(ref_name)
-    checks = [
+    checks: list[pulumi.Output[Any]] = [
         primary.require_output(key).apply(_expect(ref_name, key, expected))
         for key, expected in (
             ("name", config.name),

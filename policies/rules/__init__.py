@@ -1,0 +1,20 @@
+"""Policy rules: plain functions over one resource, with their metadata.
+
+The CrossGuard pack (`policies/__main__.py`) and the offline runner (`resilience check`) call
+the same functions; a rule is never written twice. Import `ALL_RULES` for the full set.
+"""
+
+from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
+from policies.rules.foundation import RULES as FOUNDATION_RULES
+
+ALL_RULES: tuple[Rule, ...] = (*FOUNDATION_RULES,)
+
+__all__ = [
+    "ALL_RULES",
+    "Enforcement",
+    "Finding",
+    "Framework",
+    "ResourceView",
+    "Rule",
+    "Severity",
+]

@@ -1,0 +1,143 @@
+"""Rule model and the offline evaluator over a resource graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Enforcement(StrEnum):
+    ADVISORY = "advisory"
+    MANDATORY = "mandatory"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A control a rule provides evidence for, e.g. Framework("AWS FSBP", "KMS.4")."""
+
+    name: str
+    control: str
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    """What a rule sees of one resource, the same offline (graph) and in the pack (engine)."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool
+    provider_urn: str | None
+    region: str | None
+
+    @property
+    def provider_is_default(self) -> bool:
+        """Pulumi names the providers it creates implicitly `default` or `default_<version>`."""
+        if self.provider_urn is None:
+            return True
+        return self.provider_urn.rsplit("::", 1)[-1].startswith("default")
+
+
+Check = Callable[[ResourceView], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    severity: Severity
+    remediation: str
+    url: str
+    check: Check
+    # Type tokens the rule applies to; a prefix ending in ':' matches a whole provider.
+    resource_types: tuple[str, ...]
+    frameworks: tuple[Framework, ...] = field(default_factory=tuple)
+    enforcement: Enforcement = Enforcement.MANDATORY
+
+    def applies_to(self, resource_type: str) -> bool:
+        return any(
+            resource_type.startswith(t) if t.endswith(":") else resource_type == t
+            for t in self.resource_types
+        )
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    stack: str
+    rule_id: str
+    urn: str
+    resource_type: str
+    severity: Severity
+    enforcement: Enforcement
+    message: str
+    remediation: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "stack": self.stack,
+            "rule": self.rule_id,
+            "urn": self.urn,
+            "type": self.resource_type,
+            "severity": self.severity.value,
+            "enforcement": self.enforcement.value,
+            "message": self.message,
+            "remediation": self.remediation,
+        }
+
+
+def views_from_graph(graph: Mapping[str, Any]) -> Iterator[ResourceView]:
+    """Custom resources of a graph as rule views (providers and reads are not checked)."""
+    for resource in graph["resources"]:
+        if not resource["custom"] or resource.get("read"):
+            continue
+        if resource["type"].startswith("pulumi:"):
+            continue
+        yield ResourceView(
+            type=resource["type"],
+            name=resource["name"],
+            urn=resource["urn"],
+            props=resource["inputs"],
+            protect=bool(resource["options"].get("protect")),
+            provider_urn=resource["provider"],
+            region=resource["region"],
+        )
+
+
+def evaluate(
+    graph: Mapping[str, Any],
+    rules: Iterable[Rule],
+    enforcement: Mapping[str, Enforcement] | None = None,
+) -> list[Finding]:
+    """Run every applicable rule on every resource of a graph."""
+    overrides = enforcement or {}
+    active = [r for r in rules if overrides.get(r.id, r.enforcement) is not Enforcement.DISABLED]
+    findings = []
+    for view in views_from_graph(graph):
+        for rule in active:
+            if not rule.applies_to(view.type):
+                continue
+            for message in rule.check(view):
+                findings.append(
+                    Finding(
+                        stack=str(graph["stack"]),
+                        rule_id=rule.id,
+                        urn=view.urn,
+                        resource_type=view.type,
+                        severity=rule.severity,
+                        enforcement=overrides.get(rule.id, rule.enforcement),
+                        message=message,
+                        remediation=rule.remediation,
+                    )
+                )
+    return sorted(findings)
