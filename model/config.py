@@ -27,6 +27,7 @@ NAMESPACE = "resilience"
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 
 # A value stored encrypted in the stack file (`pulumi config set --secret`). Offline it cannot
 # be decrypted; the loader replaces it with this marker and format checks accept it.
@@ -54,7 +55,29 @@ def _slug(value: str) -> str:
     return value
 
 
+def _tag_key(key: str) -> str:
+    if key.lower().startswith("aws:"):
+        raise ValueError("the 'aws:' prefix is reserved by AWS")
+    if not _TAG_KEY.match(key):
+        raise ValueError(
+            f"'{key}' is not a valid AWS tag key (1-128 of letters, digits, . : / = + - @ _)"
+        )
+    return key
+
+
+def _tag_value(value: str) -> str:
+    if not _TAG_VALUE.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid AWS tag value (0-256 of letters, digits, "
+            "spaces and . : / = + - @ _)"
+        )
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
+TagKey = Annotated[str, AfterValidator(_tag_key)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+Tags = dict[TagKey, TagValue]
 Slug = Annotated[str, AfterValidator(_slug)]
 
 
@@ -183,7 +206,7 @@ class Service(Strict):
     slo: Slo
     runbook_url: str = Field(pattern=r"^https://\S+$")
     # Extra tags for this service's resources (on top of the stack tags).
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
 
 
 class KmsConfig(Strict):
@@ -203,20 +226,8 @@ class StackConfig(Strict):
     dr: DrConfig
     escalation: Escalation
     services: list[Service] = Field(min_length=1)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     kms: KmsConfig = Field(default_factory=KmsConfig)
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        for key, value in tags.items():
-            if key.lower().startswith("aws:"):
-                raise ValueError(f"tag key '{key}': the 'aws:' prefix is reserved by AWS")
-            if not _TAG_KEY.match(key):
-                raise ValueError(f"tag key '{key}' is not a valid AWS tag key")
-            if len(value) > 256:
-                raise ValueError(f"tag '{key}': values are at most 256 characters")
-        return tags
 
     @property
     def region(self) -> str:

@@ -45,6 +45,11 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class InconsistentStacksError(Exception):
+    """A stack's config disagrees with a stack it references (raised while the program runs,
+    when the referenced stack's outputs are known)."""
+
+
 @dataclass(frozen=True)
 class LoadedConfig:
     config: StackConfig
@@ -160,6 +165,8 @@ def _unwrap_secrets(value: Any) -> Any:
 def _key_path(loc: Iterable[int | str]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic marks an invalid mapping key this way
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -208,12 +215,21 @@ def _problems_from_validation(exc: ValidationError, source: str) -> list[Problem
                     message += f" (did you mean '{close[0]}'?)"
                 else:
                     message += f" (allowed: {', '.join(parent.model_fields)})"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            message = f"must be a mapping of keys, got {_shown(error.get('input'))}"
         else:
             message = str(error["msg"]).removeprefix("Value error, ")
-            if "input" in error and kind.endswith(("_type", "_parsing")):
-                message += f", got {error['input']!r}"
+            message = message.replace("Input should be", "must be")
+            message = message.replace("List should have", "must have")
+            given = error.get("input")
+            if kind != "value_error" and not isinstance(given, dict | list):
+                message += f", got {_shown(given)}"
         problems.append(Problem(source, _key_path(loc), message))
     return problems
+
+
+def _shown(value: Any) -> str:
+    return "nothing" if value is None else repr(value)
 
 
 def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:

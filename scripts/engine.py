@@ -15,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.settings import get_project, get_root_resource, get_stack
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from model.loader import LoadedConfig
+from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
 from scripts import mock_aws
 from scripts.graph import GRAPH_SCHEMA, build_graph
 
@@ -220,6 +222,98 @@ class SynthResult:
         return sum(1 for r in self.graph["resources"] if r["type"] != "pulumi:pulumi:Stack")
 
 
+@dataclass
+class OfflineRun:
+    registrations: list[Registration]
+    provider_regions: dict[str, str]
+    outputs: dict[str, Any]
+
+
+def run_offline(
+    program: Callable[[], object],
+    *,
+    stack: str,
+    project: str = PROJECT,
+    references: Mapping[str, Mapping[str, Any]] | None = None,
+    config: Mapping[str, str] | None = None,
+) -> OfflineRun:
+    """Run any Pulumi program function under the recording mock runtime, isolated in a fresh
+    context and event loop. `config` is the raw Pulumi config (`pulumi.Config` reads it).
+    Errors come back as SynthError (StackInputError for bad input)."""
+    context = contextvars.Context()
+    return context.run(
+        _run_in_context, program, stack, project, dict(references or {}), dict(config or {})
+    )
+
+
+def _isolate_runtime_state(config: dict[str, str]) -> None:
+    """Give this context its own copies of the SDK state whose ContextVar defaults are shared
+    objects: the set of pending output tasks (a failed run would otherwise leave tasks bound
+    to its closed event loop for the next run to await) and the config map."""
+    runtime_settings.SETTINGS.outputs = set()
+    runtime_settings.SETTINGS.lock = threading.Lock()
+    runtime_config.set_all_config(config, [])
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Forget this run's pending output tasks (the SDK may keep them in a set that outlives
+    the context) and cancel whatever still runs on the loop before it is closed."""
+    runtime_settings.SETTINGS.outputs.clear()
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def _run_in_context(
+    program: Callable[[], object],
+    stack: str,
+    project: str,
+    references: dict[str, Mapping[str, Any]],
+    config: dict[str, str],
+) -> OfflineRun:
+    loop = asyncio.new_event_loop()
+    failed = False
+
+    def quiet_after_failure(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # Once the run has failed and its cause is reported, the other registrations that
+        # depended on it fail too; asyncio would print each as "never retrieved".
+        if failed and "never retrieved" in str(context.get("message", "")):
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet_after_failure)
+    asyncio.set_event_loop(loop)
+    mocks = OfflineMocks(stack, references)
+    monitor = RecordingMonitor(mocks)
+    try:
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=stack, preview=False, monitor=monitor
+        )
+        _isolate_runtime_state(config)
+        try:
+            program()
+            _sync_await(wait_for_rpcs())
+            outputs = _sync_await(_resolve_outputs())
+        except SynthError:
+            failed = True
+            raise
+        except Exception as exc:
+            failed = True
+            cause = _root_cause(exc)
+            if isinstance(cause, SynthError):
+                raise cause from None
+            if isinstance(cause, InconsistentStacksError | ConfigError):
+                raise StackInputError(stack, str(cause)) from None
+            raise SynthError(stack, f"{type(cause).__name__}: {cause}") from exc
+    finally:
+        _drain(loop)
+        asyncio.set_event_loop(None)
+        loop.close()
+    return OfflineRun(monitor.registrations, mocks.provider_regions, outputs)
+
+
 def synth(
     loaded: LoadedConfig,
     *,
@@ -227,41 +321,17 @@ def synth(
     references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SynthResult:
     """Run one stack program offline and return its resource graph and stack outputs."""
-    context = contextvars.Context()
-    return context.run(_synth_in_context, loaded, project, dict(references or {}))
-
-
-def _synth_in_context(
-    loaded: LoadedConfig, project: str, references: dict[str, Mapping[str, Any]]
-) -> SynthResult:
     from stacks import run  # imported late: importing pulumi_aws costs about a second
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = OfflineMocks(loaded.stack, references)
-    monitor = RecordingMonitor(mocks)
-    try:
-        pulumi.runtime.set_mocks(
-            mocks, project=project, stack=loaded.stack, preview=False, monitor=monitor
-        )
-        try:
-            run(loaded.config, loaded.stack)
-            _sync_await(wait_for_rpcs())
-            outputs = _sync_await(_resolve_outputs())
-        except SynthError:
-            raise
-        except Exception as exc:
-            cause = _root_cause(exc)
-            if isinstance(cause, SynthError):
-                raise cause from None
-            kind = StackInputError if type(cause).__name__.endswith("MismatchError") else SynthError
-            raise kind(loaded.stack, f"{type(cause).__name__}: {cause}") from exc
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    result = run_offline(
+        lambda: run(loaded.config, loaded.stack),
+        stack=loaded.stack,
+        project=project,
+        references=references,
+    )
     graph = build_graph(
-        monitor.registrations,
-        mocks.provider_regions,
+        result.registrations,
+        result.provider_regions,
         meta={
             "schema": GRAPH_SCHEMA,
             "project": project,
@@ -270,9 +340,9 @@ def _synth_in_context(
             "role": loaded.config.role.value,
             "region": loaded.config.region,
         },
-        outputs=outputs,
+        outputs=result.outputs,
     )
-    return SynthResult(loaded=loaded, graph=graph, outputs=outputs)
+    return SynthResult(loaded=loaded, graph=graph, outputs=result.outputs)
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -11,17 +11,14 @@ import pulumi
 
 from components.foundation import FoundationArgs, RegionalFoundation
 from model.config import StackConfig
+from model.loader import InconsistentStacksError
 from stacks.common import name_prefix, stack_tags
-
-
-class PrimaryMismatchError(Exception):
-    """The referenced primary stack disagrees with this stack's config."""
 
 
 def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
     def check(actual: Any) -> Any:
         if actual != expected:
-            raise PrimaryMismatchError(
+            raise InconsistentStacksError(
                 f"primary stack {ref_name} exports {key}={actual!r} but this stack's config "
                 f"says {expected!r}: both stacks must describe the same system"
             )

@@ -1,0 +1,5 @@
+"""`python -m scripts` = the `resilience` command."""
+
+from scripts.cli import main
+
+main()

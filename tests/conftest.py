@@ -1,0 +1,72 @@
+"""Shared fixtures: the shipped stack configs, config files derived from them, and one
+offline synth of the shipped stacks reused by every test that only reads graphs."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from model.loader import LoadedConfig, load_file
+from scripts.engine import SynthResult, synth_all
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_stack_document(stack: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return document
+
+
+ConfigWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> ConfigWriter:
+    """Write a variant of a shipped stack file: `write_config(edit, base="primary",
+    name="bad")` calls `edit(config_mapping)` on a copy and returns the new file's path."""
+
+    def write(
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        *,
+        base: str = "primary",
+        name: str = "bad",
+    ) -> Path:
+        document = copy.deepcopy(read_stack_document(base))
+        if edit is not None:
+            edit(document["config"])
+        path = tmp_path / f"Pulumi.{name}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def shipped() -> dict[str, LoadedConfig]:
+    return {s: load_file(ROOT / f"Pulumi.{s}.yaml") for s in ("primary", "dr", "example-minimal")}
+
+
+@pytest.fixture(scope="session")
+def synthesized(shipped: dict[str, LoadedConfig]) -> dict[str, SynthResult]:
+    results = synth_all([shipped["primary"], shipped["dr"], shipped["example-minimal"]])
+    return {r.stack: r for r in results}
+
+
+def resources(result: SynthResult, typ: str) -> list[dict[str, Any]]:
+    return [r for r in result.graph["resources"] if r["type"] == typ]
+
+
+def only(result: SynthResult, typ: str, local_name: str | None = None) -> dict[str, Any]:
+    """The one resource of `typ` (named `<system>-<role>-<local_name>` when given)."""
+    config = result.loaded.config
+    prefix = f"{config.name}-{config.role.value}-"
+    matches = [
+        r for r in resources(result, typ) if local_name is None or r["name"] == prefix + local_name
+    ]
+    assert len(matches) == 1, f"expected one {typ} {local_name or ''}, found {len(matches)}"
+    return matches[0]

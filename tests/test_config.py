@@ -1,0 +1,333 @@
+"""Stack config: the shipped values, and every kind of bad input with its exact key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.config import SECRET_PLACEHOLDER, DrMode, Role
+from model.loader import ConfigError, LoadedConfig, load_file, load_mapping
+from tests.conftest import ConfigWriter, read_stack_document
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_file(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_shipped_primary_carries_the_reskflow_numbers(shipped: dict[str, LoadedConfig]) -> None:
+    config = shipped["primary"].config
+    assert config.role is Role.PRIMARY
+    assert (config.primary.region, config.dr.region) == ("us-east-1", "us-west-2")
+    assert (config.dr.rto_minutes, config.dr.rpo_minutes) == (15, 5)
+    assert config.dr.mode is DrMode.PILOT_LIGHT
+    slos = {
+        s.name: (s.slo.availability, s.slo.latency_p95_ms, s.slo.latency_p99_ms)
+        for s in config.services
+    }
+    assert slos == {
+        "orders-api": (99.99, 500, 1000),
+        "users-api": (99.99, 200, 500),
+        "tracking-api": (99.99, 100, 300),
+    }
+    assert config.region == "us-east-1"
+    assert config.peer_region == "us-west-2"
+
+
+def test_shipped_dr_describes_the_same_system(shipped: dict[str, LoadedConfig]) -> None:
+    primary, dr = shipped["primary"].config, shipped["dr"].config
+    assert dr.role is Role.DR
+    assert dr.region == "us-west-2"
+    assert dr.dr.primary_stack == "organization/resilience/primary"
+    # Everything but the role and the reference is the same system description.
+    assert primary.model_dump(exclude={"role", "dr"}) == dr.model_dump(exclude={"role", "dr"})
+    assert primary.dr.model_dump(exclude={"primary_stack"}) == dr.dr.model_dump(
+        exclude={"primary_stack"}
+    )
+
+
+def test_minimal_example_takes_defaults(shipped: dict[str, LoadedConfig]) -> None:
+    config = shipped["example-minimal"].config
+    assert config.environment == "production"
+    assert config.dr.mode is DrMode.PILOT_LIGHT
+    assert config.kms.deletion_window_days == 30
+    assert config.kms.app_key is False
+    assert config.escalation.warning == []
+    assert config.services[0].slo.window_days == 30
+
+
+def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None:
+    assert load_file(write_config(name="staging")).stack == "staging"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        pytest.param(
+            lambda c: c["resilience:dr"].pop("rto_minutes"),
+            "Pulumi.bad.yaml: resilience:dr.rto_minutes: required key is missing",
+            id="missing-nested-key",
+        ),
+        pytest.param(
+            lambda c: c.pop("resilience:services"),
+            "Pulumi.bad.yaml: resilience:services: required key is missing",
+            id="missing-top-level-key",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(rto_minutes="fifteen"),
+            "Pulumi.bad.yaml: resilience:dr.rto_minutes: must be a valid integer, unable to "
+            "parse string as an integer, got 'fifteen'",
+            id="wrong-type",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:services": "orders-api"}),
+            "Pulumi.bad.yaml: resilience:services: must be a valid list, got 'orders-api'",
+            id="wrong-container-type",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:dr": None}),
+            "Pulumi.bad.yaml: resilience:dr: must be a mapping of keys, got nothing",
+            id="empty-section",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(rto_minute=15),
+            "Pulumi.bad.yaml: resilience:dr.rto_minute: unknown key (did you mean 'rto_minutes'?)",
+            id="typo-nested",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:servics": []}),
+            "Pulumi.bad.yaml: resilience:servics: unknown key (did you mean 'services'?)",
+            id="typo-top-level",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][1]["slo"].update(availability=99.9999),
+            "Pulumi.bad.yaml: resilience:services[1].slo.availability: must be less than or "
+            "equal to 99.999, got 99.9999",
+            id="slo-above-range",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][2]["slo"].update(availability=90),
+            "Pulumi.bad.yaml: resilience:services[2].slo.availability: must be greater than 90, "
+            "got 90",
+            id="slo-below-range",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(region="us-east-1"),
+            "Pulumi.bad.yaml: resilience:dr.region: must differ from primary region us-east-1",
+            id="dr-region-equals-primary",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(region="us-east-9"),
+            "Pulumi.bad.yaml: resilience:dr.region: unknown AWS region 'us-east-9'",
+            id="unknown-region",
+        ),
+        pytest.param(
+            lambda c: c["resilience:primary"].update(region="US-EAST-1"),
+            "Pulumi.bad.yaml: resilience:primary.region: unknown AWS region 'US-EAST-1'",
+            id="region-case",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(rpo_minutes=0),
+            "Pulumi.bad.yaml: resilience:dr.rpo_minutes: must be greater than 0, got 0",
+            id="rpo-zero",
+        ),
+        pytest.param(
+            lambda c: c["resilience:dr"].update(rto_minutes=-5),
+            "Pulumi.bad.yaml: resilience:dr.rto_minutes: must be greater than 0, got -5",
+            id="rto-negative",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:role": "secondary"}),
+            "Pulumi.bad.yaml: resilience:role: must be 'primary' or 'dr', got 'secondary'",
+            id="unknown-role",
+        ),
+        pytest.param(
+            lambda c: c.update({"aws:region": "us-east-1"}),
+            "Pulumi.bad.yaml: aws:region: not used: every resource gets an explicit aws.Provider "
+            "whose region comes from resilience:primary.region / resilience:dr.region; remove "
+            "this key",
+            id="ambient-aws-region",
+        ),
+        pytest.param(
+            lambda c: c.update({"name": "reskflow"}),
+            "Pulumi.bad.yaml: name: key has no namespace: did you mean 'resilience:name'?",
+            id="no-namespace",
+        ),
+        pytest.param(
+            lambda c: c["resilience:escalation"]["critical"][0].update(endpoint="oncall"),
+            "Pulumi.bad.yaml: resilience:escalation.critical[0].endpoint: 'oncall' is not an "
+            "email address",
+            id="bad-email",
+        ),
+        pytest.param(
+            lambda c: c["resilience:escalation"].update(
+                critical=[{"kind": "pagerduty", "endpoint": "http://events.pagerduty.com/x"}]
+            ),
+            "Pulumi.bad.yaml: resilience:escalation.critical[0].endpoint: webhook endpoints must "
+            "be https:// URLs",
+            id="plain-http-webhook",
+        ),
+        pytest.param(
+            lambda c: c["resilience:escalation"].update(critical=[]),
+            "Pulumi.bad.yaml: resilience:escalation.critical: must have at least 1 item after "
+            "validation, not 0",
+            id="nobody-paged",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:tags": {"aws:owner": "me"}}),
+            "Pulumi.bad.yaml: resilience:tags.aws:owner: the 'aws:' prefix is reserved by AWS",
+            id="reserved-tag",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:tags": {"compliance": "gdpr,pci"}}),
+            "Pulumi.bad.yaml: resilience:tags.compliance: 'gdpr,pci' is not a valid AWS tag "
+            "value (0-256 of letters, digits, spaces and . : / = + - @ _)",
+            id="tag-value-charset",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"].append(dict(c["resilience:services"][0])),
+            "Pulumi.bad.yaml: resilience:services[3].name: duplicate service name 'orders-api' "
+            "(also services[0])",
+            id="duplicate-service",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["slo"].update(latency_p99_ms=100),
+            "Pulumi.bad.yaml: resilience:services[0].slo.latency_p99_ms: must be >= "
+            "latency_p95_ms (500): a p99 is never below the p95",
+            id="p99-below-p95",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(name="Orders_API"),
+            "Pulumi.bad.yaml: resilience:services[0].name: 'Orders_API' must be 2-32 characters "
+            "of lowercase letters, digits and '-', starting with a letter and not ending with '-'",
+            id="service-name-shape",
+        ),
+        pytest.param(
+            lambda c: c["resilience:kms"].update(deletion_window_days=3),
+            "Pulumi.bad.yaml: resilience:kms.deletion_window_days: must be greater than or equal "
+            "to 7, got 3",
+            id="kms-window-out-of-range",
+        ),
+    ],
+)
+def test_each_problem_names_file_key_and_reason(
+    write_config: ConfigWriter, edit: Any, expected: str
+) -> None:
+    assert problems_of(write_config(edit)) == [expected]
+
+
+def test_dr_role_requires_the_primary_stack_reference(write_config: ConfigWriter) -> None:
+    path = write_config(lambda c: c["resilience:dr"].pop("primary_stack"), base="dr")
+    assert problems_of(path) == [
+        "Pulumi.bad.yaml: resilience:dr.primary_stack: required when resilience:role is dr "
+        "(the stack whose outputs it reads)"
+    ]
+
+
+def test_every_problem_is_reported_at_once(write_config: ConfigWriter) -> None:
+    def many(c: dict[str, Any]) -> None:
+        c["resilience:dr"].update(region="us-east-1", rpo_minutes=0, rto_minute=15)
+        c["resilience:services"][0]["slo"]["availability"] = 100
+        c["resilience:escalation"]["critical"][0]["endpoint"] = "not-an-address"
+        c["aws:region"] = "us-east-1"
+
+    problems = problems_of(write_config(many))
+    keys = [p.split(": ")[1] for p in problems]
+    assert keys == [
+        "aws:region",
+        "resilience:dr.region",
+        "resilience:dr.rpo_minutes",
+        "resilience:dr.rto_minute",
+        "resilience:escalation.critical[0].endpoint",
+        "resilience:services[0].slo.availability",
+    ]
+
+
+def test_file_level_errors(tmp_path: Path) -> None:
+    missing = tmp_path / "Pulumi.nope.yaml"
+    assert problems_of(missing) == [f"{missing}: file not found"]
+
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config:\n  resilience:role: [primary\n")
+    (message,) = problems_of(broken)
+    assert message.startswith("Pulumi.broken.yaml: invalid YAML at line 3")
+
+    empty = tmp_path / "Pulumi.empty.yaml"
+    empty.write_text("encryptionsalt: v1:abc\n")
+    assert problems_of(empty) == ["Pulumi.empty.yaml: config: the file needs a 'config:' mapping"]
+
+
+def test_encrypted_values_are_accepted_without_decryption(write_config: ConfigWriter) -> None:
+    def secret_webhook(c: dict[str, Any]) -> None:
+        c["resilience:escalation"]["critical"].append(
+            {"kind": "pagerduty", "endpoint": {"secure": "v1:Zm9vYmFy"}}
+        )
+
+    config = load_file(write_config(secret_webhook)).config
+    assert config.escalation.critical[-1].endpoint == SECRET_PLACEHOLDER
+
+
+def test_runtime_values_arrive_json_encoded() -> None:
+    """Inside `pulumi up` structured config values are JSON strings."""
+    import json
+
+    raw = {
+        k: json.dumps(v) if isinstance(v, dict | list) else v
+        for k, v in read_stack_document("primary")["config"].items()
+    }
+    from model.loader import _decode_runtime_value
+
+    decoded = {k: _decode_runtime_value(v) for k, v in raw.items()}
+    assert load_mapping(decoded, "Pulumi.primary.yaml").dr.rpo_minutes == 5
+
+
+@given(st.floats(min_value=90.0, max_value=99.999, exclude_min=True, allow_nan=False))
+def test_any_availability_in_range_is_accepted(availability: float) -> None:
+    config = dict(read_stack_document("example-minimal")["config"])
+    config["resilience:services"] = [
+        {**config["resilience:services"][0], "slo": {"availability": availability}}
+    ]
+    slo = load_mapping(config, "Pulumi.p.yaml").services[0].slo
+    assert slo.availability == availability
+    assert slo.error_budget == pytest.approx(1 - availability / 100, abs=1e-12)
+    assert 0 < slo.error_budget <= 0.1  # rounded to 12 places
+
+
+@given(
+    st.one_of(
+        st.floats(max_value=90.0, allow_nan=False, allow_infinity=False),
+        st.floats(min_value=99.999, allow_nan=False, allow_infinity=False).filter(
+            lambda a: a > 99.999
+        ),
+    )
+)
+def test_any_availability_out_of_range_is_rejected_with_its_key(availability: float) -> None:
+    config = dict(read_stack_document("example-minimal")["config"])
+    config["resilience:services"] = [
+        {**config["resilience:services"][0], "slo": {"availability": availability}}
+    ]
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(config, "Pulumi.p.yaml")
+    assert [p.key for p in caught.value.problems] == ["resilience:services[0].slo.availability"]
+
+
+@given(st.integers(min_value=-10_000, max_value=20_000), st.integers(min_value=-10, max_value=500))
+def test_rto_rpo_accepted_exactly_when_positive_and_at_most_a_week(rto: int, rpo: int) -> None:
+    config = dict(read_stack_document("example-minimal")["config"])
+    config["resilience:dr"] = {**config["resilience:dr"], "rto_minutes": rto, "rpo_minutes": rpo}
+    valid = 0 < rto <= 10_080 and 0 < rpo <= 10_080
+    try:
+        loaded = load_mapping(config, "Pulumi.p.yaml")
+    except ConfigError as error:
+        assert not valid
+        keys = {p.key for p in error.problems}
+        assert keys <= {"resilience:dr.rto_minutes", "resilience:dr.rpo_minutes"}
+        assert ("resilience:dr.rto_minutes" in keys) == (not 0 < rto <= 10_080)
+    else:
+        assert valid
+        assert (loaded.dr.rto_minutes, loaded.dr.rpo_minutes) == (rto, rpo)

@@ -1,0 +1,200 @@
+"""The stack programs under mocks: providers, keys, protection, tags, and the one-way
+primary -> dr wiring through StackReference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.foundation import FoundationArgs, key_policy
+from model.loader import load_file
+from scripts.engine import StackInputError, SynthResult, synth, synth_all
+from scripts.mock_aws import ACCOUNT_ID
+from stacks.common import PRIMARY_CONTRACT
+from tests.conftest import ConfigWriter, only, resources
+
+
+def aws_resources(result: SynthResult) -> list[dict[str, Any]]:
+    return [r for r in result.graph["resources"] if r["type"].startswith("aws:")]
+
+
+@pytest.mark.parametrize(("stack", "region"), [("primary", "us-east-1"), ("dr", "us-west-2")])
+def test_one_explicit_provider_in_the_stack_region(
+    synthesized: dict[str, SynthResult], stack: str, region: str
+) -> None:
+    result = synthesized[stack]
+    (provider,) = resources(result, "pulumi:providers:aws")
+    assert provider["inputs"]["region"] == region
+    assert not provider["name"].startswith("default")
+    for resource in aws_resources(result):
+        assert resource["provider"] == provider["urn"], resource["urn"]
+        assert resource["region"] == region, resource["urn"]
+
+
+def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthResult]) -> None:
+    for stack, role in (("primary", "primary"), ("dr", "dr")):
+        (provider,) = resources(synthesized[stack], "pulumi:providers:aws")
+        tags = provider["inputs"]["defaultTags"]["tags"]
+        assert tags == {
+            "compliance": "gdpr+pci-dss+soc2",
+            "cost-center": "reskflow-platform",
+            "data-classification": "confidential",
+            "environment": "production",
+            "managed-by": "pulumi",
+            "owner": "platform-team",
+            "resilience-role": role,
+            "resilience-stack": stack,
+            "system": "reskflow",
+        }
+    # Tags are set in one place: no AWS resource carries its own tag map.
+    for result in synthesized.values():
+        assert all("tags" not in r["inputs"] for r in aws_resources(result))
+
+
+@pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])
+def test_region_key_rotates_is_protected_and_has_its_regions_policy(
+    synthesized: dict[str, SynthResult], stack: str
+) -> None:
+    result = synthesized[stack]
+    key = only(result, "aws:kms/key:Key", "key")
+    assert key["inputs"]["enableKeyRotation"] is True
+    assert key["inputs"]["rotationPeriodInDays"] == 365
+    assert key["inputs"]["deletionWindowInDays"] == 30
+    assert key["inputs"].get("multiRegion") in (None, False)
+    assert key["options"]["protect"] is True
+    policy = json.loads(key["inputs"]["policy"])
+    region = result.graph["region"]
+    assert policy == json.loads(key_policy(ACCOUNT_ID, "aws", region))
+    logs = next(s for s in policy["Statement"] if s["Sid"].startswith("CloudWatchLogs"))
+    assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+    alias = only(result, "aws:kms/alias:Alias", "key-alias")
+    assert alias["inputs"]["targetKeyId"] == key["computed"]["keyId"]
+    assert {"from": alias["urn"], "to": key["urn"], "kind": "input:targetKeyId"} in result.graph[
+        "edges"
+    ]
+
+
+def test_key_policy_grants_no_wildcard_principal() -> None:
+    policy = json.loads(key_policy("111122223333", "aws", "eu-west-1"))
+    for statement in policy["Statement"]:
+        principal = statement["Principal"]
+        assert principal != "*"
+        assert "*" not in json.dumps(principal)
+        if "Service" in principal:
+            assert statement["Condition"], statement["Sid"]
+
+
+def test_primary_creates_the_multi_region_app_key(synthesized: dict[str, SynthResult]) -> None:
+    primary = synthesized["primary"]
+    app_key = only(primary, "aws:kms/key:Key", "app-key")
+    assert app_key["inputs"]["multiRegion"] is True
+    assert app_key["inputs"]["enableKeyRotation"] is True
+    assert app_key["options"]["protect"] is True
+    assert app_key["id"].startswith("mrk-")
+    assert primary.outputs["app_key_arn"] == app_key["computed"]["arn"]
+    assert primary.outputs["app_key_arn"].startswith("arn:aws:kms:us-east-1:123456789012:key/mrk-")
+    assert not resources(synthesized["example-minimal"], "aws:kms/replicaKey:ReplicaKey")
+    assert len(resources(synthesized["example-minimal"], "aws:kms/key:Key")) == 1
+
+
+def test_primary_exports_the_contract_the_dr_stack_reads(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    outputs = synthesized["primary"].outputs
+    assert set(PRIMARY_CONTRACT) <= set(outputs)
+    assert outputs["region"] == "us-east-1"
+    assert outputs["dr_region"] == "us-west-2"
+    assert outputs["kms_key_arn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert (outputs["rto_minutes"], outputs["rpo_minutes"]) == (15, 5)
+
+
+def test_primary_never_reads_the_dr_stack(synthesized: dict[str, SynthResult]) -> None:
+    for stack in ("primary", "example-minimal"):
+        assert not resources(synthesized[stack], "pulumi:pulumi:StackReference")
+
+
+def test_dr_replicates_the_primary_app_key_through_the_stack_reference(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    dr, primary = synthesized["dr"], synthesized["primary"]
+    (ref,) = resources(dr, "pulumi:pulumi:StackReference")
+    assert ref["name"] == "organization/resilience/primary"
+    assert ref["read"] is True
+    replica = only(dr, "aws:kms/replicaKey:ReplicaKey")
+    assert replica["inputs"]["primaryKeyArn"] == primary.outputs["app_key_arn"]
+    assert replica["options"]["protect"] is True
+    assert replica["region"] == "us-west-2"
+    # Same key material id, DR region in the ARN.
+    assert dr.outputs["app_key_arn"] == primary.outputs["app_key_arn"].replace(
+        "us-east-1", "us-west-2"
+    )
+    edge = {"from": replica["urn"], "to": ref["urn"], "kind": "input:primaryKeyArn"}
+    assert edge in dr.graph["edges"]
+
+
+def test_dr_provider_waits_for_the_primary_checks(synthesized: dict[str, SynthResult]) -> None:
+    """Every DR resource depends on the provider, whose tags depend on the StackReference:
+    nothing is created before the primary has been checked against this config."""
+    dr = synthesized["dr"]
+    (provider,) = resources(dr, "pulumi:providers:aws")
+    (ref,) = resources(dr, "pulumi:pulumi:StackReference")
+    assert {"from": provider["urn"], "to": ref["urn"], "kind": "input:defaultTags"} in dr.graph[
+        "edges"
+    ]
+
+
+def test_dr_registers_nothing_in_the_primary_region(synthesized: dict[str, SynthResult]) -> None:
+    regions = {r["region"] for r in synthesized["dr"].graph["resources"] if r["region"]}
+    assert regions == {"us-west-2"}
+
+
+def test_dr_alone_needs_the_primary_outputs(shipped: dict[str, Any]) -> None:
+    with pytest.raises(
+        StackInputError,
+        match="StackReference 'organization/resilience/primary' has no offline outputs",
+    ):
+        synth(shipped["dr"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda c: c.update({"resilience:name": "other"}),
+            "primary stack organization/resilience/primary exports name='reskflow' but this "
+            "stack's config says 'other'",
+        ),
+        (
+            lambda c: c["resilience:primary"].update(region="us-east-2"),
+            "exports region='us-east-1' but this stack's config says 'us-east-2'",
+        ),
+        (
+            lambda c: c["resilience:services"].pop(),
+            "exports services=['orders-api', 'users-api', 'tracking-api'] but this stack's "
+            "config says ['orders-api', 'users-api']",
+        ),
+    ],
+)
+def test_dr_refuses_a_primary_that_describes_another_system(
+    shipped: dict[str, Any], write_config: ConfigWriter, edit: Any, message: str
+) -> None:
+    dr = load_file(write_config(edit, base="dr", name="dr"))
+    with pytest.raises(StackInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        synth_all([shipped["primary"], dr])
+
+
+def test_foundation_args_reject_inconsistent_app_key_settings() -> None:
+    with pytest.raises(ValueError, match="app_key_primary_arn is required exactly when"):
+        FoundationArgs(region="us-west-2", name_prefix="x-dr", app_key="replica")
+    with pytest.raises(ValueError, match="must be None, 'primary' or 'replica'"):
+        FoundationArgs(region="us-west-2", name_prefix="x-dr", app_key="secondary")
+
+
+def test_deletion_window_from_config(write_config: ConfigWriter, tmp_path: Path) -> None:
+    loaded = load_file(write_config(lambda c: c["resilience:kms"].update(deletion_window_days=7)))
+    result = synth(loaded)
+    for key in resources(result, "aws:kms/key:Key"):
+        assert key["inputs"]["deletionWindowInDays"] == 7
