@@ -64,8 +64,10 @@ def test_graph_metadata_and_urns(synthesized: dict[str, SynthResult]) -> None:
         "urn:pulumi:primary::resilience::resilience:foundation:RegionalFoundation"
         "$aws:kms/key:Key::reskflow-primary-key"
     ) in urns
-    assert "urn:pulumi:primary::resilience::resilience:foundation:RegionalFoundation" \
+    assert (
+        "urn:pulumi:primary::resilience::resilience:foundation:RegionalFoundation"
         "::reskflow-primary" in urns
+    )
     assert not any("pulumi:pulumi:Stack$" in urn for urn in urns)
     # Every edge joins two recorded resources.
     known = set(urns)
@@ -156,13 +158,12 @@ def test_default_provider_resources_have_no_region() -> None:
 def test_unknown_data_source_is_an_error_not_an_empty_result() -> None:
     def program() -> None:
         provider = aws.Provider("p", region="eu-west-1")
-        aws.get_billing_service_account_output(
-            opts=pulumi.InvokeOutputOptions(provider=provider)
-        )
+        aws.get_billing_service_account_output(opts=pulumi.InvokeOutputOptions(provider=provider))
 
     with pytest.raises(
         SynthError,
-        match="no result for data source aws:index/getBillingServiceAccount:getBillingServiceAccount",
+        match="no result for data source "
+        "aws:index/getBillingServiceAccount:getBillingServiceAccount",
     ):
         run_offline(program, stack="sample")
 

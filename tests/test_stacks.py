@@ -4,7 +4,6 @@ primary -> dr wiring through StackReference."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,7 +192,7 @@ def test_foundation_args_reject_inconsistent_app_key_settings() -> None:
         FoundationArgs(region="us-west-2", name_prefix="x-dr", app_key="secondary")
 
 
-def test_deletion_window_from_config(write_config: ConfigWriter, tmp_path: Path) -> None:
+def test_deletion_window_from_config(write_config: ConfigWriter) -> None:
     loaded = load_file(write_config(lambda c: c["resilience:kms"].update(deletion_window_days=7)))
     result = synth(loaded)
     for key in resources(result, "aws:kms/key:Key"):

@@ -1,0 +1,261 @@
+"""Each rule: a compliant baseline passes and each broken field fails with its message
+(pulumi/compliance-policies style); the CrossGuard adapter reports the same violations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from policies.pack import build_policies
+from policies.rules import ALL_RULES, Enforcement, ResourceView
+from policies.rules.core import evaluate
+from scripts.engine import SynthResult
+
+PROVIDER = "urn:pulumi:s::p::pulumi:providers:aws::primary-aws"
+RULES = {rule.id: rule for rule in ALL_RULES}
+
+
+def key(**props: Any) -> ResourceView:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Root",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    base = {"enableKeyRotation": True, "policy": json.dumps(policy)}
+    return ResourceView(
+        type="aws:kms/key:Key",
+        name="data-key",
+        urn="urn:pulumi:s::p::aws:kms/key:Key::data-key",
+        props={**base, **props},
+        protect=True,
+        provider_urn=PROVIDER,
+        region="us-east-1",
+    )
+
+
+def messages(rule_id: str, view: ResourceView) -> list[str]:
+    rule = RULES[rule_id]
+    assert rule.applies_to(view.type)
+    return list(rule.check(view))
+
+
+def test_rule_metadata_is_complete() -> None:
+    assert len(RULES) == len(ALL_RULES), "rule ids are unique"
+    for rule in ALL_RULES:
+        assert rule.id.startswith("aws-") and rule.id == rule.id.lower()
+        assert rule.description.endswith(".")
+        assert rule.remediation and rule.url.startswith("https://")
+        assert rule.frameworks, rule.id
+        assert rule.resource_types, rule.id
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_compliant_baseline_passes(rule_id: str) -> None:
+    assert messages(rule_id, key()) == []
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "broken", "expected"),
+    [
+        (
+            "aws-resource-explicit-regional-provider",
+            lambda v: replace(v, provider_urn=None),
+            "data-key uses the default AWS provider: its region would come from the environment "
+            "(AWS_REGION, aws:region) instead of the stack config",
+        ),
+        (
+            "aws-resource-explicit-regional-provider",
+            lambda v: replace(
+                v, provider_urn="urn:pulumi:s::p::pulumi:providers:aws::default_7_51_1"
+            ),
+            "data-key uses the default AWS provider: its region would come from the environment "
+            "(AWS_REGION, aws:region) instead of the stack config",
+        ),
+        (
+            "aws-stateful-resource-protected",
+            lambda v: replace(v, protect=False),
+            "data-key holds state but is not protected: `pulumi destroy` would delete it",
+        ),
+        (
+            "aws-kms-key-rotation-enabled",
+            lambda v: replace(v, props={**v.props, "enableKeyRotation": False}),
+            "data-key: automatic key rotation is off",
+        ),
+        (
+            "aws-kms-key-rotation-enabled",
+            lambda v: replace(
+                v, props={k: x for k, x in v.props.items() if k != "enableKeyRotation"}
+            ),
+            "data-key: automatic key rotation is off",
+        ),
+        (
+            "aws-kms-key-no-wildcard-principal",
+            lambda v: replace(
+                v,
+                props={
+                    **v.props,
+                    "policy": json.dumps(
+                        {
+                            "Statement": [
+                                {
+                                    "Sid": "Open",
+                                    "Effect": "Allow",
+                                    "Principal": "*",
+                                    "Action": "kms:*",
+                                }
+                            ]
+                        }
+                    ),
+                },
+            ),
+            "data-key: key policy statement Open allows any principal ('*')",
+        ),
+        (
+            "aws-kms-key-no-wildcard-principal",
+            lambda v: replace(
+                v,
+                props={
+                    **v.props,
+                    "policy": {
+                        "Statement": {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]},
+                        }
+                    },
+                },
+            ),
+            "data-key: key policy statement #0 allows any principal ('*')",
+        ),
+    ],
+)
+def test_each_broken_field_fails_with_its_message(
+    rule_id: str, broken: Callable[[ResourceView], ResourceView], expected: str
+) -> None:
+    assert messages(rule_id, broken(key())) == [expected]
+
+
+def test_edge_cases_that_must_not_fire() -> None:
+    asymmetric = key(customerMasterKeySpec="RSA_2048", enableKeyRotation=False)
+    assert messages("aws-kms-key-rotation-enabled", asymmetric) == []
+    conditioned = key(
+        policy=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}},
+                    }
+                ]
+            }
+        )
+    )
+    assert messages("aws-kms-key-no-wildcard-principal", conditioned) == []
+    deny_all = key(policy=json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*"}]}))
+    assert messages("aws-kms-key-no-wildcard-principal", deny_all) == []
+    assert not RULES["aws-stateful-resource-protected"].applies_to("aws:kms/alias:Alias")
+
+
+def test_shipped_graphs_pass_every_rule(synthesized: dict[str, SynthResult]) -> None:
+    for result in synthesized.values():
+        assert evaluate(result.graph, ALL_RULES) == []
+
+
+def test_evaluate_finds_a_broken_graph_resource(synthesized: dict[str, SynthResult]) -> None:
+    graph = json.loads(json.dumps(synthesized["primary"].graph))
+    for resource in graph["resources"]:
+        if resource["type"] == "aws:kms/key:Key":
+            resource["options"]["protect"] = False
+    findings = evaluate(graph, ALL_RULES)
+    assert {(f.rule_id, f.urn.rsplit("::", 1)[-1]) for f in findings} == {
+        ("aws-stateful-resource-protected", "reskflow-primary-key"),
+        ("aws-stateful-resource-protected", "reskflow-primary-app-key"),
+    }
+    disabled = evaluate(graph, ALL_RULES, {"aws-stateful-resource-protected": Enforcement.DISABLED})
+    assert disabled == []
+    advisory = evaluate(graph, ALL_RULES, {"aws-stateful-resource-protected": Enforcement.ADVISORY})
+    assert {f.enforcement for f in advisory} == {Enforcement.ADVISORY}
+
+
+def _args(view: ResourceView, provider_name: str = "primary-aws") -> ResourceValidationArgs:
+    return ResourceValidationArgs(
+        resource_type=view.type,
+        props=view.props,
+        urn=view.urn,
+        name=view.name,
+        opts=PolicyResourceOptions(
+            protect=view.protect,
+            ignore_changes=[],
+            delete_before_replace=None,
+            aliases=[],
+            custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+            additional_secret_outputs=[],
+        ),
+        provider=PolicyProviderResource(
+            resource_type="pulumi:providers:aws",
+            props={"region": "us-east-1"},
+            urn=f"urn:pulumi:s::p::pulumi:providers:aws::{provider_name}",
+            name=provider_name,
+        ),
+    )
+
+
+def _violations(policy: ResourceValidationPolicy, args: ResourceValidationArgs) -> list[str]:
+    reported: list[str] = []
+
+    def report(message: str, _urn: str | None = None) -> None:
+        reported.append(message)
+
+    validate = policy.validate
+    assert callable(validate)
+    validate(args, report)
+    return reported
+
+
+def test_crossguard_policies_report_what_the_rules_find() -> None:
+    policies = {p.name: p for p in build_policies()}
+    assert set(policies) == set(RULES)
+    rotation = policies["aws-kms-key-rotation-enabled"]
+    assert isinstance(rotation, ResourceValidationPolicy)
+    assert rotation.enforcement_level is EnforcementLevel.MANDATORY
+    assert _violations(rotation, _args(key())) == []
+    assert _violations(rotation, _args(key(enableKeyRotation=False))) == [
+        "data-key: automatic key rotation is off"
+    ]
+    explicit = policies["aws-resource-explicit-regional-provider"]
+    assert isinstance(explicit, ResourceValidationPolicy)
+    assert len(_violations(explicit, _args(key(), provider_name="default_7_51_1"))) == 1
+    # A rule does not run on types it does not cover.
+    assert (
+        _violations(
+            rotation, _args(replace(key(enableKeyRotation=False), type="aws:sns/topic:Topic"))
+        )
+        == []
+    )
+
+
+def test_enforcement_is_configurable_per_rule() -> None:
+    policies = build_policies(ALL_RULES, {"aws-kms-key-rotation-enabled": Enforcement.ADVISORY})
+    levels = {p.name: p.enforcement_level for p in policies}
+    assert levels["aws-kms-key-rotation-enabled"] is EnforcementLevel.ADVISORY
+    assert levels["aws-stateful-resource-protected"] is EnforcementLevel.MANDATORY
