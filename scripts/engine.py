@@ -30,7 +30,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
 from scripts import mock_aws
-from scripts.graph import GRAPH_SCHEMA, build_graph
+from scripts.graph import GRAPH_SCHEMA, Registration, build_graph
 
 PROJECT = "resilience"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -47,25 +47,6 @@ class SynthError(Exception):
 
 class StackInputError(SynthError):
     """Bad input rather than a bug: a missing referenced stack, a primary that disagrees."""
-
-
-@dataclass
-class Registration:
-    """One resource as the engine saw it, with protobuf already turned into plain data."""
-
-    urn: str
-    id: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    provider: str  # "<provider urn>::<provider id>" or ""
-    inputs: dict[str, Any]
-    computed: dict[str, Any]
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    options: dict[str, Any]
-    read: bool = False  # a `get`/read resource (StackReference, imported lookups)
 
 
 def _computed(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:

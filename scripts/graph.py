@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 GRAPH_SCHEMA = "resilience-graph/1"
 SECRET = "[secret]"
@@ -34,20 +35,23 @@ _SIG_ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
 _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-class _Registration(Protocol):
+@dataclass
+class Registration:
+    """One resource as the engine saw it, with protobuf already turned into plain data."""
+
     urn: str
     id: str
     type: str
     name: str
     custom: bool
     parent: str
-    provider: str
+    provider: str  # "<provider urn>::<provider id>" or ""
     inputs: dict[str, Any]
     computed: dict[str, Any]
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     options: dict[str, Any]
-    read: bool
+    read: bool = False  # a `get`/read resource (StackReference, imported lookups)
 
 
 def clean(value: Any) -> Any:
@@ -84,7 +88,7 @@ _OPTION_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _explicit_depends_on(reg: _Registration) -> list[str]:
+def _explicit_depends_on(reg: Registration) -> list[str]:
     """`depends_on` as written: all dependencies minus those implied by an input."""
     implied = {urn for urns in reg.property_dependencies.values() for urn in urns}
     return sorted(set(reg.dependencies) - implied)
@@ -105,7 +109,7 @@ def _decode_json_text(value: Any) -> Any:
 
 
 def build_graph(
-    registrations: Iterable[_Registration],
+    registrations: Iterable[Registration],
     provider_regions: Mapping[str, str],
     *,
     meta: Mapping[str, Any],
