@@ -8,6 +8,7 @@ for how every problem in a file is collected into one error.
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -20,7 +21,16 @@ from pydantic import (
     field_validator,
 )
 
+from model.alarms import (
+    BURSTABLE_PREFIXES,
+    SERVICE_ALARM_IDS,
+    STACK_ALARM_IDS,
+    valid_period,
+)
+from model.enums import DrMode, Role, Severity
 from model.regions import AWS_REGIONS
+
+__all__ = ["DrMode", "Role", "Severity"]
 
 NAMESPACE = "resilience"
 
@@ -81,28 +91,6 @@ Tags = dict[TagKey, TagValue]
 Slug = Annotated[str, AfterValidator(_slug)]
 
 
-class Role(StrEnum):
-    PRIMARY = "primary"
-    DR = "dr"
-
-
-class Severity(StrEnum):
-    """Escalation severities, lowest first. Topic and alarm routing key on these."""
-
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-    CRITICAL = "critical"
-
-
-class DrMode(StrEnum):
-    """How much of the workload runs in the DR region before a failover."""
-
-    PILOT_LIGHT = "pilot-light"  # data replicas only, compute at zero
-    WARM_STANDBY = "warm-standby"  # compute at a fraction of primary capacity
-    ACTIVE = "active"  # full capacity
-
-
 class RegionConfig(Strict):
     region: Region
 
@@ -117,19 +105,6 @@ class DrConfig(Strict):
     mode: DrMode = DrMode.PILOT_LIGHT
     # Fraction of primary capacity kept running in warm-standby mode.
     warm_standby_fraction: float = Field(default=0.25, gt=0, lt=1)
-    # Fully qualified stack name of the primary (`org/project/stack`); the dr stack reads the
-    # primary's outputs from it. Required when role is dr.
-    primary_stack: str | None = Field(default=None, min_length=1)
-
-    @field_validator("primary_stack")
-    @classmethod
-    def _stack_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[\w.-]+(/[\w.-]+){0,2}$", value):
-            raise ValueError(
-                f"'{value}' is not a stack name: expected 'stack', 'project/stack' "
-                "or 'org/project/stack'"
-            )
-        return value
 
 
 class ContactKind(StrEnum):
@@ -198,6 +173,183 @@ class Slo(Strict):
 
 ServiceTier = Literal["web", "api", "ai", "auth", "database", "worker"]
 
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(map(str, LOG_RETENTION_DAYS))
+        raise ValueError(f"{days} is not a CloudWatch Logs retention period (one of {allowed})")
+    return days
+
+
+def _alarm_id(scope_ids: tuple[str, ...], kind: str) -> AfterValidator:
+    def check(alarm_id: str) -> str:
+        if alarm_id not in scope_ids:
+            close = difflib.get_close_matches(alarm_id, scope_ids, 1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(scope_ids)}"
+            raise ValueError(f"unknown {kind} alarm '{alarm_id}' ({hint})")
+        return alarm_id
+
+    return AfterValidator(check)
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+ServiceAlarmId = Annotated[str, _alarm_id(SERVICE_ALARM_IDS, "service")]
+StackAlarmId = Annotated[str, _alarm_id(STACK_ALARM_IDS, "stack")]
+
+
+class AlarmOverride(Strict):
+    """Changes to one catalog alarm. Percent-based alarms (connections, replica lag, ...)
+    take the percentage as `threshold`."""
+
+    enabled: bool = True
+    threshold: float | None = Field(default=None, ge=0)
+    period_seconds: int | None = None
+    evaluation_periods: int | None = Field(default=None, ge=1, le=1440)
+    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=1440)
+    severity: Severity | None = None
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _period(cls, value: int | None) -> int | None:
+        if value is not None and not valid_period(value):
+            raise ValueError(
+                f"{value} is not an alarm period: 10, 20, 30 or a multiple of 60 up to 86400"
+            )
+        return value
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"'{value}' is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+LoadBalancerDim = Annotated[
+    str, _pattern(r"^app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$", "an ALB dimension (app/<name>/<id>)")
+]
+TargetGroupDim = Annotated[
+    str,
+    _pattern(
+        r"^targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$",
+        "a target group dimension (targetgroup/<name>/<id>)",
+    ),
+]
+InstanceType = Annotated[
+    str, _pattern(r"^(db\.)?[a-z][a-z0-9-]*\.[a-z0-9]+$", "an instance type (m6i.large)")
+]
+BucketName = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        "an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')",
+    ),
+]
+CertificateArn = Annotated[
+    str,
+    _pattern(
+        r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$", "an ACM certificate ARN"
+    ),
+]
+HealthCheckId = Annotated[
+    str,
+    _pattern(
+        r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        "a Route 53 health check id",
+    ),
+]
+
+
+class AlbResource(Strict):
+    load_balancer: LoadBalancerDim
+    target_group: TargetGroupDim | None = None
+
+
+class AsgResource(Strict):
+    name: str = Field(min_length=1, max_length=255)
+    instance_type: InstanceType
+
+    @property
+    def burstable(self) -> bool:
+        return self.instance_type.startswith(BURSTABLE_PREFIXES)
+
+
+class RdsResource(Strict):
+    identifier: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    engine: Literal["postgres", "mysql", "aurora-postgresql", "aurora-mysql"]
+    instance_class: InstanceType
+    max_connections: int = Field(gt=0, le=262_143)
+    allocated_storage_gb: int | None = Field(default=None, ge=20, le=65_536)
+    replica: bool = False  # a read replica: its lag is watched against the RPO
+
+    @property
+    def aurora(self) -> bool:
+        return self.engine.startswith("aurora-")
+
+
+class LambdaResource(Strict):
+    function_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    timeout_seconds: int = Field(ge=1, le=900)
+
+
+class QueueResource(Strict):
+    queue_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+    dlq_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+
+
+class S3ReplicationResource(Strict):
+    source_bucket: BucketName
+    destination_bucket: BucketName
+    rule_id: str = Field(min_length=1, max_length=255)
+
+
+class RegionResources(Strict):
+    """Existing resources of a service in one region, to be monitored."""
+
+    alb: AlbResource | None = None
+    asg: AsgResource | None = None
+    databases: list[RdsResource] = Field(default_factory=list)
+    functions: list[LambdaResource] = Field(default_factory=list)
+    queues: list[QueueResource] = Field(default_factory=list)
+    certificates: list[CertificateArn] = Field(default_factory=list)
+    health_checks: list[HealthCheckId] = Field(default_factory=list)
+    s3_replication: list[S3ReplicationResource] = Field(default_factory=list)
+
+
+class ServiceResources(Strict):
+    primary: RegionResources = Field(default_factory=RegionResources)
+    dr: RegionResources = Field(default_factory=RegionResources)
+
 
 class Service(Strict):
     name: Slug
@@ -207,6 +359,32 @@ class Service(Strict):
     runbook_url: str = Field(pattern=r"^https://\S+$")
     # Extra tags for this service's resources (on top of the stack tags).
     tags: Tags = Field(default_factory=dict)
+    resources: ServiceResources = Field(default_factory=ServiceResources)
+    alarms: dict[ServiceAlarmId, AlarmOverride] = Field(default_factory=dict)
+    # Former names: alarms keep their identity (Pulumi aliases) when a service is renamed.
+    previous_names: list[Slug] = Field(default_factory=list)
+
+    def sli_source(self) -> str | None:
+        """Where the SLIs are measured: the primary region's ALB, else its functions."""
+        if self.resources.primary.alb is not None:
+            return "alb"
+        if self.resources.primary.functions:
+            return "lambda"
+        return None
+
+
+class LogsConfig(Strict):
+    """Retention of the log groups the bundle creates (seeds: app 30 d, audit 90 d for GDPR,
+    365 d by default for compliance evidence)."""
+
+    app_retention_days: RetentionDays = 30
+    audit_retention_days: RetentionDays = 90
+    default_retention_days: RetentionDays = 365
+
+
+class MonitoringConfig(Strict):
+    alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
+    dashboards: bool = True
 
 
 class KmsConfig(Strict):
@@ -216,10 +394,28 @@ class KmsConfig(Strict):
     app_key: bool = False
 
 
+def _stack_name(value: str) -> str:
+    if not re.match(r"^[\w.-]+(/[\w.-]+){0,2}$", value):
+        raise ValueError(
+            f"'{value}' is not a stack name: expected 'stack', 'project/stack' "
+            "or 'org/project/stack'"
+        )
+    return value
+
+
+StackName = Annotated[str, AfterValidator(_stack_name)]
+
+
 class StackConfig(Strict):
-    """Everything in the `resilience:` namespace of one stack file."""
+    """Everything in the `resilience:` namespace of one stack (its file and the shared
+    system file it includes)."""
 
     role: Role
+    # The dr stack reads the primary's outputs from this stack (`org/project/stack`).
+    # Required when role is dr.
+    primary_stack: StackName | None = None
+    # Shared system files merged under this stack's own keys (see model.loader).
+    include: list[str] = Field(default_factory=list)
     name: Slug = Field(description="system name; prefixes every physical resource name")
     environment: Slug = "production"
     primary: RegionConfig
@@ -228,6 +424,8 @@ class StackConfig(Strict):
     services: list[Service] = Field(min_length=1)
     tags: Tags = Field(default_factory=dict)
     kms: KmsConfig = Field(default_factory=KmsConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @property
     def region(self) -> str:

@@ -17,7 +17,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from model.alarms import BY_ID, evaluation_range_error, valid_period
 from model.config import NAMESPACE, SECRET_PLACEHOLDER, Role, StackConfig
+from model.regions import AWS_REGIONS
 
 # Keys outside our namespace that a stack file may carry.
 ALLOWED_FOREIGN_KEYS = frozenset({"pulumi:disable-default-providers", "pulumi:tags"})
@@ -66,16 +68,19 @@ def stack_name_from_path(path: Path) -> str:
     return name.removeprefix("Pulumi.")
 
 
-def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
-    """Read and validate one `Pulumi.<stack>.yaml` file."""
-    path = Path(path)
-    source = path.name
+INCLUDE_KEY = f"{NAMESPACE}:include"
+# Keys that describe one stack, not the system: they stay in the stack file.
+STACK_ONLY_KEYS = frozenset({INCLUDE_KEY, f"{NAMESPACE}:role", f"{NAMESPACE}:primary_stack"})
+
+
+def _read_config_mapping(path: Path, source: str) -> dict[str, Any]:
+    """The `config:` mapping of a stack or system file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "", "file not found")]) from None
+        raise ConfigError([Problem(source, "", "file not found")]) from None
     except OSError as exc:
-        raise ConfigError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
+        raise ConfigError([Problem(source, "", f"cannot read: {exc.strerror}")]) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -87,12 +92,69 @@ def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
         raise ConfigError([Problem(source, "", f"invalid YAML{where}: {reason}")]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError([Problem(source, "config", "the file needs a 'config:' mapping")])
-    config = load_mapping(document["config"], source)
-    return LoadedConfig(config, source, stack or stack_name_from_path(path))
+    return {str(k): v for k, v in document["config"].items()}
 
 
-def load_mapping(raw: Mapping[str, Any], source: str) -> StackConfig:
-    """Validate a flat mapping of namespaced keys (`resilience:dr`, `pulumi:...`)."""
+def with_includes(
+    config: Mapping[str, Any], base_dir: Path, source: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the system files named by `resilience:include` under the stack's own keys.
+
+    Pulumi's project file cannot hold nested config, so the primary and dr stacks share
+    one system description this way. Keys merge whole (a stack key replaces the included
+    one). Returns the merged mapping and, per included key, the file it came from, so that
+    problems name the file the user has to edit.
+    """
+    include = config.get(INCLUDE_KEY)
+    if include is None:
+        return dict(config), {}
+    names = [include] if isinstance(include, str) else include
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError([Problem(source, INCLUDE_KEY, "must be a file path or a list of them")])
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in names:
+        try:
+            included = _read_config_mapping(base_dir / name, name)
+        except ConfigError as error:
+            problems.extend(
+                Problem(source, INCLUDE_KEY, f"{name}: {p.message}") if not p.key else p
+                for p in error.problems
+            )
+            continue
+        for key, value in included.items():
+            if key in STACK_ONLY_KEYS:
+                problems.append(
+                    Problem(name, key, "belongs in the stack file, not in an included file")
+                )
+                continue
+            merged[key] = value
+            origins[key] = name
+    if problems:
+        raise ConfigError(problems)
+    for key, value in config.items():
+        merged[key] = [include] if key == INCLUDE_KEY and isinstance(include, str) else value
+        origins.pop(key, None)
+    return merged, origins
+
+
+def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
+    """Read and validate one `Pulumi.<stack>.yaml` file (and the files it includes)."""
+    path = Path(path)
+    source = path.name
+    config = _read_config_mapping(path, str(path) if not path.exists() else source)
+    merged, origins = with_includes(config, path.parent, source)
+    return LoadedConfig(
+        load_mapping(merged, source, origins), source, stack or stack_name_from_path(path)
+    )
+
+
+def load_mapping(
+    raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | None = None
+) -> StackConfig:
+    """Validate a flat mapping of namespaced keys (`resilience:dr`, `pulumi:...`).
+    `origins` names the file of keys that came from an included file."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     prefix = f"{NAMESPACE}:"
@@ -118,10 +180,20 @@ def load_mapping(raw: Mapping[str, Any], source: str) -> StackConfig:
         config = StackConfig.model_validate(values)
     except ValidationError as exc:
         problems.extend(_problems_from_validation(exc, source))
-        raise ConfigError(problems) from None
+        raise ConfigError(_attribute(problems, origins or {})) from None
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_attribute(problems, origins or {}))
     return config
+
+
+def _attribute(problems: Iterable[Problem], origins: Mapping[str, str]) -> list[Problem]:
+    """Name the included file for problems under a key that came from one."""
+    out = []
+    for problem in problems:
+        top = problem.key.split(".", 1)[0].split("[", 1)[0]
+        origin = origins.get(top)
+        out.append(Problem(origin, problem.key, problem.message) if origin else problem)
+    return out
 
 
 def load_from_runtime() -> LoadedConfig:
@@ -136,10 +208,11 @@ def load_from_runtime() -> LoadedConfig:
     stack = pulumi.get_stack()
     merged: dict[str, Any] = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
-    raw: dict[str, Any] = {}
-    for key, value in merged.items():
-        raw[key] = _decode_runtime_value(value)
-    return LoadedConfig(load_mapping(raw, f"Pulumi.{stack}.yaml"), f"Pulumi.{stack}.yaml", stack)
+    source = f"Pulumi.{stack}.yaml"
+    raw = {key: _decode_runtime_value(value) for key, value in merged.items()}
+    # Pulumi runs the program in the project directory: included paths are relative to it.
+    raw, origins = with_includes(raw, Path.cwd(), source)
+    return LoadedConfig(load_mapping(raw, source, origins), source, stack)
 
 
 def _decode_runtime_value(value: Any) -> Any:
@@ -228,6 +301,106 @@ def _problems_from_validation(exc: ValidationError, source: str) -> list[Problem
     return problems
 
 
+def _service_checks(
+    service: dict[str, Any], index: int, values: Mapping[str, Any], source: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    key = f"{NAMESPACE}:services[{index}]"
+    resources = service.get("resources")
+    resources = resources if isinstance(resources, dict) else {}
+    primary = resources.get("primary")
+    primary = primary if isinstance(primary, dict) else {}
+    if not primary.get("alb") and not primary.get("functions"):
+        problems.append(
+            Problem(
+                source,
+                f"{key}.resources.primary",
+                "the SLO needs a source of request metrics: add an alb or functions",
+            )
+        )
+    primary_region = _region_of(values, "primary")
+    for role in ("primary", "dr"):
+        region = _region_of(values, role)
+        if role == "dr" and region == primary_region:
+            continue  # already reported; comparing certificates with it would only add noise
+        role_resources = resources.get(role)
+        certificates = (
+            role_resources.get("certificates") if isinstance(role_resources, dict) else None
+        )
+        if not isinstance(region, str) or not isinstance(certificates, list):
+            continue
+        for i, arn in enumerate(certificates):
+            parts = arn.split(":") if isinstance(arn, str) else []
+            if len(parts) > 3 and parts[3] != region:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{key}.resources.{role}.certificates[{i}]",
+                        f"certificate is in {parts[3]} but the {role} region is {region}: ACM "
+                        "publishes DaysToExpiry in the certificate's region only",
+                    )
+                )
+    problems.extend(_override_checks(service.get("alarms"), f"{key}.alarms", source))
+    return problems
+
+
+def _region_of(values: Mapping[str, Any], role: str) -> str | None:
+    """The role's region if it is a known region (else it is reported on its own)."""
+    section = values.get(role)
+    region = section.get("region") if isinstance(section, dict) else None
+    return region if region in AWS_REGIONS else None
+
+
+def _override_checks(overrides: Any, key: str, source: str) -> list[Problem]:
+    """Checks on an override merged with its catalog defaults."""
+    if not isinstance(overrides, dict):
+        return []
+    problems = []
+    for alarm_id, override in overrides.items():
+        spec = BY_ID.get(alarm_id)
+        if spec is None or not isinstance(override, dict):
+            continue  # the model reports unknown ids and wrong types
+        where = f"{key}.{alarm_id}"
+        period = override.get("period_seconds", spec.period_seconds)
+        evaluations = override.get("evaluation_periods", spec.evaluation_periods)
+        datapoints = override.get("datapoints_to_alarm", spec.datapoints_to_alarm)
+        threshold = override.get("threshold")
+        # Values the model rejects on their own are not compared with anything.
+        if not (isinstance(evaluations, int) and 1 <= evaluations <= 1440):
+            evaluations = None
+        if not (isinstance(datapoints, int) and 1 <= datapoints <= 1440):
+            datapoints = None
+        if (
+            isinstance(datapoints, int)
+            and isinstance(evaluations, int)
+            and (datapoints > evaluations)
+        ):
+            problems.append(
+                Problem(
+                    source,
+                    f"{where}.datapoints_to_alarm",
+                    f"must be <= evaluation_periods ({evaluations})",
+                )
+            )
+        if isinstance(period, int) and isinstance(evaluations, int) and valid_period(period):
+            error = evaluation_range_error(period, evaluations)
+            if error:
+                problems.append(Problem(source, f"{where}.evaluation_periods", error))
+        if (
+            spec.is_percent_basis
+            and isinstance(threshold, int | float)
+            and not (0 < threshold <= 100)
+        ):
+            problems.append(
+                Problem(
+                    source,
+                    f"{where}.threshold",
+                    f"is a percentage ({spec.basis.value}): must be in (0, 100], got {threshold}",
+                )
+            )
+    return problems
+
+
 def _shown(value: Any) -> str:
     return "nothing" if value is None else repr(value)
 
@@ -248,11 +421,11 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                 f"must differ from primary region {primary_region}",
             )
         )
-    if values.get("role") == Role.DR.value and isinstance(dr, dict) and not dr.get("primary_stack"):
+    if values.get("role") == Role.DR.value and not values.get("primary_stack"):
         problems.append(
             Problem(
                 source,
-                f"{NAMESPACE}:dr.primary_stack",
+                f"{NAMESPACE}:primary_stack",
                 f"required when {NAMESPACE}:role is dr (the stack whose outputs it reads)",
             )
         )
@@ -274,6 +447,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     )
                 else:
                     seen[name] = index
+            problems.extend(_service_checks(service, index, values, source))
             slo = service.get("slo")
             if isinstance(slo, dict):
                 p95, p99 = slo.get("latency_p95_ms"), slo.get("latency_p99_ms")
@@ -285,4 +459,9 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                             f"must be >= latency_p95_ms ({p95}): a p99 is never below the p95",
                         )
                     )
+    monitoring = values.get("monitoring")
+    if isinstance(monitoring, dict):
+        problems.extend(
+            _override_checks(monitoring.get("alarms"), f"{NAMESPACE}:monitoring.alarms", source)
+        )
     return problems

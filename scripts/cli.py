@@ -98,13 +98,13 @@ def resolve_configs(
 
     extra: list[LoadedConfig] = []
     for loaded in list(requested.values()):
-        ref = loaded.config.dr.primary_stack if loaded.config.role.value == "dr" else None
+        ref = loaded.config.primary_stack if loaded.config.role.value == "dr" else None
         short = ref.rsplit("/", 1)[-1] if ref else None
         if short is None or short in requested or any(e.stack == short for e in extra):
             continue
         if short not in available:
             raise InputError(
-                f"{loaded.source}: resilience:dr.primary_stack: stack '{short}' has no "
+                f"{loaded.source}: resilience:primary_stack: stack '{short}' has no "
                 f"Pulumi.{short}.yaml in {project_dir}, so its outputs cannot be computed offline"
             )
         try:

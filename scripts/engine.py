@@ -346,13 +346,13 @@ async def _resolve_outputs() -> dict[str, Any]:
 
 def synth_all(stacks: Sequence[LoadedConfig], *, project: str = PROJECT) -> list[SynthResult]:
     """Synthesize stacks in dependency order: a stack referenced by another's
-    `dr.primary_stack` runs first and its outputs answer that StackReference."""
+    `primary_stack` runs first and its outputs answer that StackReference."""
     results: dict[str, SynthResult] = {}
     pending = list(stacks)
     while pending:
         progressed = False
         for loaded in list(pending):
-            ref = loaded.config.dr.primary_stack if loaded.config.role.value == "dr" else None
+            ref = loaded.config.primary_stack if loaded.config.role.value == "dr" else None
             ref_short = ref.rsplit("/", 1)[-1] if ref else None
             in_batch = {s.stack for s in stacks}
             if ref_short is not None and ref_short in in_batch and ref_short not in results:

@@ -11,14 +11,19 @@ from typing import Any
 import pytest
 import yaml
 
-from model.loader import LoadedConfig, load_file
+from model.loader import INCLUDE_KEY, LoadedConfig, load_file, with_includes
 from scripts.engine import SynthResult, synth_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def read_stack_document(stack: str) -> dict[str, Any]:
+    """A shipped stack file with its included system file merged in: one self-contained
+    config, so a test can edit any key and the problems name the file it writes."""
     document: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    merged, _ = with_includes(document["config"], ROOT, f"Pulumi.{stack}.yaml")
+    merged.pop(INCLUDE_KEY, None)
+    document["config"] = merged
     return document
 
 

@@ -28,6 +28,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the project's Pulumi files, to add broken stacks to."""
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(ROOT / "systems", tmp_path / "systems")
     return tmp_path
 
 
@@ -73,11 +74,10 @@ def test_config_file_is_checked_without_renaming(
 
 
 def test_invalid_config_exits_2_listing_every_problem(project: Path) -> None:
-    text = (project / "Pulumi.dr.yaml").read_text()
-    text = text.replace("region: us-west-2", "region: us-east-1").replace(
-        "rpo_minutes: 5", "rpo_minutes: 0"
-    )
-    (project / "Pulumi.dr.yaml").write_text(text)
+    with (project / "Pulumi.dr.yaml").open("a") as stack_file:
+        stack_file.write(
+            "  resilience:dr:\n    region: us-east-1\n    rto_minutes: 15\n    rpo_minutes: 0\n"
+        )
     result = invoke("check", "--project-dir", str(project), "--out", str(project / "out"))
     assert result.exit_code == 2
     assert "invalid stack config (2 problems)" in result.output
@@ -103,7 +103,7 @@ def test_unknown_stack_and_missing_file_exit_2(tmp_path: Path) -> None:
 
 def test_dr_config_whose_primary_is_unknown_exits_2(write_config: ConfigWriter) -> None:
     path = write_config(
-        lambda c: c["resilience:dr"].update(primary_stack="acme/resilience/prod-east"),
+        lambda c: c.update({"resilience:primary_stack": "acme/resilience/prod-east"}),
         base="dr",
         name="dr-east",
     )
@@ -113,8 +113,8 @@ def test_dr_config_whose_primary_is_unknown_exits_2(write_config: ConfigWriter) 
 
 
 def test_dr_config_disagreeing_with_its_primary_exits_2(project: Path) -> None:
-    text = (project / "Pulumi.dr.yaml").read_text().replace("name: reskflow", "name: other")
-    (project / "Pulumi.dr.yaml").write_text(text)
+    with (project / "Pulumi.dr.yaml").open("a") as stack_file:
+        stack_file.write("  resilience:name: other\n")  # a stack key replaces the included one
     result = invoke("synth", "--all", "--project-dir", str(project), "--out", str(project / "o"))
     assert result.exit_code == 2
     assert "exports name='reskflow' but this stack's config says 'other'" in " ".join(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,11 +44,12 @@ def test_shipped_dr_describes_the_same_system(shipped: dict[str, LoadedConfig]) 
     primary, dr = shipped["primary"].config, shipped["dr"].config
     assert dr.role is Role.DR
     assert dr.region == "us-west-2"
-    assert dr.dr.primary_stack == "organization/resilience/primary"
-    # Everything but the role and the reference is the same system description.
-    assert primary.model_dump(exclude={"role", "dr"}) == dr.model_dump(exclude={"role", "dr"})
-    assert primary.dr.model_dump(exclude={"primary_stack"}) == dr.dr.model_dump(
-        exclude={"primary_stack"}
+    assert dr.primary_stack == "organization/resilience/primary"
+    assert primary.primary_stack is None
+    # Both include the same system file: everything but role and reference is the same.
+    assert primary.include == dr.include == ["systems/reskflow.yaml"]
+    assert primary.model_dump(exclude={"role", "primary_stack"}) == dr.model_dump(
+        exclude={"role", "primary_stack"}
     )
 
 
@@ -213,6 +215,109 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             "to 7, got 3",
             id="kms-window-out-of-range",
         ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(alarms={"alb-5xx": {"enabled": False}}),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.alb-5xx: unknown service alarm "
+            "'alb-5xx' (did you mean 'alb-5xx-rate'?)",
+            id="unknown-alarm",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"asg-cpu-high": {"period_seconds": 90}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.period_seconds: 90 is "
+            "not an alarm period: 10, 20, 30 or a multiple of 60 up to 86400",
+            id="alarm-period",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"asg-cpu-high": {"datapoints_to_alarm": 6}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.datapoints_to_alarm: "
+            "must be <= evaluation_periods (5)",
+            id="alarm-datapoints-over-default-evaluations",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"asg-cpu-high": {"evaluation_periods": 1441}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.evaluation_periods: "
+            "must be less than or equal to 1440, got 1441",
+            id="alarm-evaluations-range",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"asg-cpu-high": {"period_seconds": 600, "evaluation_periods": 200}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.evaluation_periods: "
+            "period x evaluation_periods is 120000 s: at most 86400 s for periods under 1 h",
+            id="alarm-evaluation-range-limit",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"rds-connections-high": {"threshold": 120}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.rds-connections-high.threshold: is a "
+            "percentage (percent-of-max-connections): must be in (0, 100], got 120",
+            id="alarm-percent-threshold",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0].update(
+                alarms={"asg-cpu-high": {"threshold": -1}}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.threshold: must be "
+            "greater than or equal to 0, got -1",
+            id="alarm-negative-threshold",
+        ),
+        pytest.param(
+            lambda c: c.update({"resilience:monitoring": {"alarms": {"asg-cpu-high": {}}}}),
+            "Pulumi.bad.yaml: resilience:monitoring.alarms.asg-cpu-high: unknown stack alarm "
+            "'asg-cpu-high' (known: backup-job-failed, backup-copy-job-failed, "
+            "backup-restore-job-failed)",
+            id="service-alarm-at-stack-level",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][1].update(resources={}),
+            "Pulumi.bad.yaml: resilience:services[1].resources.primary: the SLO needs a source "
+            "of request metrics: add an alb or functions",
+            id="slo-without-sli-source",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["dr"].update(
+                certificates=[
+                    "arn:aws:acm:us-east-1:123456789012:certificate/"
+                    "0f6b2c1e-7a4d-4c55-9e1b-3d2f8a6c4b10"
+                ]
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.dr.certificates[0]: certificate is "
+            "in us-east-1 but the dr region is us-west-2: ACM publishes DaysToExpiry in the "
+            "certificate's region only",
+            id="certificate-region",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["alb"].update(
+                load_balancer="reskflow-orders"
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.alb.load_balancer: "
+            "'reskflow-orders' is not an ALB dimension (app/<name>/<id>)",
+            id="alb-dimension-shape",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["s3_replication"][
+                0
+            ].update(source_bucket="ReskFlow-data"),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.s3_replication[0]"
+            ".source_bucket: 'ReskFlow-data' is not an S3 bucket name (3-63 lowercase letters, "
+            "digits, '.' and '-')",
+            id="bucket-name-uppercase",
+        ),
+        pytest.param(
+            lambda c: c["resilience:logs"].update(app_retention_days=45),
+            "Pulumi.bad.yaml: resilience:logs.app_retention_days: 45 is not a CloudWatch Logs "
+            "retention period (one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, "
+            "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)",
+            id="log-retention",
+        ),
     ],
 )
 def test_each_problem_names_file_key_and_reason(
@@ -221,10 +326,70 @@ def test_each_problem_names_file_key_and_reason(
     assert problems_of(write_config(edit)) == [expected]
 
 
+def test_included_system_file_is_merged_under_the_stack_keys(tmp_path: Path) -> None:
+    system = read_stack_document("primary")
+    system["config"].pop("resilience:role")
+    (tmp_path / "system.yaml").write_text(yaml.safe_dump(system))
+    (tmp_path / "Pulumi.east.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "resilience:include": "system.yaml",
+                    "resilience:role": "primary",
+                    "resilience:name": "east",
+                }
+            }
+        )
+    )
+    config = load_file(tmp_path / "Pulumi.east.yaml").config
+    assert config.name == "east"  # the stack's key replaces the included one
+    assert config.dr.rpo_minutes == 5  # the rest comes from the system file
+    assert config.include == ["system.yaml"]
+
+
+def test_problems_in_an_included_file_name_that_file(tmp_path: Path) -> None:
+    system = read_stack_document("primary")
+    system["config"].pop("resilience:role")
+    system["config"]["resilience:dr"]["rpo_minutes"] = 0
+    (tmp_path / "system.yaml").write_text(yaml.safe_dump(system))
+    (tmp_path / "Pulumi.east.yaml").write_text(
+        yaml.safe_dump(
+            {"config": {"resilience:include": ["system.yaml"], "resilience:role": "primari"}}
+        )
+    )
+    assert problems_of(tmp_path / "Pulumi.east.yaml") == [
+        "Pulumi.east.yaml: resilience:role: must be 'primary' or 'dr', got 'primari'",
+        "system.yaml: resilience:dr.rpo_minutes: must be greater than 0, got 0",
+    ]
+
+
+def test_include_errors(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.a.yaml").write_text(
+        "config:\n  resilience:include: missing.yaml\n  resilience:role: primary\n"
+    )
+    assert problems_of(tmp_path / "Pulumi.a.yaml") == [
+        "Pulumi.a.yaml: resilience:include: missing.yaml: file not found"
+    ]
+    (tmp_path / "shared.yaml").write_text(
+        "config:\n  resilience:role: dr\n  resilience:primary_stack: x\n"
+    )
+    (tmp_path / "Pulumi.b.yaml").write_text(
+        "config:\n  resilience:include: shared.yaml\n  resilience:role: primary\n"
+    )
+    assert problems_of(tmp_path / "Pulumi.b.yaml") == [
+        "shared.yaml: resilience:primary_stack: belongs in the stack file, not in an included file",
+        "shared.yaml: resilience:role: belongs in the stack file, not in an included file",
+    ]
+    (tmp_path / "Pulumi.c.yaml").write_text("config:\n  resilience:include: {a: 1}\n")
+    assert problems_of(tmp_path / "Pulumi.c.yaml") == [
+        "Pulumi.c.yaml: resilience:include: must be a file path or a list of them"
+    ]
+
+
 def test_dr_role_requires_the_primary_stack_reference(write_config: ConfigWriter) -> None:
-    path = write_config(lambda c: c["resilience:dr"].pop("primary_stack"), base="dr")
+    path = write_config(lambda c: c.pop("resilience:primary_stack"), base="dr")
     assert problems_of(path) == [
-        "Pulumi.bad.yaml: resilience:dr.primary_stack: required when resilience:role is dr "
+        "Pulumi.bad.yaml: resilience:primary_stack: required when resilience:role is dr "
         "(the stack whose outputs it reads)"
     ]
 

@@ -28,8 +28,8 @@ def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
 
 
 def program(config: StackConfig, stack: str) -> None:
-    assert config.dr.primary_stack is not None  # the loader requires it for role dr
-    ref_name = config.dr.primary_stack
+    assert config.primary_stack is not None  # the loader requires it for role dr
+    ref_name = config.primary_stack
     primary = pulumi.StackReference(ref_name)
     checks: list[pulumi.Output[Any]] = [
         primary.require_output(key).apply(_expect(ref_name, key, expected))
