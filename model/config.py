@@ -385,6 +385,8 @@ class LogsConfig(Strict):
 class MonitoringConfig(Strict):
     alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
     dashboards: bool = True
+    # Runbook of the stack-wide alarms (AWS Backup jobs); default: the first service's.
+    runbook_url: str | None = Field(default=None, pattern=r"^https://\S+$")
 
 
 class KmsConfig(Strict):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pulumi
+
+from components.monitoring import RegionMonitoring
 from model.config import StackConfig
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
@@ -35,3 +38,13 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
         }
     )
     return dict(sorted(tags.items()))
+
+
+def export_monitoring(monitoring: RegionMonitoring) -> None:
+    """The alarm inventory (severity, threshold, cost of each alarm) and its total."""
+    pulumi.export("alarms", [entry.as_output() for entry in monitoring.inventory])
+    pulumi.export("alarm_count", len(monitoring.inventory))
+    pulumi.export("monitoring_monthly_usd", monitoring.monthly_usd)
+    pulumi.export(
+        "alarm_topics", {s.value: arn for s, arn in monitoring.escalation.topic_arns.items()}
+    )
