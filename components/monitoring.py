@@ -389,7 +389,9 @@ class ServiceMonitoring(pulumi.ComponentResource):
         super().__init__(SERVICE_COMPONENT_TYPE, name, None, opts)
         service, config = args.service, args.config
         # Logical names carry the current name; a rename aliases the old ones.
-        old_names = [f"{args.name_prefix}-{old}" for old in service.previous_names]
+        if not name.endswith(f"-{service.name}"):
+            raise ValueError(f"component name {name!r} must end with the service name")
+        old_names = [name.removesuffix(service.name) + old for old in service.previous_names]
         # Physical names that must be explicit keep the service's first name.
         stable = f"{args.name_prefix}-{(service.previous_names or [service.name])[0]}"
         in_region = pulumi.ResourceOptions(parent=self, provider=args.provider)

@@ -1,0 +1,482 @@
+"""Monitoring under mocks: seed thresholds, burn-rate math, alarm hygiene, escalation,
+overrides, renames, context-aware monitors, DR modes, dashboards and the inventory."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.slo import TIERS, compile_objective, window_evaluation
+from model.alarms import BY_ID, CATALOG
+from model.loader import load_file
+from scripts.engine import SynthResult, synth, synth_all
+from tests.conftest import ConfigWriter, resources
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+
+
+def alarms(result: SynthResult) -> dict[str, dict[str, Any]]:
+    """Metric alarms by logical name without the `<system>-<role>-monitoring-` prefix."""
+    prefix = f"{result.loaded.config.name}-{result.loaded.config.role.value}-monitoring-"
+    return {r["name"].removeprefix(prefix): r for r in resources(result, ALARM)}
+
+
+def topic_of(result: SynthResult, severity: str) -> str:
+    return str(result.outputs["alarm_topics"][severity])
+
+
+def composite_inputs(result: SynthResult) -> set[str]:
+    rules = " ".join(r["inputs"]["alarmRule"] for r in resources(result, COMPOSITE))
+    return {r["urn"] for r in resources(result, ALARM) if r["computed"]["arn"] in rules}
+
+
+# (stack, alarm, threshold, comparison, period, evaluation periods, severity)
+SEED_ALARMS: list[tuple[str, str, float, str, int, int, str]] = [
+    # ReskFlow high_cpu > 80% 5m warning; memory_pressure > 85% 10m warning;
+    # disk_space > 90% 1m critical; high_error_rate > 5% 2m critical;
+    # slow_response p95 > 2000 ms 5m warning.
+    ("primary", "orders-api-asg-cpu-high", 80, "GreaterThanThreshold", 60, 5, "warning"),
+    ("primary", "orders-api-asg-memory-high", 85, "GreaterThanThreshold", 60, 10, "warning"),
+    ("primary", "orders-api-asg-disk-high", 90, "GreaterThanThreshold", 60, 1, "critical"),
+    ("primary", "orders-api-alb-5xx-rate", 5, "GreaterThanThreshold", 60, 2, "critical"),
+    ("primary", "orders-api-alb-target-5xx-rate", 5, "GreaterThanThreshold", 60, 5, "critical"),
+    ("primary", "orders-api-alb-latency-p95", 2, "GreaterThanThreshold", 60, 5, "warning"),
+    ("primary", "orders-api-alb-latency-p99", 5, "GreaterThanThreshold", 60, 5, "warning"),
+    # WebUredno: connection pool > 80% of max (500) for 5m critical; disk < 10% critical.
+    (
+        "primary",
+        "orders-api-rds-connections-high-reskflow-db",
+        400,
+        "GreaterThanThreshold",
+        60,
+        5,
+        "critical",
+    ),
+    (
+        "primary",
+        "orders-api-rds-free-storage-low-reskflow-db",
+        0.1 * 5000 * 1024**3,
+        "LessThanThreshold",
+        60,
+        5,
+        "critical",
+    ),
+    # WebUredno SSLCertificateExpiry < 7 days, warning.
+    (
+        "primary",
+        "orders-api-acm-certificate-expiry-0f6b2c1e",
+        7,
+        "LessThanThreshold",
+        86400,
+        1,
+        "warning",
+    ),
+    # S3 replication latency vs the 5-minute RPO.
+    (
+        "primary",
+        "orders-api-s3-replication-latency-uploads-to-dr",
+        300,
+        "GreaterThanThreshold",
+        60,
+        5,
+        "error",
+    ),
+    # Skafu: Lambda timeout 30 s -> p99 duration above 80 % of it.
+    (
+        "primary",
+        "tracking-api-lambda-duration-near-timeout-reskflow-tracking-ingest",
+        24_000,
+        "GreaterThanThreshold",
+        60,
+        5,
+        "warning",
+    ),
+    (
+        "primary",
+        "tracking-api-lambda-error-rate-reskflow-tracking-ingest",
+        2,
+        "GreaterThanThreshold",
+        60,
+        5,
+        "error",
+    ),
+    # Overridden in systems/reskflow.yaml: 2 s instead of the 5 s default.
+    ("primary", "tracking-api-alb-latency-p99", 2, "GreaterThanThreshold", 60, 5, "warning"),
+    # Replica lag in the DR region: 50 % of the 5-minute RPO.
+    (
+        "dr",
+        "orders-api-rds-replica-lag-reskflow-db-dr",
+        150,
+        "GreaterThanThreshold",
+        60,
+        5,
+        "error",
+    ),
+    ("primary", "backup-job-failed", 0, "GreaterThanThreshold", 300, 1, "warning"),
+]
+
+
+@pytest.mark.parametrize("case", SEED_ALARMS, ids=[c[1] for c in SEED_ALARMS])
+def test_seed_thresholds_in_the_synthesized_alarms(
+    synthesized: dict[str, SynthResult], case: tuple[str, str, float, str, int, int, str]
+) -> None:
+    stack, alarm, threshold, comparison, period, evaluations, severity = case
+    result = synthesized[stack]
+    inputs = alarms(result)[alarm]["inputs"]
+    assert inputs["threshold"] == pytest.approx(threshold)
+    assert inputs["comparisonOperator"] == comparison
+    assert inputs["evaluationPeriods"] == evaluations
+    assert {q["metric"]["period"] for q in inputs["metricQueries"] if "metric" in q} == {period}
+    assert inputs["alarmActions"] == inputs["okActions"] == [topic_of(result, severity)]
+
+
+def test_every_catalog_default_reaches_its_alarm(synthesized: dict[str, SynthResult]) -> None:
+    """Apart from the one override, each inventory threshold is the catalog's (or the
+    catalog's percentage applied to the resource)."""
+    inventory = synthesized["primary"].outputs["alarms"]
+    absolute = [e for e in inventory if e["id"] in BY_ID and BY_ID[e["id"]].basis == "absolute"]
+    assert len(absolute) > 20
+    for entry in absolute:
+        expected = BY_ID[entry["id"]].threshold
+        if entry["alarm"].endswith("tracking-api-alb-latency-p99"):
+            expected = 2
+        assert entry["threshold"] == expected, entry["alarm"]
+        assert entry["severity"] == BY_ID[entry["id"]].severity.value
+
+
+def test_context_aware_monitors(synthesized: dict[str, SynthResult]) -> None:
+    names = alarms(synthesized["primary"])
+    credit = {n for n in names if "asg-cpu-credits-low" in n}
+    assert credit == {"users-api-asg-cpu-credits-low"}  # t3.large only, not m6i/c6i
+    assert not any("rds-deadlocks" in n for n in names)  # PostgreSQL RDS has no metric
+    assert not any("rds-replica-lag" in n for n in names)  # the primary is no replica
+    assert "orders-api-sqs-dlq-not-empty-reskflow-order-events-dlq" in names
+    dr_names = alarms(synthesized["dr"])
+    assert "orders-api-rds-replica-lag-reskflow-db-dr" in dr_names
+    assert not any("s3-replication" in n for n in dr_names)  # metrics live in the source region
+
+
+def test_aurora_databases_get_the_deadlock_alarm(write_config: ConfigWriter) -> None:
+    def aurora(config: dict[str, Any]) -> None:
+        db = config["resilience:services"][0]["resources"]["primary"]["databases"][0]
+        db.update(engine="aurora-postgresql", allocated_storage_gb=None)
+
+    names = alarms(synth(load_file(write_config(aurora))))
+    deadlocks = names["orders-api-rds-deadlocks-reskflow-db"]["inputs"]
+    assert deadlocks["threshold"] == 5
+    assert deadlocks["metricQueries"][-1]["expression"] == "deadlocks * PERIOD(deadlocks)"
+    assert "orders-api-rds-free-storage-low-reskflow-db" not in names  # Aurora storage grows
+
+
+def test_every_alarm_notifies_on_alarm_and_ok_and_links_a_runbook(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    for result in synthesized.values():
+        inputs_of_composites = composite_inputs(result)
+        topics = set(result.outputs["alarm_topics"].values())
+        for alarm in [*resources(result, ALARM), *resources(result, COMPOSITE)]:
+            inputs = alarm["inputs"]
+            assert "Runbook: https://" in inputs["alarmDescription"], alarm["name"]
+            if alarm["type"] == ALARM:
+                assert inputs["treatMissingData"] in {"breaching", "notBreaching", "missing"}
+            if alarm["urn"] in inputs_of_composites:
+                assert "alarmActions" not in inputs, alarm["name"]
+                continue
+            assert inputs["alarmActions"] == inputs["okActions"], alarm["name"]
+            assert len(inputs["alarmActions"]) == 1
+            assert set(inputs["alarmActions"]) <= topics
+
+
+def test_disabling_an_alarm_removes_only_that_alarm(
+    synthesized: dict[str, SynthResult], write_config: ConfigWriter
+) -> None:
+    def disable(config: dict[str, Any]) -> None:
+        config["resilience:services"][0]["alarms"] = {"asg-cpu-high": {"enabled": False}}
+
+    before = set(alarms(synthesized["primary"]))
+    after = set(alarms(synth(load_file(write_config(disable)))))
+    assert before - after == {"orders-api-asg-cpu-high"}
+    assert after - before == set()
+
+
+def test_override_changes_only_what_it_names(write_config: ConfigWriter) -> None:
+    def override(config: dict[str, Any]) -> None:
+        config["resilience:services"][0]["alarms"] = {
+            "asg-cpu-high": {"threshold": 70, "severity": "critical", "evaluation_periods": 10},
+            "rds-connections-high": {"threshold": 90},
+        }
+
+    result = synth(load_file(write_config(override)))
+    cpu = alarms(result)["orders-api-asg-cpu-high"]["inputs"]
+    assert cpu["threshold"] == 70
+    assert cpu["evaluationPeriods"] == 10
+    assert cpu["datapointsToAlarm"] == 5  # unchanged default
+    assert cpu["alarmActions"] == [topic_of(result, "critical")]
+    assert (
+        alarms(result)["orders-api-rds-connections-high-reskflow-db"]["inputs"]["threshold"] == 450
+    )
+
+
+def test_burn_rate_thresholds_are_budget_times_factor(synthesized: dict[str, SynthResult]) -> None:
+    result = synthesized["primary"]
+    factors = {"page-1h": 14.4, "page-6h": 6.0, "ticket-1d": 3.0, "ticket-3d": 1.0}
+    budgets = {"availability": 0.0001, "latency-p95": 0.05, "latency-p99": 0.01}
+    seen = 0
+    for name, alarm in alarms(result).items():
+        if "-slo-" not in name:
+            continue
+        _, rest = name.split("-slo-")
+        objective = next(o for o in budgets if rest.startswith(o))
+        tier = next(t for t in factors if f"-{t}-" in rest)
+        window = rest.rsplit("-", 1)[-1]
+        inputs = alarm["inputs"]
+        assert inputs["threshold"] == pytest.approx(budgets[objective] * factors[tier]), name
+        period, evaluations = window_evaluation(
+            {
+                "5m": 300,
+                "30m": 1800,
+                "1h": 3600,
+                "2h": 7200,
+                "6h": 21600,
+                "1d": 86400,
+                "3d": 259200,
+            }[window]
+        )
+        assert inputs["evaluationPeriods"] == inputs["datapointsToAlarm"] == evaluations
+        assert {q["metric"]["period"] for q in inputs["metricQueries"] if "metric" in q} == {period}
+        seen += 1
+    # 3 services x 3 objectives x 4 tiers x 2 windows
+    assert seen == 72
+
+
+def test_composites_pair_long_and_short_windows_and_suppress_slower_tiers(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    result = synthesized["primary"]
+    by_arn = {r["computed"]["arn"]: r["name"] for r in resources(result, ALARM)}
+    composites = {r["inputs"]["alarmName"]: r["inputs"] for r in resources(result, COMPOSITE)}
+    orders = {
+        k: v
+        for k, v in composites.items()
+        if k.startswith("reskflow-primary-orders-api-availability-")
+    }
+    assert sorted(orders) == sorted(
+        f"reskflow-primary-orders-api-availability-{t.name}" for t in TIERS
+    )
+    for tier, (long_w, short_w) in zip(
+        TIERS, (("1h", "5m"), ("6h", "30m"), ("1d", "2h"), ("3d", "6h")), strict=True
+    ):
+        inputs = orders[f"reskflow-primary-orders-api-availability-{tier.name}"]
+        arns = [part.split('"')[1] for part in inputs["alarmRule"].split(" AND ")]
+        assert [by_arn[a].rsplit("-", 1)[-1] for a in arns] == [long_w, short_w]
+        assert inputs["alarmActions"] == [topic_of(result, tier.severity.value)]
+    assert "actionsSuppressor" not in orders["reskflow-primary-orders-api-availability-page-1h"]
+    for faster, slower in itertools.pairwise(TIERS):
+        suppressor = orders[f"reskflow-primary-orders-api-availability-{slower.name}"][
+            "actionsSuppressor"
+        ]
+        assert suppressor["alarm"] == f"reskflow-primary-orders-api-availability-{faster.name}"
+
+
+@given(
+    availability=st.floats(min_value=90.0, max_value=99.999, exclude_min=True),
+    window_days=st.integers(min_value=7, max_value=90),
+)
+def test_burn_rate_factor_math(availability: float, window_days: int) -> None:
+    budget = 1 - availability / 100
+    compiled = compile_objective(budget, window_days)
+    assert [tier.name for tier, _, _ in compiled] == [t.name for t in TIERS]
+    for tier, long_alarm, short_alarm in compiled:
+        expected = tier.budget_share * window_days * 24 / (tier.long_window_s / 3600)
+        assert long_alarm.factor == pytest.approx(expected)
+        assert long_alarm.threshold == pytest.approx(budget * expected)
+        assert short_alarm.threshold == long_alarm.threshold
+        assert short_alarm.window_s * 12 == long_alarm.window_s
+        for alarm in (long_alarm, short_alarm):
+            assert alarm.period_s * alarm.evaluation_periods == alarm.window_s
+            assert alarm.period_s <= 86_400
+        # Burning at exactly the factor for the whole long window spends exactly the share.
+        spent = long_alarm.factor * budget * tier.long_window_s / (window_days * 86_400)
+        assert spent == pytest.approx(tier.budget_share * budget)
+    if window_days == 30:
+        assert [round(a.factor, 9) for _, a, _ in compiled] == [14.4, 6.0, 3.0, 1.0]
+
+
+def test_compile_rejects_an_impossible_budget() -> None:
+    with pytest.raises(ValueError, match=r"error budget must be in \(0, 1\)"):
+        compile_objective(0.0, 30)
+
+
+def test_escalation_topics_are_encrypted_and_subscribed_from_config(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    for stack in ("primary", "dr"):
+        result = synthesized[stack]
+        topics = resources(result, "aws:sns/topic:Topic")
+        assert len(topics) == 4
+        assert {t["inputs"]["kmsMasterKeyId"] for t in topics} == {result.outputs["kms_key_arn"]}
+        subscriptions = resources(result, "aws:sns/topicSubscription:TopicSubscription")
+        by_topic: dict[str, list[tuple[str, str]]] = {}
+        for sub in subscriptions:
+            by_topic.setdefault(sub["inputs"]["topic"], []).append(
+                (sub["inputs"]["protocol"], sub["inputs"]["endpoint"])
+            )
+        assert sorted(by_topic[topic_of(result, "critical")]) == [
+            ("email", "incident-response@reskflow.example.com"),
+            ("sms", "+15555550100"),
+        ]
+        assert by_topic[topic_of(result, "warning")] == [
+            ("email", "platform-alerts@reskflow.example.com")
+        ]
+        for policy in resources(result, "aws:sns/topicPolicy:TopicPolicy"):
+            statements = json.loads(policy["inputs"]["policy"])["Statement"]
+            deny = next(s for s in statements if s["Effect"] == "Deny")
+            assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            services = next(s for s in statements if "Service" in s["Principal"])
+            assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_webhook_endpoints_stay_secret(write_config: ConfigWriter) -> None:
+    def pager(config: dict[str, Any]) -> None:
+        config["resilience:escalation"]["critical"].append(
+            {
+                "kind": "pagerduty",
+                "endpoint": "https://events.pagerduty.com/integration/abc/enqueue",
+            }
+        )
+
+    result = synth(load_file(write_config(pager)))
+    text = json.dumps(result.graph)
+    assert "events.pagerduty.com" not in text
+    https = [
+        s
+        for s in resources(result, "aws:sns/topicSubscription:TopicSubscription")
+        if s["inputs"]["protocol"] == "https"
+    ]
+    assert [(s["inputs"]["endpoint"], s["inputs"]["endpointAutoConfirms"]) for s in https] == [
+        ("[secret]", True)
+    ]
+
+
+def test_log_groups_have_configured_retention_and_the_region_key(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    result = synthesized["primary"]
+    groups = {g["inputs"]["name"]: g for g in resources(result, "aws:cloudwatch/logGroup:LogGroup")}
+    assert {name: g["inputs"]["retentionInDays"] for name, g in groups.items()} == {
+        "/reskflow/production/orders-api/app": 30,
+        "/reskflow/production/users-api/app": 30,
+        "/reskflow/production/tracking-api/app": 30,
+        "/reskflow/production/audit": 365,
+        "/reskflow/production/platform": 365,
+    }
+    for group in groups.values():
+        assert group["inputs"]["kmsKeyId"] == result.outputs["kms_key_arn"]
+        assert group["options"]["protect"] is True
+
+
+def test_slo_alerting_follows_the_traffic(
+    synthesized: dict[str, SynthResult], write_config: ConfigWriter
+) -> None:
+    assert not resources(synthesized["dr"], COMPOSITE)  # pilot-light: no traffic in DR
+    active = load_file(
+        write_config(lambda c: c["resilience:dr"].update(mode="active"), base="dr", name="dr")
+    )
+    primary = load_file(
+        write_config(lambda c: c["resilience:dr"].update(mode="active"), name="primary")
+    )
+    result = synth_all([primary, active])[1]
+    names = {c["inputs"]["alarmName"] for c in resources(result, COMPOSITE)}
+    assert "reskflow-dr-orders-api-availability-page-1h" in names
+    assert len(names) == 36
+
+
+def test_a_rename_keeps_alarm_identity(
+    synthesized: dict[str, SynthResult], write_config: ConfigWriter
+) -> None:
+    def rename(config: dict[str, Any]) -> None:
+        service = config["resilience:services"][0]
+        service["previous_names"] = [service["name"]]
+        service["name"] = "checkout-api"
+
+    renamed = synth(load_file(write_config(rename)))
+    before, after = alarms(synthesized["primary"]), alarms(renamed)
+    cpu = after["checkout-api-asg-cpu-high"]
+    assert cpu["options"]["aliases"] == ["name=reskflow-primary-monitoring-orders-api-asg-cpu-high"]
+    assert "name" not in cpu["inputs"]  # autonamed: the alias keeps the physical name
+    assert len(before) == len(after)
+    old_names = {c["inputs"]["alarmName"] for c in resources(synthesized["primary"], COMPOSITE)}
+    new_names = {c["inputs"]["alarmName"] for c in resources(renamed, COMPOSITE)}
+    assert old_names == new_names  # explicit names keep the service's first name
+    logs = {g["inputs"]["name"] for g in resources(renamed, "aws:cloudwatch/logGroup:LogGroup")}
+    assert "/reskflow/production/orders-api/app" in logs
+    for typ in (
+        ALARM,
+        COMPOSITE,
+        "aws:cloudwatch/dashboard:Dashboard",
+        "aws:cloudwatch/logGroup:LogGroup",
+    ):
+        for resource in resources(renamed, typ):
+            if "checkout-api" in resource["name"]:
+                assert resource["options"]["aliases"], resource["name"]
+
+
+def test_dashboards_are_valid_and_show_every_alarm(synthesized: dict[str, SynthResult]) -> None:
+    result = synthesized["primary"]
+    dashboards = {
+        d["inputs"]["dashboardName"]: json.loads(d["inputs"]["dashboardBody"])
+        for d in resources(result, "aws:cloudwatch/dashboard:Dashboard")
+    }
+    assert set(dashboards) == {
+        "reskflow-primary-overview",
+        "reskflow-primary-orders-api",
+        "reskflow-primary-users-api",
+        "reskflow-primary-tracking-api",
+    }
+    overview_alarms = {
+        arn
+        for widget in dashboards["reskflow-primary-overview"]["widgets"]
+        if widget["type"] == "alarm"
+        for arn in widget["properties"]["alarms"]
+    }
+    notifying = {r["computed"]["arn"] for r in resources(result, ALARM)} - {
+        r["computed"]["arn"]
+        for r in resources(result, ALARM)
+        if r["urn"] in composite_inputs(result)
+    }
+    composites = {r["computed"]["arn"] for r in resources(result, COMPOSITE)}
+    assert overview_alarms == notifying | composites
+    orders = dashboards["reskflow-primary-orders-api"]["widgets"]
+    titles = [w["properties"].get("title", "") for w in orders]
+    assert "DR replication (RPO 5 min)" in titles
+    assert "Error budget burn rate (1h)" in titles
+    assert all(w["properties"].get("region", "us-east-1") == "us-east-1" for w in orders)
+
+
+def test_inventory_lists_every_alarm_with_cost(synthesized: dict[str, SynthResult]) -> None:
+    for result in synthesized.values():
+        inventory = result.outputs["alarms"]
+        count = len(resources(result, ALARM)) + len(resources(result, COMPOSITE))
+        assert len(inventory) == result.outputs["alarm_count"] == count
+        assert all(entry["monthly_usd"] > 0 for entry in inventory)
+        dashboards = len(resources(result, "aws:cloudwatch/dashboard:Dashboard"))
+        total = sum(e["monthly_usd"] for e in inventory) + 3.0 * dashboards
+        assert result.outputs["monitoring_monthly_usd"] == pytest.approx(total)
+    # A 3-metric availability window alarm costs 0.30, a composite 0.50.
+    primary = {e["id"]: e for e in synthesized["primary"].outputs["alarms"]}
+    assert primary["slo:availability:page-1h:1h"]["monthly_usd"] == 0.3
+    assert primary["slo:availability:page-1h"]["monthly_usd"] == 0.5
+
+
+def test_catalog_ids_are_unique_and_cite_a_source() -> None:
+    assert len(BY_ID) == len(CATALOG)
+    for spec in CATALOG:
+        assert spec.source
+        assert spec.datapoints_to_alarm <= spec.evaluation_periods
+        assert spec.treat_missing_data in {"breaching", "notBreaching", "missing", "ignore"}
