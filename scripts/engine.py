@@ -13,9 +13,11 @@ synthesized in one process without the Pulumi runtime's global state leaking bet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import gc
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +27,6 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.settings import get_project, get_root_resource, get_stack
-from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
@@ -222,9 +223,27 @@ def run_offline(
     context and event loop. `config` is the raw Pulumi config (`pulumi.Config` reads it).
     Errors come back as SynthError (StackInputError for bad input)."""
     context = contextvars.Context()
-    return context.run(
-        _run_in_context, program, stack, project, dict(references or {}), dict(config or {})
-    )
+    with _collector_paused():
+        return context.run(
+            _run_in_context, program, stack, project, dict(references or {}), dict(config or {})
+        )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A run allocates hundreds of thousands of short-lived Outputs and tasks; the cyclic
+    garbage collector's full passes over that growing heap made synth time grow faster than
+    the resource count (2.9 -> 3.9 ms per resource from 300 to 2,300 resources). Paused for
+    the run and collected once after it, the cost per resource stays flat (about 1.8 ms)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def _isolate_runtime_state(config: dict[str, str]) -> None:
@@ -234,6 +253,29 @@ def _isolate_runtime_state(config: dict[str, str]) -> None:
     runtime_settings.SETTINGS.outputs = set()
     runtime_settings.SETTINGS.lock = threading.Lock()
     runtime_config.set_all_config(config, [])
+
+
+async def _wait_for_registrations() -> None:
+    """Wait until every registration and every pending output has finished.
+
+    The same contract as the SDK's `wait_for_rpcs`, whose output loop waits with
+    FIRST_COMPLETED and re-arms a callback on every pending task each round: quadratic in
+    the number of outputs (50 services took 27 s). Gathering each batch is linear.
+    """
+    rpc_manager = runtime_settings.SETTINGS.rpc_manager
+    while True:
+        while rpc_manager.rpcs:
+            await asyncio.sleep(0)
+            await rpc_manager.rpcs.pop()
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        with runtime_settings.SETTINGS.lock:
+            pending = list(runtime_settings.SETTINGS.outputs)
+            runtime_settings.SETTINGS.outputs.clear()
+        if pending:
+            await asyncio.gather(*pending)
+        if not rpc_manager.rpcs and not pending:
+            return
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:
@@ -275,7 +317,7 @@ def _run_in_context(
         _isolate_runtime_state(config)
         try:
             program()
-            _sync_await(wait_for_rpcs())
+            _sync_await(_wait_for_registrations())
             outputs = _sync_await(_resolve_outputs())
         except SynthError:
             failed = True
