@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from model.alarms import BY_ID, evaluation_range_error, valid_period
 from model.config import NAMESPACE, SECRET_PLACEHOLDER, Role, StackConfig
-from model.regions import AWS_REGIONS
+from model.regions import AWS_REGIONS, ROUTE53_METRICS_REGION
 
 # Keys outside our namespace that a stack file may carry.
 ALLOWED_FOREIGN_KEYS = frozenset({"pulumi:disable-default-providers", "pulumi:tags"})
@@ -324,9 +324,18 @@ def _service_checks(
         if role == "dr" and region == primary_region:
             continue  # already reported; comparing certificates with it would only add noise
         role_resources = resources.get(role)
-        certificates = (
-            role_resources.get("certificates") if isinstance(role_resources, dict) else None
-        )
+        role_resources = role_resources if isinstance(role_resources, dict) else {}
+        checks = role_resources.get("health_checks")
+        if region is not None and region != ROUTE53_METRICS_REGION and checks:
+            problems.append(
+                Problem(
+                    source,
+                    f"{key}.resources.{role}.health_checks",
+                    f"Route 53 publishes health-check metrics only in {ROUTE53_METRICS_REGION}; "
+                    f"the {role} region is {region}",
+                )
+            )
+        certificates = role_resources.get("certificates")
         if not isinstance(region, str) or not isinstance(certificates, list):
             continue
         for i, arn in enumerate(certificates):

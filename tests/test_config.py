@@ -312,6 +312,14 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="bucket-name-uppercase",
         ),
         pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["dr"].update(
+                health_checks=["0f6b2c1e-7a4d-4c55-9e1b-3d2f8a6c4b10"]
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.dr.health_checks: Route 53 "
+            "publishes health-check metrics only in us-east-1; the dr region is us-west-2",
+            id="health-check-outside-us-east-1",
+        ),
+        pytest.param(
             lambda c: c["resilience:logs"].update(app_retention_days=45),
             "Pulumi.bad.yaml: resilience:logs.app_retention_days: 45 is not a CloudWatch Logs "
             "retention period (one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, "

@@ -480,3 +480,20 @@ def test_catalog_ids_are_unique_and_cite_a_source() -> None:
         assert spec.source
         assert spec.datapoints_to_alarm <= spec.evaluation_periods
         assert spec.treat_missing_data in {"breaching", "notBreaching", "missing", "ignore"}
+
+
+def test_health_checks_in_us_east_1_are_watched(write_config: ConfigWriter) -> None:
+    def with_check(config: dict[str, Any]) -> None:
+        config["resilience:services"][0]["resources"]["primary"]["health_checks"] = [
+            "6e2d9b4a-1c3f-4e7a-8b5d-0a9c7e3f1b22"
+        ]
+
+    result = synth(load_file(write_config(with_check)))
+    inputs = alarms(result)["orders-api-route53-health-check-failed-6e2d9b4a"]["inputs"]
+    assert (inputs["threshold"], inputs["comparisonOperator"]) == (1, "LessThanThreshold")
+    assert inputs["treatMissingData"] == "breaching"
+    assert inputs["alarmActions"] == [topic_of(result, "critical")]
+    (query,) = inputs["metricQueries"]
+    assert query["metric"]["dimensions"] == {
+        "HealthCheckId": "6e2d9b4a-1c3f-4e7a-8b5d-0a9c7e3f1b22"
+    }
