@@ -382,6 +382,65 @@ class LogsConfig(Strict):
     default_retention_days: RetentionDays = 365
 
 
+class Frequency(StrEnum):
+    HOURLY = "hourly"
+    FOUR_HOURLY = "4-hourly"
+    TWELVE_HOURLY = "12-hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+    def cron(self, hour: int) -> str:
+        """AWS Backup schedule (six fields, UTC; one of day-of-month/day-of-week is '?')."""
+        return {
+            Frequency.HOURLY: "cron(0 * ? * * *)",
+            Frequency.FOUR_HOURLY: "cron(0 */4 ? * * *)",
+            Frequency.TWELVE_HOURLY: "cron(0 */12 ? * * *)",
+            Frequency.DAILY: f"cron(0 {hour} ? * * *)",
+            Frequency.WEEKLY: f"cron(0 {hour} ? * SUN *)",
+            Frequency.MONTHLY: f"cron(0 {hour} 1 * ? *)",
+            Frequency.YEARLY: f"cron(0 {hour} 1 1 ? *)",
+        }[self]
+
+
+class BackupRule(Strict):
+    """One schedule of a data class: how often, how long kept, when moved to cold storage."""
+
+    name: Slug
+    frequency: Frequency
+    retention_days: int = Field(ge=1, le=36_500)
+    cold_storage_after_days: int | None = Field(default=None, ge=1)
+    start_hour_utc: int = Field(default=5, ge=0, le=23)
+    cross_region_copy: bool = True  # a copy in the other region's vault, same lifecycle
+
+
+class BackupClass(Strict):
+    """A data class (`backup-policy` tag value) and what its backups must be."""
+
+    description: str | None = None
+    # Continuous backup / point-in-time recovery (RDS, S3, ...), kept 1-35 days.
+    continuous_days: int | None = Field(default=None, ge=1, le=35)
+    rules: list[BackupRule] = Field(default_factory=list)
+
+
+class VaultLock(Strict):
+    """AWS Backup Vault Lock. Governance mode can be removed by privileged users; compliance
+    mode becomes immutable after `changeable_for_days` (at least 3)."""
+
+    mode: Literal["governance", "compliance"]
+    min_retention_days: int = Field(ge=1, le=36_500)
+    max_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    changeable_for_days: int | None = Field(default=None, ge=3, le=36_500)
+
+
+class BackupConfig(Strict):
+    vault_lock: VaultLock | None = None
+    classes: dict[Slug, BackupClass] = Field(default_factory=dict)
+    start_window_minutes: int = Field(default=60, ge=60, le=720)
+    completion_window_minutes: int = Field(default=480, ge=120, le=10_080)
+
+
 class MonitoringConfig(Strict):
     alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
     dashboards: bool = True
@@ -428,6 +487,7 @@ class StackConfig(Strict):
     kms: KmsConfig = Field(default_factory=KmsConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
 
     @property
     def region(self) -> str:

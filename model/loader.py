@@ -353,6 +353,111 @@ def _service_checks(
     return problems
 
 
+COLD_STORAGE_MINIMUM_DAYS = 90  # AWS Backup keeps cold recovery points at least this long
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _backup_checks(backup: Any, source: str) -> list[Problem]:
+    """Vault Lock mode rules, and every retention against the lock and cold storage."""
+    if not isinstance(backup, dict):
+        return []
+    problems = []
+    key = f"{NAMESPACE}:backup"
+    lock = backup.get("vault_lock")
+    lock = lock if isinstance(lock, dict) else {}
+    mode, changeable = lock.get("mode"), lock.get("changeable_for_days")
+    lock_min, lock_max = _int(lock.get("min_retention_days")), _int(lock.get("max_retention_days"))
+    if mode == "compliance" and changeable is None:
+        problems.append(
+            Problem(
+                source,
+                f"{key}.vault_lock.changeable_for_days",
+                "required in compliance mode (at least 3): the grace period "
+                "before the lock can no longer be changed or removed",
+            )
+        )
+    if mode == "governance" and changeable is not None:
+        problems.append(
+            Problem(
+                source,
+                f"{key}.vault_lock.changeable_for_days",
+                "only applies in compliance mode; governance locks stay "
+                "removable by privileged users",
+            )
+        )
+    if lock_min is not None and lock_max is not None and lock_max < lock_min:
+        problems.append(
+            Problem(
+                source,
+                f"{key}.vault_lock.max_retention_days",
+                f"must be >= min_retention_days ({lock_min})",
+            )
+        )
+    classes = backup.get("classes")
+    for name, spec in classes.items() if isinstance(classes, dict) else ():
+        if not isinstance(spec, dict):
+            continue
+        where = f"{key}.classes.{name}"
+        listed = spec.get("rules")
+        rules: list[Any] = listed if isinstance(listed, list) else []
+        continuous = _int(spec.get("continuous_days"))
+        if not rules and continuous is None:
+            problems.append(Problem(source, where, "needs rules or continuous_days"))
+        retentions = [(f"{where}.continuous_days", continuous)] + [
+            (f"{where}.rules[{i}].retention_days", _int(r.get("retention_days")))
+            for i, r in enumerate(rules)
+            if isinstance(r, dict)
+        ]
+        for path, days in retentions:
+            if days is None:
+                continue
+            if lock_min is not None and days < lock_min:
+                problems.append(
+                    Problem(
+                        source,
+                        path,
+                        f"{days} days is shorter than the vault lock minimum "
+                        f"({lock_min} days): the vault would refuse these "
+                        "recovery points",
+                    )
+                )
+            if lock_max is not None and days > lock_max:
+                problems.append(
+                    Problem(
+                        source,
+                        path,
+                        f"{days} days is longer than the vault lock maximum ({lock_max} days)",
+                    )
+                )
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+            cold, days = _int(rule.get("cold_storage_after_days")), _int(rule.get("retention_days"))
+            if cold is not None and days is not None and days < cold + COLD_STORAGE_MINIMUM_DAYS:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where}.rules[{i}].cold_storage_after_days",
+                        f"recovery points stay at least {COLD_STORAGE_MINIMUM_DAYS} days in "
+                        f"cold storage: retention_days ({days}) must be at least "
+                        f"cold_storage_after_days + {COLD_STORAGE_MINIMUM_DAYS} "
+                        f"({cold + COLD_STORAGE_MINIMUM_DAYS})",
+                    )
+                )
+        names = [r.get("name") for r in rules if isinstance(r, dict)]
+        for i, rule_name in enumerate(names):
+            if rule_name in names[:i]:
+                problems.append(
+                    Problem(
+                        source, f"{where}.rules[{i}].name", f"duplicate rule name '{rule_name}'"
+                    )
+                )
+    return problems
+
+
 def _region_of(values: Mapping[str, Any], role: str) -> str | None:
     """The role's region if it is a known region (else it is reported on its own)."""
     section = values.get(role)
@@ -468,6 +573,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                             f"must be >= latency_p95_ms ({p95}): a p99 is never below the p95",
                         )
                     )
+    problems.extend(_backup_checks(values.get("backup"), source))
     monitoring = values.get("monitoring")
     if isinstance(monitoring, dict):
         problems.extend(

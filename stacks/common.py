@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
-from components.monitoring import RegionMonitoring
-from model.config import StackConfig
+from components.backup import RegionBackup, RegionBackupArgs
+from components.foundation import RegionalFoundation
+from components.monitoring import RegionMonitoring, RegionMonitoringArgs
+from model.config import Severity, StackConfig
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
 # exports exactly these names; a test holds both sides to this tuple.
@@ -48,3 +50,43 @@ def export_monitoring(monitoring: RegionMonitoring) -> None:
     pulumi.export(
         "alarm_topics", {s.value: arn for s, arn in monitoring.escalation.topic_arns.items()}
     )
+
+
+def compose_region(
+    config: StackConfig, prefix: str, base: RegionalFoundation
+) -> tuple[RegionMonitoring, RegionBackup]:
+    """What both stacks build on their foundation: monitoring, then backup (whose failures
+    notify the monitoring's warning topic)."""
+    monitoring = RegionMonitoring(
+        f"{prefix}-monitoring",
+        RegionMonitoringArgs(
+            config=config,
+            role=config.role,
+            region=config.region,
+            provider=base.provider,
+            key_arn=base.key_arn,
+            account_id=base.account_id,
+            partition=base.partition,
+            name_prefix=prefix,
+        ),
+    )
+    backup = RegionBackup(
+        f"{prefix}-backup",
+        RegionBackupArgs(
+            system=config.name,
+            role=config.role,
+            region=config.region,
+            peer_region=config.peer_region,
+            config=config.backup,
+            provider=base.provider,
+            key_arn=base.key_arn,
+            account_id=base.account_id,
+            partition=base.partition,
+            warning_topic_arn=monitoring.escalation.topic_arns[Severity.WARNING],
+        ),
+    )
+    export_monitoring(monitoring)
+    pulumi.export("backup_vault_arn", backup.vault_arn)
+    pulumi.export("backup_copy_target_arn", backup.peer_vault_arn)
+    pulumi.export("backup_plan_ids", {name: plan.id for name, plan in backup.plans.items()})
+    return monitoring, backup

@@ -18,6 +18,8 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws:rds/globalCluster:GlobalCluster",
     "aws:dynamodb/table:Table",
     "aws:backup/vault:Vault",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+    "aws:cloudwatch/logGroup:LogGroup",
     "aws:efs/fileSystem:FileSystem",
 )
 

@@ -10,10 +10,9 @@ from typing import Any
 import pulumi
 
 from components.foundation import FoundationArgs, RegionalFoundation
-from components.monitoring import RegionMonitoring, RegionMonitoringArgs
 from model.config import StackConfig
 from model.loader import InconsistentStacksError
-from stacks.common import export_monitoring, name_prefix, stack_tags
+from stacks.common import compose_region, name_prefix, stack_tags
 
 
 def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
@@ -59,20 +58,7 @@ def program(config: StackConfig, stack: str) -> None:
             ),
         ),
     )
-    monitoring = RegionMonitoring(
-        f"{prefix}-monitoring",
-        RegionMonitoringArgs(
-            config=config,
-            role=config.role,
-            region=config.region,
-            provider=base.provider,
-            key_arn=base.key_arn,
-            account_id=base.account_id,
-            partition=base.partition,
-            name_prefix=prefix,
-        ),
-    )
-    export_monitoring(monitoring)
+    compose_region(config, prefix, base)
     pulumi.export("role", config.role.value)
     pulumi.export("name", config.name)
     pulumi.export("region", config.region)

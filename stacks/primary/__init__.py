@@ -5,9 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from components.foundation import FoundationArgs, RegionalFoundation
-from components.monitoring import RegionMonitoring, RegionMonitoringArgs
 from model.config import StackConfig
-from stacks.common import PRIMARY_CONTRACT, export_monitoring, name_prefix, stack_tags
+from stacks.common import PRIMARY_CONTRACT, compose_region, name_prefix, stack_tags
 
 
 def program(config: StackConfig, stack: str) -> None:
@@ -22,19 +21,7 @@ def program(config: StackConfig, stack: str) -> None:
             app_key="primary" if config.kms.app_key else None,
         ),
     )
-    monitoring = RegionMonitoring(
-        f"{prefix}-monitoring",
-        RegionMonitoringArgs(
-            config=config,
-            role=config.role,
-            region=config.region,
-            provider=base.provider,
-            key_arn=base.key_arn,
-            account_id=base.account_id,
-            partition=base.partition,
-            name_prefix=prefix,
-        ),
-    )
+    compose_region(config, prefix, base)
     outputs: dict[str, pulumi.Input[object] | None] = {
         "role": config.role.value,
         "name": config.name,
@@ -47,7 +34,6 @@ def program(config: StackConfig, stack: str) -> None:
     assert tuple(outputs) == PRIMARY_CONTRACT
     for key, value in outputs.items():
         pulumi.export(key, value)
-    export_monitoring(monitoring)
     pulumi.export("services", [service.name for service in config.services])
     pulumi.export("rto_minutes", config.dr.rto_minutes)
     pulumi.export("rpo_minutes", config.dr.rpo_minutes)
