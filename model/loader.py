@@ -396,6 +396,7 @@ def _backup_checks(backup: Any, source: str) -> list[Problem]:
                 f"must be >= min_retention_days ({lock_min})",
             )
         )
+        lock_min = lock_max = None  # an inconsistent lock is no yardstick for retentions
     classes = backup.get("classes")
     for name, spec in classes.items() if isinstance(classes, dict) else ():
         if not isinstance(spec, dict):

@@ -4,7 +4,7 @@ offline synth of the shipped stacks reused by every test that only reads graphs.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,33 @@ def shipped() -> dict[str, LoadedConfig]:
 def synthesized(shipped: dict[str, LoadedConfig]) -> dict[str, SynthResult]:
     results = synth_all([shipped["primary"], shipped["dr"], shipped["example-minimal"]])
     return {r.stack: r for r in results}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server (AWS API emulator) on loopback for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def aws_client(endpoint: str, service: str, region: str) -> Any:
+    """A boto3 client against the moto server, with throwaway credentials."""
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def resources(result: SynthResult, typ: str) -> list[dict[str, Any]]:
