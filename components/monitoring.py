@@ -180,11 +180,16 @@ def _field(resource: Any, name: str) -> Any:
     return getattr(resource, name) if isinstance(resource, BaseModel) else resource[name]
 
 
-def dimensions(spec_dims: Iterable[tuple[str, str]], resource: Any) -> dict[str, str]:
-    return {
-        dim: (source[1:] if source.startswith("=") else str(_field(resource, source)))
-        for dim, source in spec_dims
-    }
+def dimensions(spec_dims: Iterable[tuple[str, str]], resource: Any) -> dict[str, pulumi.Input[str]]:
+    """Dimension values from the resource (plain values or Outputs) or fixed (`=value`)."""
+    out: dict[str, pulumi.Input[str]] = {}
+    for dim, source in spec_dims:
+        if source.startswith("="):
+            out[dim] = source[1:]
+        else:
+            value = _field(resource, source)
+            out[dim] = value if isinstance(value, pulumi.Output) else str(value)
+    return out
 
 
 def _slug(text: str) -> str:
@@ -684,6 +689,9 @@ class RegionMonitoringArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     name_prefix: str
+    # S3 replications whose source is in this region and that the bundle itself set up:
+    # mappings with source_bucket, destination_bucket and rule_id.
+    replications: Sequence[Mapping[str, pulumi.Input[str]]] = ()
 
 
 class RegionMonitoring(pulumi.ComponentResource):
@@ -741,6 +749,21 @@ class RegionMonitoring(pulumi.ComponentResource):
             alarm, entry = create_metric_alarm(f"{name}-{spec_id}", resolved, {}, ctx)
             stack_alarms.append(alarm)
             self.inventory.append(entry)
+
+        replication_specs = [s for s in CATALOG if s.target == "s3-replication"]
+        for replication in args.replications:
+            for spec in replication_specs:
+                resolved = resolve(spec, config.monitoring.alarms.get(spec.id))
+                if resolved is None:
+                    continue
+                alarm, entry = create_metric_alarm(
+                    f"{name}-{spec.id}-{_slug(str(replication['rule_id']))}",
+                    resolved,
+                    replication,
+                    ctx,
+                )
+                stack_alarms.append(alarm)
+                self.inventory.append(entry)
 
         # SLOs are measured where the traffic is: the primary, or the DR region once active.
         slo_alerting = args.role is Role.PRIMARY or config.dr.mode is DrMode.ACTIVE
@@ -805,6 +828,19 @@ def overview_dashboard(
             f"min, DR mode {args.config.dr.mode.value}"
         },
     }
+    replication_metrics = [
+        [
+            "AWS/S3",
+            "ReplicationLatency",
+            "SourceBucket",
+            r["source_bucket"],
+            "DestinationBucket",
+            r["destination_bucket"],
+            "RuleId",
+            r["rule_id"],
+        ]
+        for r in args.replications
+    ]
     availability = []
     for service in args.config.services:
         alb = getattr(service.resources, args.role.value).alb
@@ -829,8 +865,9 @@ def overview_dashboard(
             | {"width": 8, "height": 3}
         )
 
-    def render(values: list[str]) -> str:
-        ordered = sorted(values)
+    def render(values: list[Any]) -> str:
+        ordered = sorted(values[: len(arns)])
+        metrics = values[len(arns) :]
         chunks = [ordered[i : i + 100] for i in range(0, len(ordered), 100)]
         alarm_widgets = [
             {
@@ -841,6 +878,26 @@ def overview_dashboard(
             }
             for i, chunk in enumerate(chunks)
         ]
-        return json.dumps({"widgets": [header, *alarm_widgets, *availability]}, sort_keys=True)
+        replication = (
+            [
+                _metric_widget(
+                    f"DR replication (RPO {args.config.dr.rpo_minutes} min)",
+                    metrics,
+                    args.region,
+                    stat="Maximum",
+                    period=60,
+                    annotations={
+                        "horizontal": [
+                            {"value": args.config.dr.rpo_minutes * 60, "label": "RPO (s)"}
+                        ]
+                    },
+                )
+            ]
+            if metrics
+            else []
+        )
+        return json.dumps(
+            {"widgets": [header, *alarm_widgets, *replication, *availability]}, sort_keys=True
+        )
 
-    return pulumi.Output.all(*arns).apply(render)
+    return pulumi.Output.all(*arns, *replication_metrics).apply(render)

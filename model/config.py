@@ -441,6 +441,63 @@ class BackupConfig(Strict):
     completion_window_minutes: int = Field(default=480, ge=120, le=10_080)
 
 
+class BucketLifecycle(Strict):
+    """Lifecycle of a data bucket (current and replica alike)."""
+
+    transition_to_ia_days: int | None = Field(default=None, ge=30)  # S3 minimum: 30 days
+    noncurrent_expiration_days: int | None = Field(default=90, ge=1)
+    abort_incomplete_multipart_days: int = Field(default=7, ge=1)
+
+
+class DataBucket(Strict):
+    """A bucket of application data, replicated to the DR region (the dr stack owns the
+    replica and the replication configuration)."""
+
+    name: Slug
+    backup_class: Slug | None = None  # tagged backup-policy=<class>
+    replicate_deletes: bool = False  # replicate delete markers to the DR bucket
+    lifecycle: BucketLifecycle = Field(default_factory=BucketLifecycle)
+
+
+SubnetId = Annotated[str, _pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
+SecurityGroupId = Annotated[str, _pattern(r"^sg-[0-9a-f]{8,17}$", "a security group id (sg-...)")]
+
+
+class RegionNetwork(Strict):
+    """Existing private subnets (two or more zones) and security groups for databases."""
+
+    subnet_ids: list[SubnetId] = Field(min_length=2)
+    security_group_ids: list[SecurityGroupId] = Field(min_length=1)
+
+
+class NetworkConfig(Strict):
+    primary: RegionNetwork | None = None
+    dr: RegionNetwork | None = None
+
+
+class Database(Strict):
+    """An RDS PostgreSQL primary and its cross-region read replica in the DR region."""
+
+    name: Slug
+    identifier: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
+    instance_class: InstanceType
+    allocated_storage_gb: int = Field(ge=20, le=65_536)
+    max_allocated_storage_gb: int | None = Field(default=None, ge=20, le=65_536)
+    multi_az: bool = True
+    backup_retention_days: int = Field(default=35, ge=7, le=35)
+    # The replica keeps its own automated backups: a promoted replica is never unprotected.
+    replica_backup_retention_days: int = Field(default=7, ge=1, le=35)
+    replica_instance_class: InstanceType | None = None
+    backup_class: Slug | None = None
+
+    def primary_identifier(self, system: str) -> str:
+        return self.identifier or f"{system}-{self.name}"
+
+    def replica_identifier(self, system: str) -> str:
+        return f"{self.primary_identifier(system)}-dr"
+
+
 class MonitoringConfig(Strict):
     alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
     dashboards: bool = True
@@ -488,6 +545,9 @@ class StackConfig(Strict):
     logs: LogsConfig = Field(default_factory=LogsConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
+    data_buckets: list[DataBucket] = Field(default_factory=list)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    databases: list[Database] = Field(default_factory=list)
 
     @property
     def region(self) -> str:

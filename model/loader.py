@@ -459,6 +459,84 @@ def _backup_checks(backup: Any, source: str) -> list[Problem]:
     return problems
 
 
+BUCKET_NAME_MAX = 63
+ACCOUNT_ID_LENGTH = 12
+
+
+def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
+    """Bucket names fit S3's limit; backup classes exist; databases have a network."""
+    problems = []
+    backup = values.get("backup")
+    classes = backup.get("classes") if isinstance(backup, dict) else None
+    known = set(classes) if isinstance(classes, dict) else set()
+    system = values.get("name") if isinstance(values.get("name"), str) else ""
+    regions = [r for r in (_region_of(values, "primary"), _region_of(values, "dr")) if r]
+    buckets = values.get("data_buckets")
+    for i, bucket in enumerate(buckets if isinstance(buckets, list) else []):
+        if not isinstance(bucket, dict):
+            continue
+        name = bucket.get("name")
+        if isinstance(name, str) and regions:
+            longest = max(len(f"{system}-{name}-{r}-") for r in regions) + ACCOUNT_ID_LENGTH
+            if longest > BUCKET_NAME_MAX:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:data_buckets[{i}].name",
+                        f"'<name>-{name}-<region>-<account>' would be {longest} characters; S3 "
+                        f"allows {BUCKET_NAME_MAX}",
+                    )
+                )
+        cls = bucket.get("backup_class")
+        if isinstance(cls, str) and cls not in known:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:data_buckets[{i}].backup_class",
+                    f"no backup class '{cls}' in resilience:backup.classes",
+                )
+            )
+    databases = values.get("databases")
+    given = values.get("network")
+    network: dict[str, Any] = given if isinstance(given, dict) else {}
+    for i, db in enumerate(databases if isinstance(databases, list) else []):
+        if not isinstance(db, dict):
+            continue
+        cls = db.get("backup_class")
+        if isinstance(cls, str) and cls not in known:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:databases[{i}].backup_class",
+                    f"no backup class '{cls}' in resilience:backup.classes",
+                )
+            )
+        storage, ceiling = (
+            _int(db.get("allocated_storage_gb")),
+            _int(db.get("max_allocated_storage_gb")),
+        )
+        if storage is not None and ceiling is not None and ceiling < storage:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:databases[{i}].max_allocated_storage_gb",
+                    f"must be >= allocated_storage_gb ({storage})",
+                )
+            )
+        for role in ("primary", "dr"):
+            if not isinstance(network.get(role), dict):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:network.{role}",
+                        f"required by databases[{i}] ({db.get('name')}): its "
+                        f"{'replica' if role == 'dr' else 'instance'} needs "
+                        "subnets and security groups",
+                    )
+                )
+    return sorted(set(problems))
+
+
 def _region_of(values: Mapping[str, Any], role: str) -> str | None:
     """The role's region if it is a known region (else it is reported on its own)."""
     section = values.get(role)
@@ -575,6 +653,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                         )
                     )
     problems.extend(_backup_checks(values.get("backup"), source))
+    problems.extend(_data_checks(values, source))
     monitoring = values.get("monitoring")
     if isinstance(monitoring, dict):
         problems.extend(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pulumi
+import pulumi_aws as aws
 
 from components.backup import RegionBackup, RegionBackupArgs
 from components.foundation import RegionalFoundation
 from components.monitoring import RegionMonitoring, RegionMonitoringArgs
+from components.storage import DataBuckets, DataBucketsArgs
 from model.config import Severity, StackConfig
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
@@ -19,6 +23,8 @@ PRIMARY_CONTRACT: tuple[str, ...] = (
     "account_id",
     "kms_key_arn",
     "app_key_arn",
+    "data_buckets",
+    "databases",
 )
 
 
@@ -53,10 +59,13 @@ def export_monitoring(monitoring: RegionMonitoring) -> None:
 
 
 def compose_region(
-    config: StackConfig, prefix: str, base: RegionalFoundation
-) -> tuple[RegionMonitoring, RegionBackup]:
-    """What both stacks build on their foundation: monitoring, then backup (whose failures
-    notify the monitoring's warning topic)."""
+    config: StackConfig,
+    prefix: str,
+    base: RegionalFoundation,
+    replications: Sequence[Mapping[str, pulumi.Input[str]]] = (),
+) -> tuple[RegionMonitoring, RegionBackup, DataBuckets]:
+    """What both stacks build on their foundation: monitoring, backup (whose failures notify
+    the monitoring's warning topic) and the region's data buckets."""
     monitoring = RegionMonitoring(
         f"{prefix}-monitoring",
         RegionMonitoringArgs(
@@ -68,6 +77,7 @@ def compose_region(
             account_id=base.account_id,
             partition=base.partition,
             name_prefix=prefix,
+            replications=replications,
         ),
     )
     backup = RegionBackup(
@@ -85,8 +95,39 @@ def compose_region(
             warning_topic_arn=monitoring.escalation.topic_arns[Severity.WARNING],
         ),
     )
+    data = DataBuckets(
+        f"{prefix}-data",
+        DataBucketsArgs(
+            system=config.name,
+            region=config.region,
+            buckets=config.data_buckets,
+            provider=base.provider,
+            key_arn=base.key_arn,
+            account_id=base.account_id,
+            access_log_retention_days=config.logs.audit_retention_days,
+        ),
+    )
     export_monitoring(monitoring)
     pulumi.export("backup_vault_arn", backup.vault_arn)
     pulumi.export("backup_copy_target_arn", backup.peer_vault_arn)
     pulumi.export("backup_plan_ids", {name: plan.id for name, plan in backup.plans.items()})
-    return monitoring, backup
+    pulumi.export("access_log_bucket", data.log_bucket.bucket.id)
+    return monitoring, backup, data
+
+
+def bucket_outputs(data: DataBuckets) -> dict[str, dict[str, pulumi.Output[str]]]:
+    return {name: {"bucket": b.bucket.id, "arn": b.bucket.arn} for name, b in data.buckets.items()}
+
+
+def database_outputs(
+    instances: Mapping[str, aws.rds.Instance],
+) -> dict[str, dict[str, pulumi.Output[str]]]:
+    return {
+        name: {
+            "identifier": i.identifier,
+            "arn": i.arn,
+            "endpoint": i.endpoint,
+            "address": i.address,
+        }
+        for name, i in instances.items()
+    }

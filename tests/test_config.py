@@ -303,9 +303,11 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="alb-dimension-shape",
         ),
         pytest.param(
-            lambda c: c["resilience:services"][0]["resources"]["primary"]["s3_replication"][
-                0
-            ].update(source_bucket="ReskFlow-data"),
+            lambda c: c["resilience:services"][0]["resources"]["primary"].update(
+                s3_replication=[
+                    {"source_bucket": "ReskFlow-data", "destination_bucket": "x-y", "rule_id": "r"}
+                ]
+            ),
             "Pulumi.bad.yaml: resilience:services[0].resources.primary.s3_replication[0]"
             ".source_bucket: 'ReskFlow-data' is not an S3 bucket name (3-63 lowercase letters, "
             "digits, '.' and '-')",

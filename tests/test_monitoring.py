@@ -80,7 +80,7 @@ SEED_ALARMS: list[tuple[str, str, float, str, int, int, str]] = [
     # S3 replication latency vs the 5-minute RPO.
     (
         "primary",
-        "orders-api-s3-replication-latency-uploads-to-dr",
+        "s3-replication-latency-uploads-to-us-west-2",
         300,
         "GreaterThanThreshold",
         60,
@@ -454,8 +454,29 @@ def test_dashboards_are_valid_and_show_every_alarm(synthesized: dict[str, SynthR
     assert overview_alarms == notifying | composites
     orders = dashboards["reskflow-primary-orders-api"]["widgets"]
     titles = [w["properties"].get("title", "") for w in orders]
-    assert "DR replication (RPO 5 min)" in titles
     assert "Error budget burn rate (1h)" in titles
+    overview = dashboards["reskflow-primary-overview"]["widgets"]
+    (replication,) = [w for w in overview if w["properties"].get("title", "").startswith("DR")]
+    assert replication["properties"]["metrics"] == [
+        [
+            "AWS/S3",
+            "ReplicationLatency",
+            "SourceBucket",
+            "reskflow-uploads-us-east-1-123456789012",
+            "DestinationBucket",
+            "reskflow-uploads-us-west-2-123456789012",
+            "RuleId",
+            "uploads-to-us-west-2",
+        ]
+    ]
+    dr_orders = {
+        d["inputs"]["dashboardName"]: json.loads(d["inputs"]["dashboardBody"])
+        for d in resources(synthesized["dr"], "aws:cloudwatch/dashboard:Dashboard")
+    }["reskflow-dr-orders-api"]["widgets"]
+    lag = next(w for w in dr_orders if w["properties"].get("title", "").startswith("DR"))
+    assert lag["properties"]["metrics"] == [
+        ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", "reskflow-db-dr"]
+    ]
     assert all(w["properties"].get("region", "us-east-1") == "us-east-1" for w in orders)
 
 

@@ -20,23 +20,43 @@ def aws_resources(result: SynthResult) -> list[dict[str, Any]]:
     return [r for r in result.graph["resources"] if r["type"].startswith("aws:")]
 
 
+def only_named(result: SynthResult, typ: str, name: str) -> dict[str, Any]:
+    (match,) = [r for r in resources(result, typ) if r["name"] == name]
+    return match
+
+
+def main_provider(result: SynthResult) -> dict[str, Any]:
+    prefix = f"{result.loaded.config.name}-{result.loaded.config.role.value}"
+    return only_named(result, "pulumi:providers:aws", f"{prefix}-aws")
+
+
+# In pilot-light and warm-standby the dr stack configures replication on the source buckets,
+# which only the source region's API accepts; nothing else leaves the DR region.
+SOURCE_REGION_TYPES = {"aws:s3/bucketReplicationConfig:BucketReplicationConfig"}
+
+
 @pytest.mark.parametrize(("stack", "region"), [("primary", "us-east-1"), ("dr", "us-west-2")])
-def test_one_explicit_provider_in_the_stack_region(
+def test_explicit_providers_and_every_resource_in_the_stack_region(
     synthesized: dict[str, SynthResult], stack: str, region: str
 ) -> None:
     result = synthesized[stack]
-    (provider,) = resources(result, "pulumi:providers:aws")
+    provider = main_provider(result)
     assert provider["inputs"]["region"] == region
-    assert not provider["name"].startswith("default")
+    providers = resources(result, "pulumi:providers:aws")
+    assert not any(p["name"].startswith("default") for p in providers)
     for resource in aws_resources(result):
+        if resource["type"] in SOURCE_REGION_TYPES:
+            assert stack == "dr"
+            assert resource["region"] == "us-east-1"
+            assert resource["options"]["retain_on_delete"] is True
+            continue
         assert resource["provider"] == provider["urn"], resource["urn"]
         assert resource["region"] == region, resource["urn"]
 
 
 def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthResult]) -> None:
     for stack, role in (("primary", "primary"), ("dr", "dr")):
-        (provider,) = resources(synthesized[stack], "pulumi:providers:aws")
-        tags = provider["inputs"]["defaultTags"]["tags"]
+        tags = main_provider(synthesized[stack])["inputs"]["defaultTags"]["tags"]
         assert tags == {
             "compliance": "gdpr+pci-dss+soc2",
             "cost-center": "reskflow-platform",
@@ -48,9 +68,13 @@ def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthRes
             "resilience-stack": stack,
             "system": "reskflow",
         }
-    # Tags are set in one place: no AWS resource carries its own tag map.
+    # Tags are set in one place: a resource's own tags only add what selects it (a backup
+    # class), never the stack tags again.
     for result in synthesized.values():
-        assert all("tags" not in r["inputs"] for r in aws_resources(result))
+        tagged = [r for r in aws_resources(result) if "tags" in r["inputs"]]
+        assert {t["type"] for t in tagged} <= {"aws:s3/bucket:Bucket", "aws:rds/instance:Instance"}
+        for resource in tagged:
+            assert set(resource["inputs"]["tags"]) == {"backup-policy"}, resource["name"]
 
 
 @pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])
@@ -138,16 +162,40 @@ def test_dr_provider_waits_for_the_primary_checks(synthesized: dict[str, SynthRe
     """Every DR resource depends on the provider, whose tags depend on the StackReference:
     nothing is created before the primary has been checked against this config."""
     dr = synthesized["dr"]
-    (provider,) = resources(dr, "pulumi:providers:aws")
     (ref,) = resources(dr, "pulumi:pulumi:StackReference")
-    assert {"from": provider["urn"], "to": ref["urn"], "kind": "input:defaultTags"} in dr.graph[
-        "edges"
-    ]
+    providers = resources(dr, "pulumi:providers:aws")
+    assert len(providers) == 2  # the DR region's, and the replication source region's
+    for provider in providers:
+        edge = {"from": provider["urn"], "to": ref["urn"], "kind": "input:defaultTags"}
+        assert edge in dr.graph["edges"], provider["name"]
 
 
-def test_dr_registers_nothing_in_the_primary_region(synthesized: dict[str, SynthResult]) -> None:
-    regions = {r["region"] for r in synthesized["dr"].graph["resources"] if r["region"]}
+def test_dr_reaches_the_primary_region_only_for_replication(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    outside = {
+        r["type"]
+        for r in synthesized["dr"].graph["resources"]
+        if r["region"] not in (None, "us-west-2")
+    }
+    assert outside == {"pulumi:providers:aws", *SOURCE_REGION_TYPES}
+
+
+def test_active_dr_registers_nothing_with_a_primary_region_provider(
+    shipped: dict[str, Any], write_config: ConfigWriter
+) -> None:
+    """Switching the dr stack to active is the IaC half of a failover: it must work while the
+    primary region is down, so nothing in its program may need that region's API."""
+    active = load_file(
+        write_config(lambda c: c["resilience:dr"].update(mode="active"), base="dr", name="dr")
+    )
+    result = synth_all([shipped["primary"], active])[1]
+    regions = {r["region"] for r in result.graph["resources"] if r["region"]}
     assert regions == {"us-west-2"}
+    replica = only_named(result, "aws:rds/instance:Instance", "reskflow-dr-orders-db")
+    assert "replicateSourceDb" not in replica["inputs"]  # promoted, or promoted by this update
+    assert replica["inputs"]["engine"] == "postgres"
+    assert result.outputs["replication_rule_ids"] == {}
 
 
 def test_dr_alone_needs_the_primary_outputs(shipped: dict[str, Any]) -> None:

@@ -8,11 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from components.database import PostgresReplica, PostgresReplicaArgs
 from components.foundation import FoundationArgs, RegionalFoundation
-from model.config import StackConfig
+from components.replication import S3Replication, S3ReplicationArgs
+from model.config import DrMode, StackConfig
 from model.loader import InconsistentStacksError
-from stacks.common import compose_region, name_prefix, stack_tags
+from stacks.common import (
+    bucket_outputs,
+    compose_region,
+    database_outputs,
+    name_prefix,
+    stack_tags,
+)
 
 
 def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
@@ -25,6 +34,11 @@ def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
         return actual
 
     return check
+
+
+def _field(output: pulumi.Output[Any], name: str, key: str) -> pulumi.Output[str]:
+    """`output[name][key]` of a primary output map, as a string."""
+    return output.apply(lambda mapping: str(mapping[name][key]))
 
 
 def program(config: StackConfig, stack: str) -> None:
@@ -58,7 +72,57 @@ def program(config: StackConfig, stack: str) -> None:
             ),
         ),
     )
-    compose_region(config, prefix, base)
+    _, _, data = compose_region(config, prefix, base)
+    active = config.dr.mode is DrMode.ACTIVE
+    primary_buckets = primary.require_output("data_buckets")
+    replication_rules: dict[str, str] = {}
+    if config.data_buckets and not active:
+        # Replication is configured on the source buckets, in the primary region. In active
+        # mode it leaves the program (retain_on_delete: no call to the primary region).
+        source_provider = aws.Provider(
+            f"{prefix}-replication-source",
+            region=config.primary.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=gated_tags),
+        )
+        replication = S3Replication(
+            f"{prefix}-s3-replication",
+            S3ReplicationArgs(
+                buckets=config.data_buckets,
+                source_buckets={
+                    b.name: _field(primary_buckets, b.name, "bucket") for b in config.data_buckets
+                },
+                replica_buckets={n: b.bucket for n, b in data.buckets.items()},
+                replica_versioning=[b.versioning for b in data.buckets.values()],
+                source_region=config.primary.region,
+                replica_region=config.region,
+                source_provider=source_provider,
+                replica_provider=base.provider,
+                source_key_arn=primary.require_output("kms_key_arn"),
+                replica_key_arn=base.key_arn,
+                partition=base.partition,
+            ),
+        )
+        replication_rules = replication.rule_ids
+    if config.databases and config.network.dr is None:
+        raise ValueError("databases need resilience:network.dr (the loader checks this)")
+    primary_databases = primary.require_output("databases")
+    replicas = {
+        db.name: PostgresReplica(
+            f"{prefix}-{db.name}",
+            PostgresReplicaArgs(
+                system=config.name,
+                database=db,
+                network=config.network.dr,  # type: ignore[arg-type]
+                provider=base.provider,
+                key_arn=base.key_arn,
+                source_arn=None if active else _field(primary_databases, db.name, "arn"),
+            ),
+        ).instance
+        for db in config.databases
+    }
+    pulumi.export("data_buckets", bucket_outputs(data))
+    pulumi.export("replication_rule_ids", replication_rules)
+    pulumi.export("databases", database_outputs(replicas))
     pulumi.export("role", config.role.value)
     pulumi.export("name", config.name)
     pulumi.export("region", config.region)

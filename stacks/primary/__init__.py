@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 
+from components.database import PostgresPrimary, PostgresPrimaryArgs
 from components.foundation import FoundationArgs, RegionalFoundation
+from components.replication import rule_id
+from components.storage import data_bucket_name
 from model.config import StackConfig
-from stacks.common import PRIMARY_CONTRACT, compose_region, name_prefix, stack_tags
+from stacks.common import (
+    PRIMARY_CONTRACT,
+    bucket_outputs,
+    compose_region,
+    database_outputs,
+    name_prefix,
+    stack_tags,
+)
 
 
 def program(config: StackConfig, stack: str) -> None:
@@ -21,7 +33,36 @@ def program(config: StackConfig, stack: str) -> None:
             app_key="primary" if config.kms.app_key else None,
         ),
     )
-    compose_region(config, prefix, base)
+
+    # The dr stack sets up replication to buckets whose names both sides compute; the
+    # metrics appear in this (the source) region, so the alarms are created here.
+    def bucket_in(region: str, bucket: str) -> pulumi.Output[str]:
+        return base.account_id.apply(lambda a: data_bucket_name(config.name, bucket, region, a))
+
+    replications: list[Mapping[str, pulumi.Input[str]]] = [
+        {
+            "source_bucket": bucket_in(config.region, bucket.name),
+            "destination_bucket": bucket_in(config.dr.region, bucket.name),
+            "rule_id": rule_id(bucket.name, config.dr.region),
+        }
+        for bucket in config.data_buckets
+    ]
+    _, _, data = compose_region(config, prefix, base, replications)
+    if config.databases and config.network.primary is None:
+        raise ValueError("databases need resilience:network.primary (the loader checks this)")
+    databases = {
+        db.name: PostgresPrimary(
+            f"{prefix}-{db.name}",
+            PostgresPrimaryArgs(
+                system=config.name,
+                database=db,
+                network=config.network.primary,  # type: ignore[arg-type]
+                provider=base.provider,
+                key_arn=base.key_arn,
+            ),
+        ).instance
+        for db in config.databases
+    }
     outputs: dict[str, pulumi.Input[object] | None] = {
         "role": config.role.value,
         "name": config.name,
@@ -30,6 +71,8 @@ def program(config: StackConfig, stack: str) -> None:
         "account_id": base.account_id,
         "kms_key_arn": base.key_arn,
         "app_key_arn": base.app_key_arn,
+        "data_buckets": bucket_outputs(data),
+        "databases": database_outputs(databases),
     }
     assert tuple(outputs) == PRIMARY_CONTRACT
     for key, value in outputs.items():

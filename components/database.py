@@ -1,0 +1,172 @@
+"""RDS PostgreSQL: the primary instance and its cross-region read replica.
+
+Both are encrypted with their own region's key, private, Multi-AZ by default, TLS-only
+(`rds.force_ssl`), deletion-protected, snapshot on delete, and Pulumi-protected. The master
+password lives in Secrets Manager (`manage_master_user_password`), never in config.
+
+The replica keeps its own automated backups, so a promoted replica is never left without
+them. In `active` DR mode the dr stack no longer names a source: `pulumi up` then promotes
+the replica (or, after `resilience failover` promoted it, finds nothing to change), using
+DR-region APIs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from model.config import Database, RegionNetwork
+
+PRIMARY_TYPE = "resilience:database:PostgresPrimary"
+REPLICA_TYPE = "resilience:database:PostgresReplica"
+LOG_EXPORTS = ["postgresql", "upgrade"]
+
+
+def _network(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    provider: aws.Provider,
+    db: Database,
+    network: RegionNetwork,
+    identifier: str,
+) -> tuple[aws.rds.SubnetGroup, aws.rds.ParameterGroup]:
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    subnets = aws.rds.SubnetGroup(
+        f"{name}-subnets",
+        name=identifier,
+        description=f"private subnets of {identifier}",
+        subnet_ids=network.subnet_ids,
+        opts=opts,
+    )
+    family = f"postgres{db.engine_version.split('.')[0]}"
+    parameters = aws.rds.ParameterGroup(
+        f"{name}-parameters",
+        name=identifier,
+        family=family,
+        description=f"{identifier}: TLS only, connection and lock logging",
+        parameters=[
+            aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+            aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+            aws.rds.ParameterGroupParameterArgs(name="log_lock_waits", value="1"),
+        ],
+        opts=opts,
+    )
+    return subnets, parameters
+
+
+@dataclass(frozen=True)
+class PostgresPrimaryArgs:
+    system: str
+    database: Database
+    network: RegionNetwork
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+
+
+class PostgresPrimary(pulumi.ComponentResource):
+    instance: aws.rds.Instance
+
+    def __init__(
+        self, name: str, args: PostgresPrimaryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(PRIMARY_TYPE, name, None, opts)
+        db = args.database
+        identifier = db.primary_identifier(args.system)
+        subnets, parameters = _network(
+            name, self, provider=args.provider, db=db, network=args.network, identifier=identifier
+        )
+        self.instance = aws.rds.Instance(
+            name,
+            identifier=identifier,
+            engine="postgres",
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage=db.allocated_storage_gb,
+            max_allocated_storage=db.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.key_arn,
+            multi_az=db.multi_az,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=args.network.security_group_ids,
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            username="resilience_admin",
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.key_arn,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=db.backup_retention_days,
+            backup_window="03:00-04:00",
+            maintenance_window="sun:04:30-sun:05:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=True,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.key_arn,
+            tags={"backup-policy": db.backup_class} if db.backup_class else None,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})
+
+
+@dataclass(frozen=True)
+class PostgresReplicaArgs:
+    system: str
+    database: Database
+    network: RegionNetwork
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+    # The primary instance's ARN; None once the DR region is active (promoted).
+    source_arn: pulumi.Input[str] | None
+
+
+class PostgresReplica(pulumi.ComponentResource):
+    instance: aws.rds.Instance
+
+    def __init__(
+        self, name: str, args: PostgresReplicaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(REPLICA_TYPE, name, None, opts)
+        db = args.database
+        identifier = db.replica_identifier(args.system)
+        subnets, parameters = _network(
+            name, self, provider=args.provider, db=db, network=args.network, identifier=identifier
+        )
+        self.instance = aws.rds.Instance(
+            name,
+            identifier=identifier,
+            replicate_source_db=args.source_arn,
+            # A replica inherits engine and version from its source; once promoted it is a
+            # standalone PostgreSQL instance of the same version.
+            engine="postgres" if args.source_arn is None else None,
+            engine_version=db.engine_version if args.source_arn is None else None,
+            instance_class=db.replica_instance_class or db.instance_class,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.key_arn,
+            multi_az=db.multi_az,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=args.network.security_group_ids,
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            backup_retention_period=db.replica_backup_retention_days,
+            backup_window="03:00-04:00",
+            maintenance_window="sun:04:30-sun:05:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=True,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.key_arn,
+            tags={"backup-policy": db.backup_class} if db.backup_class else None,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})

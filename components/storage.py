@@ -1,0 +1,260 @@
+"""Buckets with the hygiene every one of them needs: versioned, encrypted (the region's CMK,
+bucket keys on), public access blocked, object ownership enforced, TLS-only, access-logged,
+lifecycle from config, protected.
+
+Bucket names follow a contract both stacks compute (`<system>-<bucket>-<region>-<account>`),
+so the primary's replication alarms can name the DR bucket without reading the dr stack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from model.config import BucketLifecycle, DataBucket
+
+COMPONENT_TYPE = "resilience:storage:SecureBucket"
+DATA_COMPONENT_TYPE = "resilience:storage:DataBuckets"
+
+
+def data_bucket_name(system: str, bucket: str, region: str, account_id: str) -> str:
+    return f"{system}-{bucket}-{region}-{account_id}"
+
+
+def access_log_bucket_name(system: str, region: str, account_id: str) -> str:
+    return f"{system}-access-logs-{region}-{account_id}"
+
+
+def bucket_policy(
+    bucket_arn: str, account_id: str, *, log_delivery: bool = False, extra: Sequence[Any] = ()
+) -> str:
+    """TLS only; an access-log bucket also lets S3 log delivery of this account write."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+    if log_delivery:
+        statements.append(
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    statements.extend(extra)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    bucket: pulumi.Input[str]
+    provider: aws.Provider
+    account_id: pulumi.Input[str]
+    # None: SSE-S3. S3 server access logs can only be delivered to SSE-S3 buckets, so the
+    # access-log bucket is the one bucket without a CMK.
+    key_arn: pulumi.Input[str] | None
+    log_bucket: pulumi.Input[str] | None = None  # where this bucket's access logs go
+    log_delivery: bool = False  # this bucket receives access logs
+    lifecycle: BucketLifecycle | None = None
+    expire_current_after_days: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class SecureBucket(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    versioning: aws.s3.BucketVersioning
+
+    def __init__(
+        self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.bucket = aws.s3.Bucket(
+            name,
+            bucket=args.bucket,
+            force_destroy=False,
+            tags=dict(args.tags) or None,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
+        )
+        bucket_id = self.bucket.id
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket_id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket_id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+        by_default = (
+            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+        )
+        default = (
+            by_default(sse_algorithm="aws:kms", kms_master_key_id=args.key_arn)
+            if args.key_arn is not None
+            else by_default(sse_algorithm="AES256")
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=default,
+                    bucket_key_enabled=args.key_arn is not None,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket_id,
+            policy=pulumi.Output.all(self.bucket.arn, args.account_id).apply(
+                lambda v: bucket_policy(v[0], v[1], log_delivery=args.log_delivery)
+            ),
+            opts=child,
+        )
+        if args.log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-logging",
+                bucket=bucket_id,
+                target_bucket=args.log_bucket,
+                target_prefix=pulumi.Output.concat(bucket_id, "/"),
+                opts=child,
+            )
+        rules = lifecycle_rules(args.lifecycle, args.expire_current_after_days)
+        if rules:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=bucket_id,
+                rules=rules,
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.versioning])
+                ),
+            )
+        self.register_outputs({"bucket": bucket_id, "arn": self.bucket.arn})
+
+
+def lifecycle_rules(
+    lifecycle: BucketLifecycle | None, expire_current_after_days: int | None = None
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    if lifecycle is None and expire_current_after_days is None:
+        return []
+    rule: dict[str, Any] = {
+        "id": "resilience",
+        "status": "Enabled",
+        "filter": aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+    }
+    if lifecycle is not None:
+        rule["abort_incomplete_multipart_upload"] = (
+            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=lifecycle.abort_incomplete_multipart_days
+            )
+        )
+        if lifecycle.transition_to_ia_days is not None:
+            rule["transitions"] = [
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=lifecycle.transition_to_ia_days, storage_class="STANDARD_IA"
+                )
+            ]
+        if lifecycle.noncurrent_expiration_days is not None:
+            rule["noncurrent_version_expiration"] = (
+                aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=lifecycle.noncurrent_expiration_days
+                )
+            )
+    if expire_current_after_days is not None:
+        rule["expiration"] = aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+            days=expire_current_after_days
+        )
+    return [aws.s3.BucketLifecycleConfigurationRuleArgs(**rule)]
+
+
+@dataclass(frozen=True)
+class DataBucketsArgs:
+    system: str
+    region: str
+    buckets: Sequence[DataBucket]
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+    account_id: pulumi.Output[str]
+    access_log_retention_days: int
+
+
+class DataBuckets(pulumi.ComponentResource):
+    """The region's access-log bucket and its data buckets (sources in the primary,
+    replicas in the DR region)."""
+
+    buckets: dict[str, SecureBucket]
+    log_bucket: SecureBucket
+
+    def __init__(
+        self, name: str, args: DataBucketsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(DATA_COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_bucket = SecureBucket(
+            f"{name}-access-logs",
+            SecureBucketArgs(
+                bucket=args.account_id.apply(
+                    lambda a: access_log_bucket_name(args.system, args.region, a)
+                ),
+                provider=args.provider,
+                account_id=args.account_id,
+                key_arn=None,
+                log_delivery=True,
+                expire_current_after_days=args.access_log_retention_days,
+                lifecycle=BucketLifecycle(noncurrent_expiration_days=30),
+            ),
+            opts=child,
+        )
+        self.buckets = {}
+        for spec in args.buckets:
+            tags = {"backup-policy": spec.backup_class} if spec.backup_class else {}
+            self.buckets[spec.name] = SecureBucket(
+                f"{name}-{spec.name}",
+                SecureBucketArgs(
+                    bucket=self._bucket_name(args, spec.name),
+                    provider=args.provider,
+                    account_id=args.account_id,
+                    key_arn=args.key_arn,
+                    log_bucket=self.log_bucket.bucket.id,
+                    lifecycle=spec.lifecycle,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+        self.register_outputs({})
+
+    @staticmethod
+    def _bucket_name(args: DataBucketsArgs, bucket: str) -> pulumi.Output[str]:
+        return args.account_id.apply(
+            lambda account: data_bucket_name(args.system, bucket, args.region, account)
+        )
