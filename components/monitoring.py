@@ -141,7 +141,8 @@ def targets(kind: str, resources: RegionResources) -> list[tuple[str, Any]]:
         case "rds-aurora":
             return [(db.identifier, db) for db in dbs if db.aurora]
         case "rds-replica":
-            return [(db.identifier, db) for db in dbs if db.replica]
+            # Aurora publishes AuroraReplicaLag instead; its replicas are not watched here.
+            return [(db.identifier, db) for db in dbs if db.replica and not db.aurora]
         case "lambda":
             return [(f.function_name, f) for f in resources.functions]
         case "queue":
@@ -297,7 +298,10 @@ def slo_objectives(service: Service, resources: RegionResources) -> list[Objecti
                     SliMetric("target5xx", elb, "HTTPCode_Target_5XX_Count", "Sum", lb),
                     SliMetric("requests", elb, "RequestCount", "Sum", lb),
                 ),
-                bad_ratio_expression="(FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests",
+                # Requests rejected before a target was chosen are only in the ELB 5XX count.
+                bad_ratio_expression=(
+                    "(FILL(elb5xx, 0) + FILL(target5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0))"
+                ),
             )
         )
         for key, target_ms, budget in latency:
@@ -398,12 +402,13 @@ class ServiceMonitoring(pulumi.ComponentResource):
             raise ValueError(f"component name {name!r} must end with the service name")
         old_names = [name.removesuffix(service.name) + old for old in service.previous_names]
         # Physical names that must be explicit keep the service's first name.
-        stable = f"{args.name_prefix}-{(service.previous_names or [service.name])[0]}"
+        first_name = (service.previous_names or [service.name])[0]
+        stable = f"{args.name_prefix}-{first_name}"
         in_region = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-app-logs",
-            name=f"/{config.name}/{config.environment}/{stable.split('-', 2)[-1]}/app",
+            name=f"/{config.name}/{config.environment}/{first_name}/app",
             retention_in_days=config.logs.app_retention_days,
             kms_key_id=args.key_arn,
             opts=pulumi.ResourceOptions.merge(
@@ -510,6 +515,20 @@ def _slo_inventory(prefix: str, service: str, item: SloInventoryEntry) -> list[I
     return [*windows, composite]
 
 
+# Bad-event ratio over the rows of alb_sli_rows (ids e, t, r), for dashboard expressions.
+ALB_BAD_RATIO = "(FILL(e,0)+FILL(t,0))/(FILL(r,0)+FILL(e,0))"
+
+
+def alb_sli_rows(load_balancer: str) -> list[list[Any]]:
+    """Hidden metric rows ELB 5XX (e), target 5XX (t) and requests (r) of a load balancer."""
+    elb, lb = "AWS/ApplicationELB", ["LoadBalancer", load_balancer]
+    return [
+        [elb, "HTTPCode_ELB_5XX_Count", *lb, {"id": "e", "visible": False}],
+        [elb, "HTTPCode_Target_5XX_Count", *lb, {"id": "t", "visible": False}],
+        [elb, "RequestCount", *lb, {"id": "r", "visible": False}],
+    ]
+
+
 def _metric_widget(
     title: str, metrics: list[list[Any]], region: str, **extra: Any
 ) -> dict[str, Any]:
@@ -557,12 +576,10 @@ def service_dashboard(
             _metric_widget(
                 "Error budget burn rate (1h)",
                 [
-                    [elb, "HTTPCode_ELB_5XX_Count", *lb, {"id": "e", "visible": False}],
-                    [elb, "HTTPCode_Target_5XX_Count", *lb, {"id": "t", "visible": False}],
-                    [elb, "RequestCount", *lb, {"id": "r", "visible": False}],
+                    *alb_sli_rows(res.alb.load_balancer),
                     [
                         {
-                            "expression": f"((FILL(e,0)+FILL(t,0))/r)/{budget:g}",
+                            "expression": f"({ALB_BAD_RATIO})/{budget:g}",
                             "label": "burn rate",
                             "id": "burn",
                         }
@@ -581,12 +598,10 @@ def service_dashboard(
             _metric_widget(
                 f"Availability over the SLO window (target {service.slo.availability}%)",
                 [
-                    [elb, "HTTPCode_ELB_5XX_Count", *lb, {"id": "e", "visible": False}],
-                    [elb, "HTTPCode_Target_5XX_Count", *lb, {"id": "t", "visible": False}],
-                    [elb, "RequestCount", *lb, {"id": "r", "visible": False}],
+                    *alb_sli_rows(res.alb.load_balancer),
                     [
                         {
-                            "expression": "100*(1-(FILL(e,0)+FILL(t,0))/r)",
+                            "expression": f"100*(1-{ALB_BAD_RATIO})",
                             "label": "availability %",
                             "id": "a",
                         }
@@ -746,7 +761,8 @@ class RegionMonitoring(pulumi.ComponentResource):
             resolved = resolve(BY_ID[spec_id], config.monitoring.alarms.get(spec_id))
             if resolved is None:
                 continue
-            alarm, entry = create_metric_alarm(f"{name}-{spec_id}", resolved, {}, ctx)
+            vault = {"vault": f"{config.name}-{args.role.value}"}  # components.backup.vault_name
+            alarm, entry = create_metric_alarm(f"{name}-{spec_id}", resolved, vault, ctx)
             stack_alarms.append(alarm)
             self.inventory.append(entry)
 
@@ -846,16 +862,18 @@ def overview_dashboard(
         alb = getattr(service.resources, args.role.value).alb
         if alb is None:
             continue
-        lb = ["LoadBalancer", alb.load_balancer]
-        elb = "AWS/ApplicationELB"
         availability.append(
             _metric_widget(
                 f"{service.name}: availability (target {service.slo.availability}%)",
                 [
-                    [elb, "HTTPCode_ELB_5XX_Count", *lb, {"id": "e", "visible": False}],
-                    [elb, "HTTPCode_Target_5XX_Count", *lb, {"id": "t", "visible": False}],
-                    [elb, "RequestCount", *lb, {"id": "r", "visible": False}],
-                    [{"expression": "100*(1-(FILL(e,0)+FILL(t,0))/r)", "label": "%", "id": "a"}],
+                    *alb_sli_rows(alb.load_balancer),
+                    [
+                        {
+                            "expression": f"100*(1-{ALB_BAD_RATIO})",
+                            "label": "%",
+                            "id": "a",
+                        }
+                    ],
                 ],
                 args.region,
                 stat="Sum",

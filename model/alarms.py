@@ -89,6 +89,7 @@ DB = ("DBInstanceIdentifier", "identifier")
 FN = ("FunctionName", "function_name")
 Q = ("QueueName", "queue_name")
 DLQ = ("QueueName", "dlq_name")
+VAULT = ("BackupVaultName", "vault")
 
 CATALOG: tuple[AlarmSpec, ...] = (
     AlarmSpec(
@@ -108,7 +109,9 @@ CATALOG: tuple[AlarmSpec, ...] = (
             _m("elb5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", LB),
             _m("requests", "AWS/ApplicationELB", "RequestCount", "Sum", LB),
         ),
-        expression="100 * FILL(elb5xx, 0) / requests",
+        # RequestCount leaves out requests the load balancer rejected before choosing a
+        # target (e.g. 503 with no healthy targets): they are only in the ELB 5XX count.
+        expression="100 * FILL(elb5xx, 0) / (FILL(requests, 0) + FILL(elb5xx, 0))",
     ),
     AlarmSpec(
         id="alb-target-5xx-rate",
@@ -128,7 +131,7 @@ CATALOG: tuple[AlarmSpec, ...] = (
             _m("target5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", LB),
             _m("requests", "AWS/ApplicationELB", "RequestCount", "Sum", LB),
         ),
-        expression="100 * FILL(target5xx, 0) / requests",
+        expression="100 * FILL(target5xx, 0) / requests",  # target responses are all counted
     ),
     AlarmSpec(
         id="alb-latency-p95",
@@ -182,9 +185,11 @@ CATALOG: tuple[AlarmSpec, ...] = (
         severity=Severity.WARNING,
         threshold=80,
         comparison=Comparison.GT,
-        period_seconds=60,
-        evaluation_periods=5,
-        datapoints_to_alarm=5,
+        # EC2 basic monitoring publishes every 5 minutes: one 5-minute datapoint is the
+        # seed's "for 5m" (with detailed monitoring, override to 60 s x 5).
+        period_seconds=300,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
         treat_missing_data="missing",
         unit="%",
         source="ReskFlow high_cpu: cpu_usage > 80% for 5m, warning (L1088-1092)",
@@ -223,8 +228,8 @@ CATALOG: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         id="asg-cpu-credits-low",
         target="asg-burstable",
-        summary="CPU credit balance below {threshold} credits (burstable instances throttle "
-        "at zero)",
+        summary="CPU credit balance below {threshold} credits (at zero a burstable instance "
+        "is throttled, or billed for surplus credits in unlimited mode)",
         severity=Severity.WARNING,
         threshold=20,
         comparison=Comparison.LT,
@@ -235,6 +240,8 @@ CATALOG: tuple[AlarmSpec, ...] = (
         unit=" credits",
         source="context: only for burstable (T) instance types",
         metrics=(_m("credits", "AWS/EC2", "CPUCreditBalance", "Minimum", ASG),),
+        # In standard credit mode a T instance is throttled to its baseline at zero credits;
+        # in unlimited mode (the T3/T4g default) it keeps bursting and is billed for it.
     ),
     AlarmSpec(
         id="rds-cpu-high",
@@ -311,7 +318,8 @@ CATALOG: tuple[AlarmSpec, ...] = (
         period_seconds=60,
         evaluation_periods=5,
         datapoints_to_alarm=5,
-        treat_missing_data="breaching",
+        # A replica that was promoted (failover) publishes no ReplicaLag: that is no alarm.
+        treat_missing_data="missing",
         unit="%",
         source="ReskFlow: RPO 5 minutes (L34); failover pre-check replication lag < 5 minutes "
         "(L516)",
@@ -407,10 +415,11 @@ CATALOG: tuple[AlarmSpec, ...] = (
         threshold=7,
         comparison=Comparison.LT,
         period_seconds=86400,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
+        evaluation_periods=2,
+        datapoints_to_alarm=2,
         # ReskFlow's post-mortem: an expired certificate whose monitoring failed silently
-        # (L995-1004). A metric that stops arriving alarms too.
+        # (L995-1004). A metric that stops arriving alarms too, after two days (ACM publishes
+        # once a day, so one window without a datapoint is normal).
         treat_missing_data="breaching",
         unit=" days",
         source="WebUredno SSLCertificateExpiry < 7 days, warning (L951-956)",
@@ -505,7 +514,7 @@ CATALOG: tuple[AlarmSpec, ...] = (
         treat_missing_data="notBreaching",
         unit="",
         source="ReskFlow backup validation (L320-342); failed jobs go to the warning topic",
-        metrics=(_m("failed", "AWS/Backup", "NumberOfBackupJobsFailed", "Sum"),),
+        metrics=(_m("failed", "AWS/Backup", "NumberOfBackupJobsFailed", "Sum", VAULT),),
         scope="stack",
     ),
     AlarmSpec(
@@ -521,7 +530,7 @@ CATALOG: tuple[AlarmSpec, ...] = (
         treat_missing_data="notBreaching",
         unit="",
         source="ReskFlow 3-2-1 strategy: one copy offsite (L54-58)",
-        metrics=(_m("failed", "AWS/Backup", "NumberOfCopyJobsFailed", "Sum"),),
+        metrics=(_m("failed", "AWS/Backup", "NumberOfCopyJobsFailed", "Sum", VAULT),),
         scope="stack",
     ),
     AlarmSpec(
@@ -537,7 +546,7 @@ CATALOG: tuple[AlarmSpec, ...] = (
         treat_missing_data="notBreaching",
         unit="",
         source="ReskFlow automated restore test daily (L320-342)",
-        metrics=(_m("failed", "AWS/Backup", "NumberOfRestoreJobsFailed", "Sum"),),
+        metrics=(_m("failed", "AWS/Backup", "NumberOfRestoreJobsFailed", "Sum", VAULT),),
         scope="stack",
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from model.alarms import (
@@ -172,6 +173,16 @@ class Slo(Strict):
 
 
 ServiceTier = Literal["web", "api", "ai", "auth", "database", "worker"]
+
+# Default SLOs per tier: the Light on Campus SLO table (docs/seed-numbers.md, L71-77).
+# A service of another tier (worker) states its own.
+TIER_SLOS: dict[str, dict[str, float]] = {
+    "web": {"availability": 99.5, "latency_p95_ms": 3000},
+    "api": {"availability": 99.9, "latency_p95_ms": 1000},
+    "ai": {"availability": 99.0, "latency_p95_ms": 30000},
+    "auth": {"availability": 99.9, "latency_p95_ms": 500},
+    "database": {"availability": 99.99, "latency_p95_ms": 100},
+}
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -363,6 +374,14 @@ class Service(Strict):
     alarms: dict[ServiceAlarmId, AlarmOverride] = Field(default_factory=dict)
     # Former names: alarms keep their identity (Pulumi aliases) when a service is renamed.
     previous_names: list[Slug] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tier_slo(cls, data: Any) -> Any:
+        """A service without an `slo` gets its tier's (the seeds' SLO table)."""
+        if isinstance(data, dict) and "slo" not in data and data.get("tier") in TIER_SLOS:
+            return {**data, "slo": dict(TIER_SLOS[data["tier"]])}
+        return data
 
     def sli_source(self) -> str | None:
         """Where the SLIs are measured: the primary region's ALB, else its functions."""

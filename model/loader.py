@@ -320,6 +320,22 @@ def _service_checks(
         )
     primary_region = _region_of(values, "primary")
     for role in ("primary", "dr"):
+        functions = (
+            (resources.get(role) or {}).get("functions")
+            if isinstance(resources.get(role), dict)
+            else None
+        )
+        if isinstance(functions, list) and len(functions) > MAX_SLO_FUNCTIONS:
+            problems.append(
+                Problem(
+                    source,
+                    f"{key}.resources.{role}.functions",
+                    f"at most {MAX_SLO_FUNCTIONS} functions can feed one SLO: a CloudWatch "
+                    "metric-math alarm reads at most 10 metrics and availability needs 2 per "
+                    f"function (got {len(functions)})",
+                )
+            )
+    for role in ("primary", "dr"):
         region = _region_of(values, role)
         if role == "dr" and region == primary_region:
             continue  # already reported; comparing certificates with it would only add noise
@@ -542,6 +558,9 @@ def _region_of(values: Mapping[str, Any], role: str) -> str | None:
     section = values.get(role)
     region = section.get("region") if isinstance(section, dict) else None
     return region if region in AWS_REGIONS else None
+
+
+MAX_SLO_FUNCTIONS = 5
 
 
 def _override_checks(overrides: Any, key: str, source: str) -> list[Problem]:

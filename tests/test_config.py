@@ -63,6 +63,42 @@ def test_minimal_example_takes_defaults(shipped: dict[str, LoadedConfig]) -> Non
     assert config.services[0].slo.window_days == 30
 
 
+def test_tier_supplies_the_seed_slo_when_none_is_given(write_config: ConfigWriter) -> None:
+    """Light on Campus' SLO table: web 99.5 % / 3 s, api 99.9 % / 1 s, ai 99.0 % / 30 s,
+    auth 99.9 % / 500 ms, database 99.99 % / 100 ms (p95)."""
+    expected = {
+        "web": (99.5, 3000),
+        "api": (99.9, 1000),
+        "ai": (99.0, 30000),
+        "auth": (99.9, 500),
+        "database": (99.99, 100),
+    }
+
+    def tiers(config: dict[str, Any]) -> None:
+        template = config["resilience:services"][0]
+        config["resilience:services"] = [
+            {
+                **{k: v for k, v in template.items() if k != "slo"},
+                "name": f"svc-{tier}",
+                "tier": tier,
+            }
+            for tier in expected
+        ]
+
+    loaded = load_file(write_config(tiers)).config
+    got = {s.tier: (s.slo.availability, s.slo.latency_p95_ms) for s in loaded.services}
+    assert got == expected
+    worker = write_config(
+        lambda c: (
+            c["resilience:services"][0].update(tier="worker")
+            or c["resilience:services"][0].pop("slo")
+        )
+    )
+    assert problems_of(worker) == [
+        "Pulumi.bad.yaml: resilience:services[0].slo: required key is missing"
+    ]
+
+
 def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None:
     assert load_file(write_config(name="staging")).stack == "staging"
 
@@ -231,10 +267,10 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
         ),
         pytest.param(
             lambda c: c["resilience:services"][0].update(
-                alarms={"asg-cpu-high": {"datapoints_to_alarm": 6}}
+                alarms={"asg-memory-high": {"datapoints_to_alarm": 11}}
             ),
-            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-cpu-high.datapoints_to_alarm: "
-            "must be <= evaluation_periods (5)",
+            "Pulumi.bad.yaml: resilience:services[0].alarms.asg-memory-high.datapoints_to_alarm: "
+            "must be <= evaluation_periods (10)",
             id="alarm-datapoints-over-default-evaluations",
         ),
         pytest.param(

@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from components.slo import TIERS, compile_objective, window_evaluation
 from model.alarms import BY_ID, CATALOG
+from model.burn_rate import TIERS, compile_objective, window_evaluation
 from model.loader import load_file
 from scripts.engine import SynthResult, synth, synth_all
 from tests.conftest import ConfigWriter, resources
@@ -41,7 +41,8 @@ SEED_ALARMS: list[tuple[str, str, float, str, int, int, str]] = [
     # ReskFlow high_cpu > 80% 5m warning; memory_pressure > 85% 10m warning;
     # disk_space > 90% 1m critical; high_error_rate > 5% 2m critical;
     # slow_response p95 > 2000 ms 5m warning.
-    ("primary", "orders-api-asg-cpu-high", 80, "GreaterThanThreshold", 60, 5, "warning"),
+    # EC2 basic monitoring: one 5-minute datapoint is "for 5m".
+    ("primary", "orders-api-asg-cpu-high", 80, "GreaterThanThreshold", 300, 1, "warning"),
     ("primary", "orders-api-asg-memory-high", 85, "GreaterThanThreshold", 60, 10, "warning"),
     ("primary", "orders-api-asg-disk-high", 90, "GreaterThanThreshold", 60, 1, "critical"),
     ("primary", "orders-api-alb-5xx-rate", 5, "GreaterThanThreshold", 60, 2, "critical"),
@@ -74,7 +75,7 @@ SEED_ALARMS: list[tuple[str, str, float, str, int, int, str]] = [
         7,
         "LessThanThreshold",
         86400,
-        1,
+        2,
         "warning",
     ),
     # S3 replication latency vs the 5-minute RPO.
@@ -216,7 +217,7 @@ def test_override_changes_only_what_it_names(write_config: ConfigWriter) -> None
     cpu = alarms(result)["orders-api-asg-cpu-high"]["inputs"]
     assert cpu["threshold"] == 70
     assert cpu["evaluationPeriods"] == 10
-    assert cpu["datapointsToAlarm"] == 5  # unchanged default
+    assert cpu["datapointsToAlarm"] == 1  # unchanged default
     assert cpu["alarmActions"] == [topic_of(result, "critical")]
     assert (
         alarms(result)["orders-api-rds-connections-high-reskflow-db"]["inputs"]["threshold"] == 450
@@ -284,10 +285,25 @@ def test_composites_pair_long_and_short_windows_and_suppress_slower_tiers(
         assert suppressor["alarm"] == f"reskflow-primary-orders-api-availability-{faster.name}"
 
 
+def test_tiers_are_the_workbook_tiers() -> None:
+    """The shares and windows themselves, written down once here (the property test below
+    derives everything else from them)."""
+    assert [
+        (t.name, t.budget_share, t.long_window_s, t.short_window_s, t.severity.value) for t in TIERS
+    ] == [
+        ("page-1h", 0.02, 3_600, 300, "critical"),
+        ("page-6h", 0.05, 21_600, 1_800, "critical"),
+        ("ticket-1d", 0.10, 86_400, 7_200, "warning"),
+        ("ticket-3d", 0.10, 259_200, 21_600, "warning"),
+    ]
+
+
 @given(
     availability=st.floats(min_value=90.0, max_value=99.999, exclude_min=True),
     window_days=st.integers(min_value=7, max_value=90),
 )
+@example(availability=99.9, window_days=30)
+@example(availability=99.99, window_days=30)
 def test_burn_rate_factor_math(availability: float, window_days: int) -> None:
     budget = 1 - availability / 100
     compiled = compile_objective(budget, window_days)
@@ -306,6 +322,7 @@ def test_burn_rate_factor_math(availability: float, window_days: int) -> None:
         assert spent == pytest.approx(tier.budget_share * budget)
     if window_days == 30:
         assert [round(a.factor, 9) for _, a, _ in compiled] == [14.4, 6.0, 3.0, 1.0]
+        assert [round(a.threshold / budget, 9) for _, a, _ in compiled] == [14.4, 6.0, 3.0, 1.0]
 
 
 def test_compile_rejects_an_impossible_budget() -> None:
@@ -518,3 +535,122 @@ def test_health_checks_in_us_east_1_are_watched(write_config: ConfigWriter) -> N
     assert query["metric"]["dimensions"] == {
         "HealthCheckId": "6e2d9b4a-1c3f-4e7a-8b5d-0a9c7e3f1b22"
     }
+
+
+def test_a_tier_that_could_never_fire_is_left_out(write_config: ConfigWriter) -> None:
+    """At 91 % over 30 days the page-1h tier would need 9 % x 14.4 = 130 % bad events."""
+
+    def loose(config: dict[str, Any]) -> None:
+        service = config["resilience:services"][1]
+        service["slo"] = {"availability": 91.0}
+
+    result = synth(load_file(write_config(loose)))
+    names = {c["inputs"]["alarmName"] for c in resources(result, COMPOSITE)}
+    users = {n.removeprefix("reskflow-primary-users-api-") for n in names if "users-api" in n}
+    assert users == {"availability-page-6h", "availability-ticket-1d", "availability-ticket-3d"}
+    page_6h = next(
+        c
+        for c in resources(result, COMPOSITE)
+        if c["inputs"]["alarmName"].endswith("users-api-availability-page-6h")
+    )
+    assert "actionsSuppressor" not in page_6h["inputs"]  # the faster tier does not exist
+
+
+@pytest.mark.parametrize(
+    ("stack", "alarm", "namespace", "metric", "stat", "dimensions"),
+    [
+        (
+            "primary",
+            "orders-api-asg-cpu-high",
+            "AWS/EC2",
+            "CPUUtilization",
+            "Average",
+            {"AutoScalingGroupName": "reskflow-orders"},
+        ),
+        (
+            "primary",
+            "orders-api-asg-disk-high",
+            "CWAgent",
+            "disk_used_percent",
+            "Maximum",
+            {"AutoScalingGroupName": "reskflow-orders", "path": "/"},
+        ),
+        (
+            "primary",
+            "orders-api-alb-latency-p95",
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            "p95",
+            {"LoadBalancer": "app/reskflow-orders/5d1b0c7e9a3f4b21"},
+        ),
+        (
+            "primary",
+            "orders-api-alb-unhealthy-hosts",
+            "AWS/ApplicationELB",
+            "UnHealthyHostCount",
+            "Maximum",
+            {
+                "LoadBalancer": "app/reskflow-orders/5d1b0c7e9a3f4b21",
+                "TargetGroup": "targetgroup/reskflow-orders/8f2e6a4c1b3d5e70",
+            },
+        ),
+        (
+            "dr",
+            "orders-api-rds-replica-lag-reskflow-db-dr",
+            "AWS/RDS",
+            "ReplicaLag",
+            "Maximum",
+            {"DBInstanceIdentifier": "reskflow-db-dr"},
+        ),
+        (
+            "primary",
+            "backup-copy-job-failed",
+            "AWS/Backup",
+            "NumberOfCopyJobsFailed",
+            "Sum",
+            {"BackupVaultName": "reskflow-primary"},
+        ),
+        (
+            "primary",
+            "s3-replication-latency-uploads-to-us-west-2",
+            "AWS/S3",
+            "ReplicationLatency",
+            "Maximum",
+            {
+                "SourceBucket": "reskflow-uploads-us-east-1-123456789012",
+                "DestinationBucket": "reskflow-uploads-us-west-2-123456789012",
+                "RuleId": "uploads-to-us-west-2",
+            },
+        ),
+    ],
+)
+def test_alarms_read_the_right_metric(
+    synthesized: dict[str, SynthResult],
+    stack: str,
+    alarm: str,
+    namespace: str,
+    metric: str,
+    stat: str,
+    dimensions: dict[str, str],
+) -> None:
+    (query,) = alarms(synthesized[stack])[alarm]["inputs"]["metricQueries"]
+    assert query["returnData"] is True
+    assert query["metric"]["namespace"] == namespace
+    assert query["metric"]["metricName"] == metric
+    assert query["metric"]["stat"] == stat
+    assert query["metric"]["dimensions"] == dimensions
+
+
+def test_error_ratios_count_requests_rejected_before_a_target(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    """With no healthy target the load balancer answers 503 itself: those requests are only
+    in HTTPCode_ELB_5XX_Count, so they must be in the denominator too (a total outage is
+    100 % errors, not 'no data')."""
+    names = alarms(synthesized["primary"])
+    rate = names["orders-api-alb-5xx-rate"]["inputs"]["metricQueries"][-1]["expression"]
+    assert rate == "100 * FILL(elb5xx, 0) / (FILL(requests, 0) + FILL(elb5xx, 0))"
+    window = names["orders-api-slo-availability-page-1h-1h"]["inputs"]["metricQueries"][-1]
+    assert window["expression"] == (
+        "(FILL(elb5xx, 0) + FILL(target5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0))"
+    )

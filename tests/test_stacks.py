@@ -100,6 +100,18 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
     ]
 
 
+def test_key_policy_lets_alarms_and_events_publish_to_encrypted_topics() -> None:
+    """Without these grants CloudWatch alarms and EventBridge rules fail, silently, to
+    publish into the KMS-encrypted SNS topics."""
+    policy = json.loads(key_policy("111122223333", "aws", "eu-west-1"))
+    publishers = next(s for s in policy["Statement"] if s["Sid"].startswith("AlarmAndEvent"))
+    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com", "backup.amazonaws.com"} <= set(
+        publishers["Principal"]["Service"]
+    )
+    assert set(publishers["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+
+
 def test_key_policy_grants_no_wildcard_principal() -> None:
     policy = json.loads(key_policy("111122223333", "aws", "eu-west-1"))
     for statement in policy["Statement"]:
