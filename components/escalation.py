@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -17,14 +18,16 @@ from model.config import Contact, ContactKind, Severity
 
 COMPONENT_TYPE = "resilience:monitoring:Escalation"
 
-# Contact kind -> SNS protocol. Slack and PagerDuty are HTTPS webhooks.
+# Contact kind -> SNS protocol. PagerDuty's CloudWatch integration accepts SNS directly;
+# Slack webhooks cannot (no subscription confirmation, no SNS envelope): they are served by
+# the relay function (components/relay/slack_relay.py).
 PROTOCOLS: dict[ContactKind, str] = {
     ContactKind.EMAIL: "email",
     ContactKind.SMS: "sms",
     ContactKind.HTTPS: "https",
     ContactKind.PAGERDUTY: "https",
-    ContactKind.SLACK: "https",
 }
+RELAY_SOURCE = Path(__file__).parent / "relay" / "slack_relay.py"
 # PagerDuty confirms SNS subscriptions itself; others need a human to click the link.
 AUTO_CONFIRMING = frozenset({ContactKind.PAGERDUTY})
 # Services that publish into the topics: alarms, EventBridge rules, AWS Backup notifications.
@@ -38,6 +41,7 @@ class EscalationArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     contacts: Mapping[Severity, Sequence[Contact]] = field(default_factory=dict)
+    log_retention_days: int = 30
 
 
 def topic_policy(topic_arn: str, account_id: str, partition: str) -> str:
@@ -87,6 +91,7 @@ class Escalation(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic_arns = {}
+        topics: dict[Severity, aws.sns.Topic] = {}
         for severity in Severity:
             topic = aws.sns.Topic(
                 f"{name}-{severity.value}",
@@ -102,7 +107,10 @@ class Escalation(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            topics[severity] = topic
             for index, contact in enumerate(args.contacts.get(severity, ())):
+                if contact.kind is ContactKind.SLACK:
+                    continue  # through the relay, below
                 # Webhook URLs carry tokens: keep them secret in state and in the graph.
                 endpoint: pulumi.Input[str] = (
                     contact.endpoint
@@ -118,4 +126,108 @@ class Escalation(pulumi.ComponentResource):
                     opts=child,
                 )
             self.topic_arns[severity] = topic.arn
+        slack = {
+            severity: [c for c in args.contacts.get(severity, ()) if c.kind is ContactKind.SLACK]
+            for severity in Severity
+        }
+        if any(slack.values()):
+            self._slack_relay(name, args, topics, slack)
         self.register_outputs({f"{s.value}_topic_arn": arn for s, arn in self.topic_arns.items()})
+
+    def _slack_relay(
+        self,
+        name: str,
+        args: EscalationArgs,
+        topics: Mapping[Severity, aws.sns.Topic],
+        slack: Mapping[Severity, Sequence[Contact]],
+    ) -> None:
+        """One relay function per region, subscribed to every topic that has Slack contacts.
+        The webhook URLs reach it as a KMS-encrypted environment variable (secret in state)."""
+        child = pulumi.ResourceOptions(parent=self)
+        function_name = f"{args.name_prefix}-slack-relay"
+        role = aws.iam.Role(
+            f"{name}-slack-relay-role",
+            description="Runs the SNS to Slack relay",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-slack-relay-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.key_arn,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-slack-relay-policy",
+            role=role.id,
+            policy=pulumi.Output.all(logs.arn, args.key_arn).apply(
+                lambda v: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                "Resource": f"{v[0]}:*",
+                            },
+                            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": v[1]},
+                        ],
+                    },
+                    sort_keys=True,
+                )
+            ),
+            opts=child,
+        )
+        routed = [s for s in Severity if slack[s]]
+        routes = pulumi.Output.all(*[topics[s].arn for s in routed]).apply(
+            lambda arns: json.dumps(
+                {arn: [c.endpoint for c in slack[s]] for arn, s in zip(arns, routed, strict=True)},
+                sort_keys=True,
+            )
+        )
+        function = aws.lambda_.Function(
+            f"{name}-slack-relay",
+            name=function_name,
+            description="Posts the escalation topics' notifications to Slack webhooks",
+            runtime="python3.12",
+            handler="slack_relay.handler",
+            code=pulumi.AssetArchive(
+                {"slack_relay.py": pulumi.StringAsset(RELAY_SOURCE.read_text(encoding="utf-8"))}
+            ),
+            role=role.arn,
+            timeout=15,
+            memory_size=128,
+            kms_key_arn=args.key_arn,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={"SLACK_ROUTES": pulumi.Output.secret(routes)}
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+        )
+        for severity in routed:
+            permission = aws.lambda_.Permission(
+                f"{name}-slack-relay-{severity.value}-invoke",
+                action="lambda:InvokeFunction",
+                function=function.name,
+                principal="sns.amazonaws.com",
+                source_arn=topics[severity].arn,
+                opts=child,
+            )
+            aws.sns.TopicSubscription(
+                f"{name}-{severity.value}-slack-relay",
+                topic=topics[severity].arn,
+                protocol="lambda",
+                endpoint=function.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+            )

@@ -729,6 +729,7 @@ class RegionMonitoring(pulumi.ComponentResource):
                 account_id=args.account_id,
                 partition=args.partition,
                 contacts={s: config.escalation.contacts(s) for s in Severity},
+                log_retention_days=config.logs.app_retention_days,
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )

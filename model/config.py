@@ -37,6 +37,7 @@ NAMESPACE = "resilience"
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PAGERDUTY = re.compile(r"^https://events\.pagerduty\.com/integration/[0-9a-z]{32}/enqueue$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 
@@ -110,9 +111,9 @@ class DrConfig(Strict):
 
 class ContactKind(StrEnum):
     EMAIL = "email"
-    HTTPS = "https"  # generic webhook (Slack workflow, Teams, Opsgenie, ...)
-    PAGERDUTY = "pagerduty"  # PagerDuty Events API v2 integration URL
-    SLACK = "slack"  # Slack via AWS Chatbot / incoming webhook URL
+    HTTPS = "https"  # an endpoint that confirms SNS subscriptions (Opsgenie, a relay, ...)
+    PAGERDUTY = "pagerduty"  # PagerDuty's Amazon CloudWatch integration URL
+    SLACK = "slack"  # a Slack incoming webhook, served through the relay function
     SMS = "sms"
 
 
@@ -137,6 +138,14 @@ class Contact(Strict):
             value.startswith("https://") and len(value) > len("https://")
         ):
             raise ValueError("webhook endpoints must be https:// URLs")
+        if kind == ContactKind.PAGERDUTY and not _PAGERDUTY.match(value):
+            raise ValueError(
+                "use the URL of PagerDuty's Amazon CloudWatch integration "
+                "(https://events.pagerduty.com/integration/<32-character key>/enqueue): the "
+                "Events API v2 endpoint does not accept SNS deliveries"
+            )
+        if kind == ContactKind.SLACK and not value.startswith("https://hooks.slack.com/"):
+            raise ValueError("a Slack incoming webhook URL starts with https://hooks.slack.com/")
         if kind == ContactKind.SMS and not re.match(r"^\+[1-9]\d{6,14}$", value):
             raise ValueError(f"'{value}' is not an E.164 phone number (+15555550100)")
         return value

@@ -16,6 +16,7 @@ Secret values are written as "[secret]"; nothing secret reaches the file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def clean(value: Any) -> Any:
         if sig == _SIG_RESOURCE:
             return value.get("urn", "")
         if sig in (_SIG_ASSET, _SIG_ARCHIVE):
-            return {"asset": value.get("path") or value.get("uri") or "[inline]"}
+            return _asset(value)
         return {k: clean(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
         return [clean(v) for v in value]
@@ -86,6 +87,15 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "deleted_with": None,
     "import_id": None,
 }
+
+
+def _asset(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Assets by content hash (inline text) or path/URI, archives by their members."""
+    if isinstance(value.get("assets"), dict):
+        return {"archive": {k: clean(v) for k, v in sorted(value["assets"].items())}}
+    if "text" in value:
+        return {"asset": "sha256:" + hashlib.sha256(str(value["text"]).encode()).hexdigest()}
+    return {"asset": value.get("path") or value.get("uri") or "[unknown]"}
 
 
 def _explicit_depends_on(reg: Registration) -> list[str]:

@@ -204,11 +204,31 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
         ),
         pytest.param(
             lambda c: c["resilience:escalation"].update(
-                critical=[{"kind": "pagerduty", "endpoint": "http://events.pagerduty.com/x"}]
+                critical=[{"kind": "https", "endpoint": "http://alerts.example.com/x"}]
             ),
             "Pulumi.bad.yaml: resilience:escalation.critical[0].endpoint: webhook endpoints must "
             "be https:// URLs",
             id="plain-http-webhook",
+        ),
+        pytest.param(
+            lambda c: c["resilience:escalation"].update(
+                critical=[
+                    {"kind": "pagerduty", "endpoint": "https://events.pagerduty.com/v2/enqueue"}
+                ]
+            ),
+            "Pulumi.bad.yaml: resilience:escalation.critical[0].endpoint: use the URL of "
+            "PagerDuty's Amazon CloudWatch integration (https://events.pagerduty.com/integration/"
+            "<32-character key>/enqueue): the Events API v2 endpoint does not accept SNS "
+            "deliveries",
+            id="pagerduty-events-api",
+        ),
+        pytest.param(
+            lambda c: c["resilience:escalation"].update(
+                critical=[{"kind": "slack", "endpoint": "https://chat.example.com/hook"}]
+            ),
+            "Pulumi.bad.yaml: resilience:escalation.critical[0].endpoint: a Slack incoming "
+            "webhook URL starts with https://hooks.slack.com/",
+            id="slack-not-a-webhook",
         ),
         pytest.param(
             lambda c: c["resilience:escalation"].update(critical=[]),

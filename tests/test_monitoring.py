@@ -359,26 +359,83 @@ def test_escalation_topics_are_encrypted_and_subscribed_from_config(
             assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_webhook_endpoints_stay_secret(write_config: ConfigWriter) -> None:
-    def pager(config: dict[str, Any]) -> None:
-        config["resilience:escalation"]["critical"].append(
-            {
-                "kind": "pagerduty",
-                "endpoint": "https://events.pagerduty.com/integration/abc/enqueue",
-            }
-        )
+PAGER = "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"
+SLACK = "https://hooks.slack.com/services/T0000000/B0000000/abcdefghijklmnop"
 
-    result = synth(load_file(write_config(pager)))
+
+def test_pager_and_chat_reach_critical_and_stay_secret(write_config: ConfigWriter) -> None:
+    """Seeds: critical -> pager + email + chat. PagerDuty's CloudWatch integration takes SNS
+    directly; Slack webhooks go through the relay function."""
+
+    def pager_and_chat(config: dict[str, Any]) -> None:
+        config["resilience:escalation"]["critical"] += [
+            {"kind": "pagerduty", "endpoint": PAGER},
+            {"kind": "slack", "endpoint": SLACK},
+        ]
+
+    result = synth(load_file(write_config(pager_and_chat)))
     text = json.dumps(result.graph)
     assert "events.pagerduty.com" not in text
-    https = [
-        s
+    assert "hooks.slack.com" not in text
+    critical = topic_of(result, "critical")
+    subscriptions = [
+        s["inputs"]
         for s in resources(result, "aws:sns/topicSubscription:TopicSubscription")
-        if s["inputs"]["protocol"] == "https"
+        if s["inputs"]["topic"] == critical
     ]
-    assert [(s["inputs"]["endpoint"], s["inputs"]["endpointAutoConfirms"]) for s in https] == [
-        ("[secret]", True)
+    relay = next(
+        f
+        for f in resources(result, "aws:lambda/function:Function")
+        if f["name"].endswith("slack-relay")
+    )
+    assert sorted((s["protocol"], s["endpoint"]) for s in subscriptions) == sorted(
+        [
+            ("email", "incident-response@reskflow.example.com"),
+            ("sms", "+15555550100"),
+            ("https", "[secret]"),
+            ("lambda", relay["computed"]["arn"]),
+        ]
+    )
+    pager = next(s for s in subscriptions if s["protocol"] == "https")
+    assert pager["endpointAutoConfirms"] is True
+    assert relay["inputs"]["environment"]["variables"]["SLACK_ROUTES"] == "[secret]"
+    assert relay["inputs"]["kmsKeyArn"] == result.outputs["kms_key_arn"]
+    assert relay["inputs"]["runtime"] == "python3.12"
+    (permission,) = resources(result, "aws:lambda/permission:Permission")
+    assert permission["inputs"]["principal"] == "sns.amazonaws.com"
+    assert permission["inputs"]["sourceArn"] == critical
+
+
+def test_the_slack_relay_posts_alarms_readably(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.relay import slack_relay
+
+    posted: list[tuple[str, str]] = []
+    monkeypatch.setattr(slack_relay, "post", lambda url, text: posted.append((url, text)))
+    monkeypatch.setenv("SLACK_ROUTES", json.dumps({"arn:topic:critical": [SLACK]}))
+    alarm = {
+        "AlarmName": "orders-api-alb-5xx-rate",
+        "NewStateValue": "ALARM",
+        "NewStateReason": "Threshold Crossed: 2 datapoints [7.1, 6.3] > 5",
+        "AlarmDescription": "[critical] orders-api (us-east-1): ... Runbook: https://r/x",
+        "Region": "US East (N. Virginia)",
+    }
+    event = {
+        "Records": [
+            {"Sns": {"TopicArn": "arn:topic:critical", "Message": json.dumps(alarm)}},
+            {"Sns": {"TopicArn": "arn:topic:info", "Message": "not routed"}},
+        ]
+    }
+    assert slack_relay.handler(event, None) == {"sent": 1}
+    ((url, text),) = posted
+    assert url == SLACK
+    assert text.splitlines() == [
+        ":rotating_light: *ALARM* orders-api-alb-5xx-rate (US East (N. Virginia))",
+        "Threshold Crossed: 2 datapoints [7.1, 6.3] > 5",
+        "[critical] orders-api (us-east-1): ... Runbook: https://r/x",
     ]
+    assert slack_relay.format_message({"Subject": "Backup", "Message": "plain"}) == (
+        "*Backup*\n```plain```"
+    )
 
 
 def test_log_groups_have_configured_retention_and_the_region_key(
