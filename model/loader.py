@@ -493,13 +493,15 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
             continue
         name = bucket.get("name")
         if isinstance(name, str) and regions:
-            longest = max(len(f"{system}-{name}-{r}-") for r in regions) + ACCOUNT_ID_LENGTH
+            region = max(regions, key=len)
+            longest = len(f"{system}-{name}-{region}-") + ACCOUNT_ID_LENGTH
             if longest > BUCKET_NAME_MAX:
                 problems.append(
                     Problem(
                         source,
                         f"{NAMESPACE}:data_buckets[{i}].name",
-                        f"'<name>-{name}-<region>-<account>' would be {longest} characters; S3 "
+                        f"bucket name '{system}-{name}-{region}-<account id>' would be "
+                        f"{longest} characters; S3 "
                         f"allows {BUCKET_NAME_MAX}",
                     )
                 )

@@ -1,0 +1,265 @@
+"""Buckets, S3 cross-region replication and the PostgreSQL primary/replica under mocks:
+hygiene of every bucket and database, the replication rule and role, the one-way wiring,
+outputs for the failover automation, and the config checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from model.loader import ConfigError, load_file
+from scripts.engine import SynthResult, synth_all
+from tests.conftest import ConfigWriter, resources
+
+BUCKET = "aws:s3/bucket:Bucket"
+RDS = "aws:rds/instance:Instance"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+
+
+def by_bucket(result: SynthResult, typ: str) -> dict[str, dict[str, Any]]:
+    """Sub-resources of buckets (versioning, encryption, ...) by the bucket they configure."""
+    ids = {b["id"]: b["inputs"]["bucket"] for b in resources(result, BUCKET)}
+    return {
+        ids.get(r["inputs"]["bucket"], r["inputs"]["bucket"]): r["inputs"]
+        for r in resources(result, typ)
+    }
+
+
+@pytest.mark.parametrize(("stack", "region"), [("primary", "us-east-1"), ("dr", "us-west-2")])
+def test_every_bucket_is_private_versioned_encrypted_logged_and_protected(
+    synthesized: dict[str, SynthResult], stack: str, region: str
+) -> None:
+    result = synthesized[stack]
+    data = f"reskflow-uploads-{region}-123456789012"
+    logs = f"reskflow-access-logs-{region}-123456789012"
+    buckets = {b["inputs"]["bucket"]: b for b in resources(result, BUCKET)}
+    assert set(buckets) == {data, logs}
+    for bucket in buckets.values():
+        assert bucket["options"]["protect"] is True
+        assert bucket["inputs"]["forceDestroy"] is False
+        assert bucket["region"] == region
+    blocks = by_bucket(result, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    versioning = by_bucket(result, "aws:s3/bucketVersioning:BucketVersioning")
+    encryption = by_bucket(
+        result,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    )
+    policies = by_bucket(result, "aws:s3/bucketPolicy:BucketPolicy")
+    for name in buckets:
+        assert {k: v for k, v in blocks[name].items() if k != "bucket"} == {
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        }
+        assert versioning[name]["versioningConfiguration"] == {"status": "Enabled"}
+        deny = json.loads(policies[name]["policy"])["Statement"][0]
+        assert (deny["Effect"], deny["Condition"]) == (
+            "Deny",
+            {"Bool": {"aws:SecureTransport": "false"}},
+        )
+    (data_rule,) = encryption[data]["rules"]
+    assert data_rule["applyServerSideEncryptionByDefault"] == {
+        "kmsMasterKeyId": result.outputs["kms_key_arn"],
+        "sseAlgorithm": "aws:kms",
+    }
+    assert data_rule["bucketKeyEnabled"] is True
+    # S3 server access logs can only be delivered to an SSE-S3 bucket.
+    (log_rule,) = encryption[logs]["rules"]
+    assert log_rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    logging = by_bucket(result, "aws:s3/bucketLogging:BucketLogging")
+    assert logging[data]["targetBucket"] == logs
+    assert buckets[data]["inputs"]["tags"] == {"backup-policy": "uploads"}
+
+
+def test_lifecycle_comes_from_config(synthesized: dict[str, SynthResult]) -> None:
+    lifecycle = by_bucket(
+        synthesized["primary"], "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
+    (rule,) = lifecycle["reskflow-uploads-us-east-1-123456789012"]["rules"]
+    assert rule["transitions"] == [{"days": 30, "storageClass": "STANDARD_IA"}]
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    (log_rule,) = lifecycle["reskflow-access-logs-us-east-1-123456789012"]["rules"]
+    assert log_rule["expiration"] == {"days": 365}  # logs.audit_retention_days
+
+
+def test_replication_rule_owned_by_the_dr_stack(synthesized: dict[str, SynthResult]) -> None:
+    primary, dr = synthesized["primary"], synthesized["dr"]
+    assert not resources(primary, REPLICATION)  # the primary never knows about the dr stack
+    (config,) = resources(dr, REPLICATION)
+    assert config["inputs"]["bucket"] == primary.outputs["data_buckets"]["uploads"]["bucket"]
+    assert config["region"] == "us-east-1"
+    assert config["options"]["retain_on_delete"] is True
+    (rule,) = config["inputs"]["rules"]
+    destination = rule["destination"]
+    assert rule["id"] == "uploads-to-us-west-2"
+    assert rule["status"] == "Enabled"
+    assert rule["deleteMarkerReplication"] == {"status": "Disabled"}
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    assert destination["bucket"] == dr.outputs["data_buckets"]["uploads"]["arn"]
+    assert destination["encryptionConfiguration"] == {"replicaKmsKeyId": dr.outputs["kms_key_arn"]}
+    assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    assert destination["metrics"] == {"eventThreshold": {"minutes": 15}, "status": "Enabled"}
+    assert dr.outputs["replication_rule_ids"] == {"uploads": "uploads-to-us-west-2"}
+
+
+def test_replication_role_has_least_privilege(synthesized: dict[str, SynthResult]) -> None:
+    dr, primary = synthesized["dr"], synthesized["primary"]
+    policy = next(
+        json.loads(p["inputs"]["policy"])
+        for p in resources(dr, "aws:iam/rolePolicy:RolePolicy")
+        if "s3-replication" in p["name"]
+    )
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    source = "arn:aws:s3:::reskflow-uploads-us-east-1-123456789012"
+    replica = "arn:aws:s3:::reskflow-uploads-us-west-2-123456789012"
+    assert statements["ReadSourceConfiguration"]["Resource"] == [source]
+    assert statements["ReadSourceVersions"]["Resource"] == [f"{source}/*"]
+    assert statements["WriteReplicas"]["Resource"] == [f"{replica}/*"]
+    # Delete markers are not replicated, so the role cannot replicate deletes.
+    assert statements["WriteReplicas"]["Action"] == ["s3:ReplicateObject", "s3:ReplicateTags"]
+    decrypt = statements["DecryptWithSourceKey"]
+    assert decrypt["Resource"] == primary.outputs["kms_key_arn"]
+    assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    encrypt = statements["EncryptWithReplicaKey"]
+    assert encrypt["Resource"] == dr.outputs["kms_key_arn"]
+    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+    for statement in policy["Statement"]:
+        assert statement["Resource"] != "*"
+        assert "*" not in statement["Action"]
+
+
+def test_replicating_deletes_is_a_choice(write_config: ConfigWriter) -> None:
+    def deletes(config: dict[str, Any]) -> None:
+        config["resilience:data_buckets"][0]["replicate_deletes"] = True
+
+    primary = load_file(write_config(deletes, name="primary"))
+    dr = load_file(write_config(deletes, base="dr", name="dr"))
+    result = synth_all([primary, dr])[1]
+    (config,) = resources(result, REPLICATION)
+    assert config["inputs"]["rules"][0]["deleteMarkerReplication"] == {"status": "Enabled"}
+    policy = next(
+        json.loads(p["inputs"]["policy"])
+        for p in resources(result, "aws:iam/rolePolicy:RolePolicy")
+        if "s3-replication" in p["name"]
+    )
+    write = next(s for s in policy["Statement"] if s["Sid"] == "WriteReplicas")
+    assert "s3:ReplicateDelete" in write["Action"]
+
+
+def test_primary_database(synthesized: dict[str, SynthResult]) -> None:
+    result = synthesized["primary"]
+    (db,) = resources(result, RDS)
+    inputs = db["inputs"]
+    assert inputs["identifier"] == "reskflow-db"
+    assert (inputs["engine"], inputs["engineVersion"]) == ("postgres", "16")
+    assert inputs["storageEncrypted"] is True
+    assert inputs["kmsKeyId"] == result.outputs["kms_key_arn"]
+    assert inputs["multiAz"] is True
+    assert inputs["publiclyAccessible"] is False
+    assert inputs["deletionProtection"] is True
+    assert inputs["skipFinalSnapshot"] is False
+    assert inputs["backupRetentionPeriod"] == 35
+    assert inputs["manageMasterUserPassword"] is True
+    assert "password" not in inputs
+    assert (inputs["allocatedStorage"], inputs["maxAllocatedStorage"]) == (5000, 7500)
+    assert inputs["tags"] == {"backup-policy": "transactional"}
+    assert db["options"]["protect"] is True
+    (parameters,) = resources(result, "aws:rds/parameterGroup:ParameterGroup")
+    assert {"applyMethod": "immediate", "name": "rds.force_ssl", "value": "1"} in parameters[
+        "inputs"
+    ]["parameters"]
+    assert parameters["inputs"]["family"] == "postgres16"
+    assert result.outputs["databases"]["orders-db"]["identifier"] == "reskflow-db"
+
+
+def test_dr_replica_has_its_own_key_and_backups(synthesized: dict[str, SynthResult]) -> None:
+    dr, primary = synthesized["dr"], synthesized["primary"]
+    (replica,) = resources(dr, RDS)
+    inputs = replica["inputs"]
+    assert inputs["identifier"] == "reskflow-db-dr"
+    assert inputs["replicateSourceDb"] == primary.outputs["databases"]["orders-db"]["arn"]
+    assert inputs["kmsKeyId"] == dr.outputs["kms_key_arn"]
+    assert inputs["storageEncrypted"] is True
+    # A promoted replica must not be left without backups.
+    assert inputs["backupRetentionPeriod"] == 7
+    assert inputs["deletionProtection"] is True
+    assert inputs["publiclyAccessible"] is False
+    assert replica["options"]["protect"] is True
+    assert replica["region"] == "us-west-2"
+    assert dr.outputs["databases"]["orders-db"]["endpoint"].endswith(
+        ".us-west-2.rds.amazonaws.com:5432"
+    )
+
+
+def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    key_fields = {
+        "aws:rds/instance:Instance": "kmsKeyId",
+        "aws:backup/vault:Vault": "kmsKeyArn",
+        "aws:cloudwatch/logGroup:LogGroup": "kmsKeyId",
+        "aws:sns/topic:Topic": "kmsMasterKeyId",
+        "aws:lambda/function:Function": "kmsKeyArn",
+    }
+    for result in synthesized.values():
+        own_key = result.outputs["kms_key_arn"]
+        for resource in result.graph["resources"]:
+            if resource["type"] in key_fields:
+                assert resource["inputs"].get(key_fields[resource["type"]]) == own_key, resource[
+                    "name"
+                ]
+            if resource["type"] in {BUCKET, RDS, "aws:backup/vault:Vault"}:
+                assert resource["options"]["protect"] is True, resource["name"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        pytest.param(
+            lambda c: c["resilience:data_buckets"][0].update(
+                name="customer-uploads-and-attachments"
+            ),
+            "Pulumi.bad.yaml: resilience:data_buckets[0].name: bucket name 'reskflow-customer-"
+            "uploads-and-attachments-us-east-1-<account id>' would be 64 characters; S3 allows 63",
+            id="bucket-name-too-long",
+        ),
+        pytest.param(
+            lambda c: c["resilience:data_buckets"][0].update(backup_class="media"),
+            "Pulumi.bad.yaml: resilience:data_buckets[0].backup_class: no backup class 'media' "
+            "in resilience:backup.classes",
+            id="unknown-backup-class",
+        ),
+        pytest.param(
+            lambda c: c["resilience:network"].pop("dr"),
+            "Pulumi.bad.yaml: resilience:network.dr: required by databases[0] (orders-db): its "
+            "replica needs subnets and security groups",
+            id="replica-without-network",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(max_allocated_storage_gb=4000),
+            "Pulumi.bad.yaml: resilience:databases[0].max_allocated_storage_gb: must be >= "
+            "allocated_storage_gb (5000)",
+            id="storage-ceiling-below-allocation",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(backup_retention_days=3),
+            "Pulumi.bad.yaml: resilience:databases[0].backup_retention_days: must be greater "
+            "than or equal to 7, got 3",
+            id="primary-backups-too-short",
+        ),
+        pytest.param(
+            lambda c: c["resilience:network"]["primary"].update(subnet_ids=["subnet-0a1b2c3d"]),
+            "Pulumi.bad.yaml: resilience:network.primary.subnet_ids: must have at least 2 items "
+            "after validation, not 1",
+            id="single-subnet",
+        ),
+    ],
+)
+def test_data_config_errors(write_config: ConfigWriter, edit: Any, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(edit))
+    assert [str(p) for p in caught.value.problems] == [expected]
