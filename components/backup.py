@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from model.config import BackupClass, BackupConfig, Role
 
 COMPONENT_TYPE = "resilience:backup:RegionBackup"
@@ -214,18 +215,7 @@ class RegionBackup(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             description=f"AWS Backup service role for {args.system} in {args.region}",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("backup.amazonaws.com"),
             opts=in_region,
         )
         for index, policy in enumerate(SERVICE_ROLE_POLICIES):

@@ -13,6 +13,7 @@ DR-region APIs only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -57,6 +58,51 @@ def _network(
     return subnets, parameters
 
 
+def _hardened_instance(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    db: Database,
+    identifier: str,
+    network: RegionNetwork,
+    provider: aws.Provider,
+    key_arn: pulumi.Input[str],
+    backup_retention_days: int,
+    **role_specific: Any,
+) -> aws.rds.Instance:
+    """An instance with what primary and replica share: private, encrypted with the region's
+    key, TLS only, deletion-protected, final snapshot, backups, logs, protected."""
+    subnets, parameters = _network(
+        name, parent, provider=provider, db=db, network=network, identifier=identifier
+    )
+    return aws.rds.Instance(
+        name,
+        identifier=identifier,
+        storage_type="gp3",
+        storage_encrypted=True,
+        kms_key_id=key_arn,
+        multi_az=db.multi_az,
+        db_subnet_group_name=subnets.name,
+        vpc_security_group_ids=network.security_group_ids,
+        parameter_group_name=parameters.name,
+        publicly_accessible=False,
+        backup_retention_period=backup_retention_days,
+        backup_window="03:00-04:00",
+        maintenance_window="sun:04:30-sun:05:30",
+        copy_tags_to_snapshot=True,
+        deletion_protection=True,
+        skip_final_snapshot=False,
+        final_snapshot_identifier=f"{identifier}-final",
+        auto_minor_version_upgrade=True,
+        enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+        performance_insights_enabled=True,
+        performance_insights_kms_key_id=key_arn,
+        tags={"backup-policy": db.backup_class} if db.backup_class else None,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
+        **role_specific,
+    )
+
+
 @dataclass(frozen=True)
 class PostgresPrimaryArgs:
     system: str
@@ -74,43 +120,24 @@ class PostgresPrimary(pulumi.ComponentResource):
     ) -> None:
         super().__init__(PRIMARY_TYPE, name, None, opts)
         db = args.database
-        identifier = db.primary_identifier(args.system)
-        subnets, parameters = _network(
-            name, self, provider=args.provider, db=db, network=args.network, identifier=identifier
-        )
-        self.instance = aws.rds.Instance(
+        self.instance = _hardened_instance(
             name,
-            identifier=identifier,
+            self,
+            db=db,
+            identifier=db.primary_identifier(args.system),
+            network=args.network,
+            provider=args.provider,
+            key_arn=args.key_arn,
+            backup_retention_days=db.backup_retention_days,
             engine="postgres",
             engine_version=db.engine_version,
             instance_class=db.instance_class,
             allocated_storage=db.allocated_storage_gb,
             max_allocated_storage=db.max_allocated_storage_gb,
-            storage_type="gp3",
-            storage_encrypted=True,
-            kms_key_id=args.key_arn,
-            multi_az=db.multi_az,
-            db_subnet_group_name=subnets.name,
-            vpc_security_group_ids=args.network.security_group_ids,
-            parameter_group_name=parameters.name,
-            publicly_accessible=False,
             username="resilience_admin",
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.key_arn,
             iam_database_authentication_enabled=True,
-            backup_retention_period=db.backup_retention_days,
-            backup_window="03:00-04:00",
-            maintenance_window="sun:04:30-sun:05:30",
-            copy_tags_to_snapshot=True,
-            deletion_protection=True,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
-            auto_minor_version_upgrade=True,
-            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=args.key_arn,
-            tags={"backup-policy": db.backup_class} if db.backup_class else None,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
         )
         self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})
 
@@ -134,39 +161,22 @@ class PostgresReplica(pulumi.ComponentResource):
     ) -> None:
         super().__init__(REPLICA_TYPE, name, None, opts)
         db = args.database
-        identifier = db.replica_identifier(args.system)
-        subnets, parameters = _network(
-            name, self, provider=args.provider, db=db, network=args.network, identifier=identifier
-        )
-        self.instance = aws.rds.Instance(
+        promoted = args.source_arn is None
+        self.instance = _hardened_instance(
             name,
-            identifier=identifier,
+            self,
+            db=db,
+            identifier=db.replica_identifier(args.system),
+            network=args.network,
+            provider=args.provider,
+            key_arn=args.key_arn,
+            # The replica's own backups: a promoted replica is never left without them.
+            backup_retention_days=db.replica_backup_retention_days,
             replicate_source_db=args.source_arn,
             # A replica inherits engine and version from its source; once promoted it is a
             # standalone PostgreSQL instance of the same version.
-            engine="postgres" if args.source_arn is None else None,
-            engine_version=db.engine_version if args.source_arn is None else None,
+            engine="postgres" if promoted else None,
+            engine_version=db.engine_version if promoted else None,
             instance_class=db.replica_instance_class or db.instance_class,
-            storage_type="gp3",
-            storage_encrypted=True,
-            kms_key_id=args.key_arn,
-            multi_az=db.multi_az,
-            db_subnet_group_name=subnets.name,
-            vpc_security_group_ids=args.network.security_group_ids,
-            parameter_group_name=parameters.name,
-            publicly_accessible=False,
-            backup_retention_period=db.replica_backup_retention_days,
-            backup_window="03:00-04:00",
-            maintenance_window="sun:04:30-sun:05:30",
-            copy_tags_to_snapshot=True,
-            deletion_protection=True,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
-            auto_minor_version_upgrade=True,
-            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=args.key_arn,
-            tags={"backup-policy": db.backup_class} if db.backup_class else None,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
         )
         self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from model.config import Contact, ContactKind, Severity
 
 COMPONENT_TYPE = "resilience:monitoring:Escalation"
@@ -148,18 +149,7 @@ class Escalation(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-slack-relay-role",
             description="Runs the SNS to Slack relay",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
             opts=child,
         )
         logs = aws.cloudwatch.LogGroup(

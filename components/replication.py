@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from model.config import DataBucket
 
 COMPONENT_TYPE = "resilience:replication:S3Replication"
@@ -124,18 +125,7 @@ class S3Replication(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             description="S3 cross-region replication to the DR region",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("s3.amazonaws.com"),
             opts=iam,
         )
         names = [b.name for b in args.buckets]
