@@ -1,8 +1,13 @@
 """RDS PostgreSQL: the primary instance and its cross-region read replica.
 
 Both are encrypted with their own region's key, private, Multi-AZ by default, TLS-only
-(`rds.force_ssl`), deletion-protected, snapshot on delete, and Pulumi-protected. The master
-password lives in Secrets Manager (`manage_master_user_password`), never in config.
+(`rds.force_ssl`), deletion-protected, snapshot on delete, and Pulumi-protected.
+
+The master password is generated (pulumi-random), kept secret in state and stored in a
+Secrets Manager secret under the region's key, replicated to the DR region so the
+application can still read it after a failover. RDS-managed master passwords
+(`manage_master_user_password`) would be simpler, but RDS refuses to create a read replica
+of an instance whose password it manages.
 
 The replica keeps its own automated backups, so a promoted replica is never left without
 them. In `active` DR mode the dr stack no longer names a source: `pulumi up` then promotes
@@ -17,6 +22,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from model.config import Database, RegionNetwork
 
@@ -103,6 +109,11 @@ def _hardened_instance(
     )
 
 
+MASTER_USER = "resilience_admin"
+# RDS refuses '/', '"', '@' and spaces in master passwords.
+PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}:?"
+
+
 @dataclass(frozen=True)
 class PostgresPrimaryArgs:
     system: str
@@ -110,6 +121,10 @@ class PostgresPrimaryArgs:
     network: RegionNetwork
     provider: aws.Provider
     key_arn: pulumi.Input[str]
+    dr_region: str
+    # Key for the secret's replica in the DR region (the multi-Region app key's replica);
+    # None: that region's AWS managed key for Secrets Manager.
+    dr_secret_key_arn: pulumi.Input[str] | None = None
 
 
 class PostgresPrimary(pulumi.ComponentResource):
@@ -120,11 +135,40 @@ class PostgresPrimary(pulumi.ComponentResource):
     ) -> None:
         super().__init__(PRIMARY_TYPE, name, None, opts)
         db = args.database
+        identifier = db.primary_identifier(args.system)
+        password = random.RandomPassword(
+            f"{name}-master-password",
+            length=32,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.secret = aws.secretsmanager.Secret(
+            f"{name}-master",
+            name=f"{identifier}/master",
+            description=f"master credentials of {identifier}",
+            kms_key_id=args.key_arn,
+            recovery_window_in_days=30,
+            replicas=[
+                aws.secretsmanager.SecretReplicaArgs(
+                    region=args.dr_region, kms_key_id=args.dr_secret_key_arn
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-master-value",
+            secret_id=self.secret.id,
+            secret_string=pulumi.Output.json_dumps(
+                {"engine": "postgres", "username": MASTER_USER, "password": password.result}
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
         self.instance = _hardened_instance(
             name,
             self,
             db=db,
-            identifier=db.primary_identifier(args.system),
+            identifier=identifier,
             network=args.network,
             provider=args.provider,
             key_arn=args.key_arn,
@@ -134,12 +178,17 @@ class PostgresPrimary(pulumi.ComponentResource):
             instance_class=db.instance_class,
             allocated_storage=db.allocated_storage_gb,
             max_allocated_storage=db.max_allocated_storage_gb,
-            username="resilience_admin",
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=args.key_arn,
+            username=MASTER_USER,
+            password=password.result,
             iam_database_authentication_enabled=True,
         )
-        self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})
+        self.register_outputs(
+            {
+                "arn": self.instance.arn,
+                "endpoint": self.instance.endpoint,
+                "secret_arn": self.secret.arn,
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,11 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if typ.startswith("aws:"):
             region = self.region_of(args.provider)
             ident, outputs = mock_aws.new_resource(typ, name, inputs, region)
+        elif typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic stand-in; the SDK marks `result` secret, so it never reaches
+            # the graph in clear.
+            ident = f"{name}-{mock_aws.digest(typ, name)[:8]}"
+            outputs = {**inputs, "result": mock_aws.digest("password", name)[:32]}
         else:
             ident, outputs = f"{name}-{mock_aws.digest(typ, name)[:8]}", inputs
         return ident, outputs

@@ -98,6 +98,13 @@ def _asset(value: Mapping[str, Any]) -> dict[str, Any]:
     return {"asset": value.get("path") or value.get("uri") or "[unknown]"}
 
 
+def _redacted(computed: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs the resource declares secret (additional_secret_outputs: a generated
+    password, a provider's credentials) reach the engine in clear: redact them here."""
+    secret = set(options.get("additional_secret_outputs", ()))
+    return {k: SECRET if k in secret else v for k, v in computed.items()}
+
+
 def _explicit_depends_on(reg: Registration) -> list[str]:
     """`depends_on` as written: all dependencies minus those implied by an input."""
     implied = {urn for urns in reg.property_dependencies.values() for urn in urns}
@@ -152,7 +159,7 @@ def build_graph(
                 "region": region or None,
                 "id": reg.id or None,
                 "inputs": inputs,
-                "computed": clean(reg.computed),
+                "computed": _redacted(clean(reg.computed), reg.options),
                 "options": {**_OPTION_DEFAULTS, **reg.options, "depends_on": depends_on},
             }
         )

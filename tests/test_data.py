@@ -11,6 +11,7 @@ import pytest
 
 from model.loader import ConfigError, load_file
 from scripts.engine import SynthResult, synth_all
+from scripts.mock_aws import digest
 from tests.conftest import ConfigWriter, resources
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -163,8 +164,24 @@ def test_primary_database(synthesized: dict[str, SynthResult]) -> None:
     assert inputs["deletionProtection"] is True
     assert inputs["skipFinalSnapshot"] is False
     assert inputs["backupRetentionPeriod"] == 35
-    assert inputs["manageMasterUserPassword"] is True
-    assert "password" not in inputs
+    # RDS refuses a read replica of an instance whose master password it manages: the
+    # password is generated, secret in state, and stored in a replicated, encrypted secret.
+    assert "manageMasterUserPassword" not in inputs
+    assert inputs["password"] == "[secret]"
+    secret = next(
+        r
+        for r in resources(result, "aws:secretsmanager/secret:Secret")
+        if r["inputs"]["name"] == "reskflow-db/master"
+    )
+    assert secret["inputs"]["kmsKeyId"] == result.outputs["kms_key_arn"]
+    assert secret["options"]["protect"] is True
+    (replica,) = secret["inputs"]["replicas"]
+    assert replica["region"] == "us-west-2"
+    assert replica["kmsKeyId"] == result.outputs["app_key_arn"].replace("us-east-1", "us-west-2")
+    (version,) = resources(result, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version["inputs"]["secretString"] == "[secret]"
+    generated = digest("password", "reskflow-primary-orders-db-master-password")[:32]
+    assert generated not in json.dumps(result.graph)  # the offline engine's stand-in value
     assert (inputs["allocatedStorage"], inputs["maxAllocatedStorage"]) == (5000, 7500)
     assert inputs["tags"] == {"backup-policy": "transactional"}
     assert db["options"]["protect"] is True

@@ -59,6 +59,15 @@ def program(config: StackConfig, stack: str) -> None:
                 network=config.network.primary,  # type: ignore[arg-type]
                 provider=base.provider,
                 key_arn=base.key_arn,
+                dr_region=config.dr.region,
+                # The app key is multi-Region: its replica has the same id in the DR region.
+                dr_secret_key_arn=(
+                    base.app_key_arn.apply(
+                        lambda arn: arn.replace(f":{config.region}:", f":{config.dr.region}:")
+                    )
+                    if base.app_key_arn is not None
+                    else None
+                ),
             ),
         ).instance
         for db in config.databases
