@@ -114,6 +114,64 @@ MASTER_USER = "resilience_admin"
 PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}:?"
 
 
+Outputs = dict[str, pulumi.Output[str]]
+
+
+def _instance_outputs(instance: aws.rds.Instance) -> Outputs:
+    """What the failover automation needs of a database, the same for every kind."""
+    return {
+        "identifier": instance.identifier,
+        "arn": instance.arn,
+        "endpoint": instance.endpoint,
+        "address": instance.address,
+    }
+
+
+def _cluster_outputs(cluster: aws.rds.Cluster) -> Outputs:
+    return {
+        "identifier": cluster.cluster_identifier,
+        "arn": cluster.arn,
+        "endpoint": cluster.endpoint,
+        "address": cluster.endpoint,
+    }
+
+
+def _master_secret(
+    name: str, parent: pulumi.Resource, identifier: str, args: Any
+) -> tuple[pulumi.Output[str], aws.secretsmanager.Secret]:
+    """A generated master password (secret in state) and the Secrets Manager secret that
+    holds it, under the region's key and replicated to the DR region."""
+    password = random.RandomPassword(
+        f"{name}-master-password",
+        length=32,
+        special=True,
+        override_special=PASSWORD_SPECIALS,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    secret = aws.secretsmanager.Secret(
+        f"{name}-master",
+        name=f"{identifier}/master",
+        description=f"master credentials of {identifier}",
+        kms_key_id=args.key_arn,
+        recovery_window_in_days=30,
+        replicas=[
+            aws.secretsmanager.SecretReplicaArgs(
+                region=args.dr_region, kms_key_id=args.dr_secret_key_arn
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent, provider=args.provider, protect=True),
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{name}-master-value",
+        secret_id=secret.id,
+        secret_string=pulumi.Output.json_dumps(
+            {"engine": "postgres", "username": MASTER_USER, "password": password.result}
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=args.provider),
+    )
+    return password.result, secret
+
+
 @dataclass(frozen=True)
 class PostgresPrimaryArgs:
     system: str
@@ -136,34 +194,7 @@ class PostgresPrimary(pulumi.ComponentResource):
         super().__init__(PRIMARY_TYPE, name, None, opts)
         db = args.database
         identifier = db.primary_identifier(args.system)
-        password = random.RandomPassword(
-            f"{name}-master-password",
-            length=32,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-master",
-            name=f"{identifier}/master",
-            description=f"master credentials of {identifier}",
-            kms_key_id=args.key_arn,
-            recovery_window_in_days=30,
-            replicas=[
-                aws.secretsmanager.SecretReplicaArgs(
-                    region=args.dr_region, kms_key_id=args.dr_secret_key_arn
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-master-value",
-            secret_id=self.secret.id,
-            secret_string=pulumi.Output.json_dumps(
-                {"engine": "postgres", "username": MASTER_USER, "password": password.result}
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-        )
+        password, self.secret = _master_secret(name, self, identifier, args)
         self.instance = _hardened_instance(
             name,
             self,
@@ -179,16 +210,12 @@ class PostgresPrimary(pulumi.ComponentResource):
             allocated_storage=db.allocated_storage_gb,
             max_allocated_storage=db.max_allocated_storage_gb,
             username=MASTER_USER,
-            password=password.result,
+            password=password,
             iam_database_authentication_enabled=True,
         )
-        self.register_outputs(
-            {
-                "arn": self.instance.arn,
-                "endpoint": self.instance.endpoint,
-                "secret_arn": self.secret.arn,
-            }
-        )
+        self.outputs = _instance_outputs(self.instance)
+        self.outputs["secret_arn"] = self.secret.arn
+        self.register_outputs(dict(self.outputs))
 
 
 @dataclass(frozen=True)
@@ -228,4 +255,188 @@ class PostgresReplica(pulumi.ComponentResource):
             engine_version=db.engine_version if promoted else None,
             instance_class=db.replica_instance_class or db.instance_class,
         )
-        self.register_outputs({"arn": self.instance.arn, "endpoint": self.instance.endpoint})
+        self.outputs = _instance_outputs(self.instance)
+        self.register_outputs(dict(self.outputs))
+
+
+AURORA_TYPE = "resilience:database:AuroraGlobal"
+AURORA_LOG_EXPORTS = ["postgresql"]
+
+
+def _aurora_cluster(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    db: Database,
+    identifier: str,
+    network: RegionNetwork,
+    provider: aws.Provider,
+    key_arn: pulumi.Input[str],
+    backup_retention_days: int,
+    instances: int,
+    instance_class: str,
+    opts: pulumi.ResourceOptions | None = None,
+    **role_specific: Any,
+) -> aws.rds.Cluster:
+    """An Aurora PostgreSQL cluster and its instances, hardened like the RDS instances."""
+    child = pulumi.ResourceOptions(parent=parent, provider=provider)
+    major = db.engine_version.split(".")[0]
+    subnets = aws.rds.SubnetGroup(
+        f"{name}-subnets",
+        name=identifier,
+        description=f"private subnets of {identifier}",
+        subnet_ids=network.subnet_ids,
+        opts=child,
+    )
+    parameters = aws.rds.ClusterParameterGroup(
+        f"{name}-parameters",
+        name=identifier,
+        family=f"aurora-postgresql{major}",
+        description=f"{identifier}: TLS only, connection and lock logging",
+        parameters=[
+            aws.rds.ClusterParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+            aws.rds.ClusterParameterGroupParameterArgs(name="log_connections", value="1"),
+            aws.rds.ClusterParameterGroupParameterArgs(name="log_lock_waits", value="1"),
+        ],
+        opts=child,
+    )
+    cluster = aws.rds.Cluster(
+        name,
+        cluster_identifier=identifier,
+        engine="aurora-postgresql",
+        engine_version=db.engine_version,
+        storage_encrypted=True,
+        kms_key_id=key_arn,
+        db_subnet_group_name=subnets.name,
+        vpc_security_group_ids=network.security_group_ids,
+        db_cluster_parameter_group_name=parameters.name,
+        backup_retention_period=backup_retention_days,
+        preferred_backup_window="03:00-04:00",
+        preferred_maintenance_window="sun:04:30-sun:05:30",
+        copy_tags_to_snapshot=True,
+        deletion_protection=True,
+        skip_final_snapshot=False,
+        final_snapshot_identifier=f"{identifier}-final",
+        enabled_cloudwatch_logs_exports=AURORA_LOG_EXPORTS,
+        tags={"backup-policy": db.backup_class} if db.backup_class else None,
+        opts=pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(parent=parent, provider=provider, protect=True), opts
+        ),
+        **role_specific,
+    )
+    for index in range(instances):
+        aws.rds.ClusterInstance(
+            f"{name}-{index + 1}",
+            identifier=f"{identifier}-{index + 1}",
+            cluster_identifier=cluster.id,
+            engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+            engine_version=db.engine_version,
+            instance_class=instance_class,
+            db_subnet_group_name=subnets.name,
+            publicly_accessible=False,
+            auto_minor_version_upgrade=True,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key_arn,
+            copy_tags_to_snapshot=True,
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
+        )
+    return cluster
+
+
+@dataclass(frozen=True)
+class AuroraGlobalPrimaryArgs:
+    system: str
+    database: Database
+    network: RegionNetwork
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+    dr_region: str
+    dr_secret_key_arn: pulumi.Input[str] | None = None
+
+
+class AuroraGlobalPrimary(pulumi.ComponentResource):
+    """The global cluster and its primary (writer) cluster, in the primary region."""
+
+    cluster: aws.rds.Cluster
+    global_cluster: aws.rds.GlobalCluster
+
+    def __init__(
+        self, name: str, args: AuroraGlobalPrimaryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(AURORA_TYPE, name, None, opts)
+        db = args.database
+        identifier = db.primary_identifier(args.system)
+        self.global_cluster = aws.rds.GlobalCluster(
+            f"{name}-global",
+            global_cluster_identifier=f"{identifier}-global",
+            engine="aurora-postgresql",
+            engine_version=db.engine_version,
+            storage_encrypted=True,
+            deletion_protection=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        password, self.secret = _master_secret(name, self, identifier, args)
+        self.cluster = _aurora_cluster(
+            name,
+            self,
+            db=db,
+            identifier=identifier,
+            network=args.network,
+            provider=args.provider,
+            key_arn=args.key_arn,
+            backup_retention_days=db.backup_retention_days,
+            instances=db.instances,
+            instance_class=db.instance_class,
+            global_cluster_identifier=self.global_cluster.id,
+            # Secrets Manager-managed passwords are not allowed in a global database.
+            master_username=MASTER_USER,
+            master_password=password,
+            iam_database_authentication_enabled=True,
+        )
+        self.outputs = _cluster_outputs(self.cluster)
+        self.outputs["global_cluster_id"] = self.global_cluster.id
+        self.outputs["secret_arn"] = self.secret.arn
+        self.register_outputs(dict(self.outputs))
+
+
+@dataclass(frozen=True)
+class AuroraGlobalSecondaryArgs:
+    system: str
+    database: Database
+    network: RegionNetwork
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+    # The global cluster to join; None once the DR region is active (detached, promoted).
+    global_cluster_id: pulumi.Input[str] | None
+
+
+class AuroraGlobalSecondary(pulumi.ComponentResource):
+    """The DR region's secondary cluster of the global database, with its own backups."""
+
+    cluster: aws.rds.Cluster
+
+    def __init__(
+        self,
+        name: str,
+        args: AuroraGlobalSecondaryArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(AURORA_TYPE, name, None, opts)
+        db = args.database
+        self.cluster = _aurora_cluster(
+            name,
+            self,
+            db=db,
+            identifier=db.replica_identifier(args.system),
+            network=args.network,
+            provider=args.provider,
+            key_arn=args.key_arn,
+            backup_retention_days=db.replica_backup_retention_days,
+            instances=db.dr_instances,
+            instance_class=db.replica_instance_class or db.instance_class,
+            # AWS sets the replication source of a secondary cluster itself.
+            opts=pulumi.ResourceOptions(ignore_changes=["replicationSourceIdentifier"]),
+            global_cluster_identifier=args.global_cluster_id,
+        )
+        self.outputs = _cluster_outputs(self.cluster)
+        self.register_outputs(dict(self.outputs))

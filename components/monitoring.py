@@ -52,6 +52,7 @@ LISTED_TARGETS = frozenset(
         "rds",
         "rds-storage",
         "rds-aurora",
+        "rds-aurora-secondary",
         "rds-replica",
         "lambda",
         "queue",
@@ -140,6 +141,8 @@ def targets(kind: str, resources: RegionResources) -> list[tuple[str, Any]]:
             return [(db.identifier, db) for db in dbs if db.allocated_storage_gb and not db.aurora]
         case "rds-aurora":
             return [(db.identifier, db) for db in dbs if db.aurora]
+        case "rds-aurora-secondary":
+            return [(db.identifier, db) for db in dbs if db.aurora and db.replica]
         case "rds-replica":
             # Aurora publishes AuroraReplicaLag instead; its replicas are not watched here.
             return [(db.identifier, db) for db in dbs if db.replica and not db.aurora]
@@ -170,6 +173,8 @@ def effective_threshold(
             return round(value / 100 * resource.max_connections, 3), "connections"
         case Basis.PERCENT_OF_RPO:
             return round(value / 100 * config.dr.rpo_minutes * 60, 3), "seconds"
+        case Basis.PERCENT_OF_RPO_MS:
+            return round(value / 100 * config.dr.rpo_minutes * 60_000, 3), "milliseconds"
         case Basis.PERCENT_OF_TIMEOUT:
             return round(value / 100 * resource.timeout_seconds * 1000, 3), "milliseconds"
         case Basis.PERCENT_OF_ALLOCATED_STORAGE:
@@ -184,7 +189,8 @@ def _field(resource: Any, name: str) -> Any:
 def dimensions(spec_dims: Iterable[tuple[str, str]], resource: Any) -> dict[str, pulumi.Input[str]]:
     """Dimension values from the resource (plain values or Outputs) or fixed (`=value`)."""
     out: dict[str, pulumi.Input[str]] = {}
-    for dim, source in spec_dims:
+    for name, source in spec_dims:
+        dim = resource.dimension if name == "{rds}" else name
         if source.startswith("="):
             out[dim] = source[1:]
         else:
@@ -646,6 +652,8 @@ def service_dashboard(
         )
     replication = [
         ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", db.identifier]
+        if not db.aurora
+        else ["AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", db.identifier]
         for db in res.databases
         if db.replica
     ] + [

@@ -38,6 +38,7 @@ class Basis(StrEnum):
     ABSOLUTE = "absolute"  # used as is
     PERCENT_OF_MAX_CONNECTIONS = "percent-of-max-connections"
     PERCENT_OF_RPO = "percent-of-rpo"  # -> seconds
+    PERCENT_OF_RPO_MS = "percent-of-rpo-ms"  # -> milliseconds
     PERCENT_OF_TIMEOUT = "percent-of-timeout"  # -> milliseconds
     PERCENT_OF_ALLOCATED_STORAGE = "percent-of-allocated-storage"  # -> bytes
 
@@ -85,7 +86,9 @@ def _m(id_: str, namespace: str, name: str, stat: str, *dims: tuple[str, str]) -
 LB = ("LoadBalancer", "load_balancer")
 TG = ("TargetGroup", "target_group")
 ASG = ("AutoScalingGroupName", "name")
-DB = ("DBInstanceIdentifier", "identifier")
+# RDS instances and Aurora clusters publish under different dimension names: "{rds}" is
+# resolved from the resource (RdsResource.dimension).
+DB = ("{rds}", "identifier")
 FN = ("FunctionName", "function_name")
 Q = ("QueueName", "queue_name")
 DLQ = ("QueueName", "dlq_name")
@@ -325,6 +328,23 @@ CATALOG: tuple[AlarmSpec, ...] = (
         "(L516)",
         metrics=(_m("lag", "AWS/RDS", "ReplicaLag", "Maximum", DB),),
         basis=Basis.PERCENT_OF_RPO,
+    ),
+    AlarmSpec(
+        id="aurora-global-replication-lag",
+        target="rds-aurora-secondary",
+        summary="global database replication lag above {threshold}{unit} of the RPO",
+        severity=Severity.ERROR,
+        threshold=50,
+        comparison=Comparison.GT,
+        period_seconds=60,
+        evaluation_periods=5,
+        datapoints_to_alarm=5,
+        treat_missing_data="missing",
+        unit="%",
+        source="ReskFlow: RPO 5 minutes (L34); Aurora publishes the lag of a secondary cluster "
+        "in milliseconds",
+        metrics=(_m("lag", "AWS/RDS", "AuroraGlobalDBReplicationLag", "Maximum", DB),),
+        basis=Basis.PERCENT_OF_RPO_MS,
     ),
     AlarmSpec(
         id="lambda-error-rate",

@@ -336,6 +336,11 @@ class RdsResource(Strict):
     def aurora(self) -> bool:
         return self.engine.startswith("aurora-")
 
+    @property
+    def dimension(self) -> str:
+        """CloudWatch dimension of the identifier: Aurora metrics are per cluster."""
+        return "DBClusterIdentifier" if self.aurora else "DBInstanceIdentifier"
+
 
 class LambdaResource(Strict):
     function_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -504,13 +509,20 @@ class NetworkConfig(Strict):
 
 
 class Database(Strict):
-    """An RDS PostgreSQL primary and its cross-region read replica in the DR region."""
+    """PostgreSQL with a copy in the DR region: an RDS instance and its cross-region read
+    replica (`postgres`), or an Aurora Global Database (`aurora-postgresql`) whose DR
+    cluster is the secondary."""
 
     name: Slug
+    engine: Literal["postgres", "aurora-postgresql"] = "postgres"
     identifier: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    # Aurora: instances of the primary cluster and of the DR (secondary) cluster.
+    instances: int = Field(default=2, ge=1, le=16)
+    dr_instances: int = Field(default=1, ge=1, le=16)
     engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
     instance_class: InstanceType
-    allocated_storage_gb: int = Field(ge=20, le=65_536)
+    # RDS storage; Aurora storage grows by itself and ignores it.
+    allocated_storage_gb: int = Field(default=100, ge=20, le=65_536)
     max_allocated_storage_gb: int | None = Field(default=None, ge=20, le=65_536)
     multi_az: bool = True
     backup_retention_days: int = Field(default=35, ge=7, le=35)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pulumi
-import pulumi_aws as aws
 
 from components.backup import RegionBackup, RegionBackupArgs
 from components.foundation import RegionalFoundation
@@ -120,14 +119,6 @@ def bucket_outputs(data: DataBuckets) -> dict[str, dict[str, pulumi.Output[str]]
 
 
 def database_outputs(
-    instances: Mapping[str, aws.rds.Instance],
+    databases: Mapping[str, Mapping[str, pulumi.Output[str]]],
 ) -> dict[str, dict[str, pulumi.Output[str]]]:
-    return {
-        name: {
-            "identifier": i.identifier,
-            "arn": i.arn,
-            "endpoint": i.endpoint,
-            "address": i.address,
-        }
-        for name, i in instances.items()
-    }
+    return {name: dict(outputs) for name, outputs in databases.items()}

@@ -280,3 +280,69 @@ def test_data_config_errors(write_config: ConfigWriter, edit: Any, expected: str
     with pytest.raises(ConfigError) as caught:
         load_file(write_config(edit))
     assert [str(p) for p in caught.value.problems] == [expected]
+
+
+def _aurora(config: dict[str, Any]) -> None:
+    """The shipped system with an Aurora Global Database instead of RDS + read replica."""
+    config["resilience:databases"][0].update(engine="aurora-postgresql", instances=2)
+    resources_ = config["resilience:services"][0]["resources"]
+    for role in ("primary", "dr"):
+        for db in resources_[role]["databases"]:
+            db.update(engine="aurora-postgresql", allocated_storage_gb=None)
+
+
+@pytest.mark.parametrize("mode", ["pilot-light", "active"])
+def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, mode: str) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        _aurora(config)
+        config["resilience:dr"]["mode"] = mode
+
+    primary, dr = synth_all(
+        [
+            load_file(write_config(edit, name="primary")),
+            load_file(write_config(edit, base="dr", name="dr")),
+        ]
+    )
+    (global_cluster,) = resources(primary, "aws:rds/globalCluster:GlobalCluster")
+    assert global_cluster["inputs"]["storageEncrypted"] is True
+    assert global_cluster["inputs"]["deletionProtection"] is True
+    assert global_cluster["options"]["protect"] is True
+    (writer,) = resources(primary, "aws:rds/cluster:Cluster")
+    assert writer["inputs"]["globalClusterIdentifier"] == global_cluster["id"]
+    assert writer["inputs"]["kmsKeyId"] == primary.outputs["kms_key_arn"]
+    assert writer["inputs"]["masterPassword"] == "[secret]"
+    assert "manageMasterUserPassword" not in writer["inputs"]  # not allowed in global DBs
+    assert writer["inputs"]["backupRetentionPeriod"] == 35
+    assert writer["options"]["protect"] is True
+    assert len(resources(primary, "aws:rds/clusterInstance:ClusterInstance")) == 2
+    assert not resources(primary, RDS)
+
+    (secondary,) = resources(dr, "aws:rds/cluster:Cluster")
+    inputs = secondary["inputs"]
+    assert inputs["clusterIdentifier"] == "reskflow-db-dr"
+    assert inputs["kmsKeyId"] == dr.outputs["kms_key_arn"]
+    assert inputs["backupRetentionPeriod"] == 7
+    assert "masterPassword" not in inputs
+    assert secondary["options"]["ignore_changes"] == ["replicationSourceIdentifier"]
+    assert len(resources(dr, "aws:rds/clusterInstance:ClusterInstance")) == 1
+    if mode == "active":
+        assert "globalClusterIdentifier" not in inputs  # detached: a standalone writer
+        assert {r["region"] for r in dr.graph["resources"] if r["region"]} == {"us-west-2"}
+    else:
+        assert (
+            inputs["globalClusterIdentifier"]
+            == primary.outputs["databases"]["orders-db"]["global_cluster_id"]
+        )
+        lag = next(
+            r
+            for r in resources(dr, "aws:cloudwatch/metricAlarm:MetricAlarm")
+            if "aurora-global-replication-lag" in r["name"]
+        )
+        assert lag["inputs"]["threshold"] == 150_000  # 50 % of the 5-minute RPO, in ms
+        (query,) = lag["inputs"]["metricQueries"]
+        assert query["metric"]["metricName"] == "AuroraGlobalDBReplicationLag"
+        assert query["metric"]["dimensions"] == {"DBClusterIdentifier": "reskflow-db-dr"}
+        assert not any(
+            "rds-replica-lag" in r["name"]
+            for r in resources(dr, "aws:cloudwatch/metricAlarm:MetricAlarm")
+        )

@@ -10,7 +10,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.database import PostgresReplica, PostgresReplicaArgs
+from components.database import (
+    AuroraGlobalSecondary,
+    AuroraGlobalSecondaryArgs,
+    PostgresReplica,
+    PostgresReplicaArgs,
+)
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import S3Replication, S3ReplicationArgs
 from model.config import DrMode, StackConfig
@@ -106,20 +111,34 @@ def program(config: StackConfig, stack: str) -> None:
     if config.databases and config.network.dr is None:
         raise ValueError("databases need resilience:network.dr (the loader checks this)")
     primary_databases = primary.require_output("databases")
-    replicas = {
-        db.name: PostgresReplica(
-            f"{prefix}-{db.name}",
-            PostgresReplicaArgs(
-                system=config.name,
-                database=db,
-                network=config.network.dr,  # type: ignore[arg-type]
-                provider=base.provider,
-                key_arn=base.key_arn,
-                source_arn=None if active else _field(primary_databases, db.name, "arn"),
-            ),
-        ).instance
-        for db in config.databases
-    }
+    replicas: dict[str, dict[str, pulumi.Output[str]]] = {}
+    for db in config.databases:
+        if db.engine == "aurora-postgresql":
+            replicas[db.name] = AuroraGlobalSecondary(
+                f"{prefix}-{db.name}",
+                AuroraGlobalSecondaryArgs(
+                    system=config.name,
+                    database=db,
+                    network=config.network.dr,  # type: ignore[arg-type]
+                    provider=base.provider,
+                    key_arn=base.key_arn,
+                    global_cluster_id=None
+                    if active
+                    else _field(primary_databases, db.name, "global_cluster_id"),
+                ),
+            ).outputs
+        else:
+            replicas[db.name] = PostgresReplica(
+                f"{prefix}-{db.name}",
+                PostgresReplicaArgs(
+                    system=config.name,
+                    database=db,
+                    network=config.network.dr,  # type: ignore[arg-type]
+                    provider=base.provider,
+                    key_arn=base.key_arn,
+                    source_arn=None if active else _field(primary_databases, db.name, "arn"),
+                ),
+            ).outputs
     pulumi.export("data_buckets", bucket_outputs(data))
     pulumi.export("replication_rule_ids", replication_rules)
     pulumi.export("databases", database_outputs(replicas))

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 
 import pulumi
 
-from components.database import PostgresPrimary, PostgresPrimaryArgs
+from components.database import (
+    AuroraGlobalPrimary,
+    AuroraGlobalPrimaryArgs,
+    PostgresPrimary,
+    PostgresPrimaryArgs,
+)
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import rule_id
 from components.storage import data_bucket_name
@@ -50,28 +55,42 @@ def program(config: StackConfig, stack: str) -> None:
     _, _, data = compose_region(config, prefix, base, replications)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
-    databases = {
-        db.name: PostgresPrimary(
-            f"{prefix}-{db.name}",
-            PostgresPrimaryArgs(
-                system=config.name,
-                database=db,
-                network=config.network.primary,  # type: ignore[arg-type]
-                provider=base.provider,
-                key_arn=base.key_arn,
-                dr_region=config.dr.region,
-                # The app key is multi-Region: its replica has the same id in the DR region.
-                dr_secret_key_arn=(
-                    base.app_key_arn.apply(
-                        lambda arn: arn.replace(f":{config.region}:", f":{config.dr.region}:")
-                    )
-                    if base.app_key_arn is not None
-                    else None
+    dr_secret_key_arn = (
+        # The app key is multi-Region: its replica has the same id in the DR region.
+        base.app_key_arn.apply(
+            lambda arn: arn.replace(f":{config.region}:", f":{config.dr.region}:")
+        )
+        if base.app_key_arn is not None
+        else None
+    )
+    databases: dict[str, dict[str, pulumi.Output[str]]] = {}
+    for db in config.databases:
+        if db.engine == "aurora-postgresql":
+            databases[db.name] = AuroraGlobalPrimary(
+                f"{prefix}-{db.name}",
+                AuroraGlobalPrimaryArgs(
+                    system=config.name,
+                    database=db,
+                    network=config.network.primary,  # type: ignore[arg-type]
+                    provider=base.provider,
+                    key_arn=base.key_arn,
+                    dr_region=config.dr.region,
+                    dr_secret_key_arn=dr_secret_key_arn,
                 ),
-            ),
-        ).instance
-        for db in config.databases
-    }
+            ).outputs
+        else:
+            databases[db.name] = PostgresPrimary(
+                f"{prefix}-{db.name}",
+                PostgresPrimaryArgs(
+                    system=config.name,
+                    database=db,
+                    network=config.network.primary,  # type: ignore[arg-type]
+                    provider=base.provider,
+                    key_arn=base.key_arn,
+                    dr_region=config.dr.region,
+                    dr_secret_key_arn=dr_secret_key_arn,
+                ),
+            ).outputs
     outputs: dict[str, pulumi.Input[object] | None] = {
         "role": config.role.value,
         "name": config.name,
