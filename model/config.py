@@ -538,6 +538,19 @@ class Database(Strict):
         return f"{self.primary_identifier(system)}-dr"
 
 
+class GlobalTable(Strict):
+    """A DynamoDB table for key-value data with a replica in the DR region (a global table:
+    both replicas accept writes, so the DR side needs no promotion)."""
+
+    name: Slug
+    hash_key: str = Field(min_length=1, max_length=255)
+    hash_key_type: Literal["S", "N", "B"] = "S"
+    range_key: str | None = Field(default=None, min_length=1, max_length=255)
+    range_key_type: Literal["S", "N", "B"] = "S"
+    ttl_attribute: str | None = Field(default=None, min_length=1, max_length=255)
+    backup_class: Slug | None = None
+
+
 class MonitoringConfig(Strict):
     alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
     dashboards: bool = True
@@ -588,6 +601,7 @@ class StackConfig(Strict):
     data_buckets: list[DataBucket] = Field(default_factory=list)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     databases: list[Database] = Field(default_factory=list)
+    tables: list[GlobalTable] = Field(default_factory=list)
 
     @property
     def region(self) -> str:

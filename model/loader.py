@@ -514,6 +514,30 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     f"no backup class '{cls}' in resilience:backup.classes",
                 )
             )
+    tables = values.get("tables")
+    given_kms = values.get("kms")
+    kms: dict[str, Any] = given_kms if isinstance(given_kms, dict) else {}
+    for i, table in enumerate(tables if isinstance(tables, list) else []):
+        if not isinstance(table, dict):
+            continue
+        cls = table.get("backup_class")
+        if isinstance(cls, str) and cls not in known:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:tables[{i}].backup_class",
+                    f"no backup class '{cls}' in resilience:backup.classes",
+                )
+            )
+        if kms.get("app_key") is not True:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:kms.app_key",
+                    f"must be true for tables[{i}] ({table.get('name')}): its DR replica is "
+                    "encrypted with the replica of the multi-Region key",
+                )
+            )
     databases = values.get("databases")
     given = values.get("network")
     network: dict[str, Any] = given if isinstance(given, dict) else {}

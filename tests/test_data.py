@@ -346,3 +346,49 @@ def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, 
             "rds-replica-lag" in r["name"]
             for r in resources(dr, "aws:cloudwatch/metricAlarm:MetricAlarm")
         )
+
+
+def test_dynamodb_global_table_replicates_to_dr_under_its_own_key(
+    write_config: ConfigWriter,
+) -> None:
+    from scripts.engine import synth
+
+    def table(config: dict[str, Any]) -> None:
+        config["resilience:tables"] = [
+            {
+                "name": "idempotency-keys",
+                "hash_key": "key",
+                "ttl_attribute": "expires_at",
+                "backup_class": "transactional",
+            }
+        ]
+
+    result = synth(load_file(write_config(table)))
+    (declared,) = resources(result, "aws:dynamodb/table:Table")
+    inputs = declared["inputs"]
+    app_key = result.outputs["app_key_arn"]
+    assert inputs["name"] == "reskflow-idempotency-keys"
+    assert inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": app_key}
+    assert inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert inputs["deletionProtectionEnabled"] is True
+    assert (inputs["streamEnabled"], inputs["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
+    (replica,) = inputs["replicas"]
+    assert replica["regionName"] == "us-west-2"
+    assert replica["kmsKeyArn"] == app_key.replace("us-east-1", "us-west-2")
+    assert replica["pointInTimeRecovery"] is True
+    assert declared["options"]["protect"] is True
+    assert inputs["tags"] == {"backup-policy": "transactional"}
+    assert result.outputs["tables"]["idempotency-keys"]["name"] == "reskflow-idempotency-keys"
+
+
+def test_global_tables_need_the_multi_region_key(write_config: ConfigWriter) -> None:
+    def table_without_key(config: dict[str, Any]) -> None:
+        config["resilience:kms"]["app_key"] = False
+        config["resilience:tables"] = [{"name": "sessions", "hash_key": "id"}]
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(table_without_key))
+    assert [str(p) for p in caught.value.problems] == [
+        "Pulumi.bad.yaml: resilience:kms.app_key: must be true for tables[0] (sessions): its DR "
+        "replica is encrypted with the replica of the multi-Region key"
+    ]

@@ -12,6 +12,7 @@ from components.database import (
     PostgresPrimary,
     PostgresPrimaryArgs,
 )
+from components.dynamo import DynamoGlobalTable, GlobalTableArgs
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import rule_id
 from components.storage import data_bucket_name
@@ -56,7 +57,8 @@ def program(config: StackConfig, stack: str) -> None:
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
     dr_secret_key_arn = (
-        # The app key is multi-Region: its replica has the same id in the DR region.
+        # The app key is multi-Region: its replica has the same id in the DR region (used
+        # for the DR copies of database secrets and global tables).
         base.app_key_arn.apply(
             lambda arn: arn.replace(f":{config.region}:", f":{config.dr.region}:")
         )
@@ -91,6 +93,20 @@ def program(config: StackConfig, stack: str) -> None:
                     dr_secret_key_arn=dr_secret_key_arn,
                 ),
             ).outputs
+    tables = {
+        table.name: DynamoGlobalTable(
+            f"{prefix}-{table.name}",
+            GlobalTableArgs(
+                system=config.name,
+                table=table,
+                provider=base.provider,
+                key_arn=base.app_key_arn,  # type: ignore[arg-type]  # the loader requires it
+                dr_region=config.dr.region,
+                dr_key_arn=dr_secret_key_arn,  # type: ignore[arg-type]
+            ),
+        ).table
+        for table in config.tables
+    }
     outputs: dict[str, pulumi.Input[object] | None] = {
         "role": config.role.value,
         "name": config.name,
@@ -105,6 +121,7 @@ def program(config: StackConfig, stack: str) -> None:
     assert tuple(outputs) == PRIMARY_CONTRACT
     for key, value in outputs.items():
         pulumi.export(key, value)
+    pulumi.export("tables", {name: {"name": t.name, "arn": t.arn} for name, t in tables.items()})
     pulumi.export("services", [service.name for service in config.services])
     pulumi.export("rto_minutes", config.dr.rto_minutes)
     pulumi.export("rpo_minutes", config.dr.rpo_minutes)
