@@ -17,6 +17,7 @@ DR-region APIs only.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +138,7 @@ def _cluster_outputs(cluster: aws.rds.Cluster) -> Outputs:
 
 
 def _master_secret(
-    name: str, parent: pulumi.Resource, identifier: str, args: Any
+    name: str, parent: pulumi.Resource, identifier: str, args: PrimaryDatabaseArgs
 ) -> tuple[pulumi.Output[str], aws.secretsmanager.Secret]:
     """A generated master password (secret in state) and the Secrets Manager secret that
     holds it, under the region's key and replicated to the DR region."""
@@ -173,7 +174,7 @@ def _master_secret(
 
 
 @dataclass(frozen=True)
-class PostgresPrimaryArgs:
+class PrimaryDatabaseArgs:
     system: str
     database: Database
     network: RegionNetwork
@@ -189,7 +190,7 @@ class PostgresPrimary(pulumi.ComponentResource):
     instance: aws.rds.Instance
 
     def __init__(
-        self, name: str, args: PostgresPrimaryArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: PrimaryDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(PRIMARY_TYPE, name, None, opts)
         db = args.database
@@ -219,25 +220,26 @@ class PostgresPrimary(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class PostgresReplicaArgs:
+class ReplicaDatabaseArgs:
     system: str
     database: Database
     network: RegionNetwork
     provider: aws.Provider
     key_arn: pulumi.Input[str]
-    # The primary instance's ARN; None once the DR region is active (promoted).
-    source_arn: pulumi.Input[str] | None
+    # What it replicates: the primary instance's ARN (RDS) or the global cluster's id
+    # (Aurora); None once the DR region is active (promoted, or detached).
+    source: pulumi.Input[str] | None
 
 
 class PostgresReplica(pulumi.ComponentResource):
     instance: aws.rds.Instance
 
     def __init__(
-        self, name: str, args: PostgresReplicaArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ReplicaDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(REPLICA_TYPE, name, None, opts)
         db = args.database
-        promoted = args.source_arn is None
+        promoted = args.source is None
         self.instance = _hardened_instance(
             name,
             self,
@@ -248,7 +250,7 @@ class PostgresReplica(pulumi.ComponentResource):
             key_arn=args.key_arn,
             # The replica's own backups: a promoted replica is never left without them.
             backup_retention_days=db.replica_backup_retention_days,
-            replicate_source_db=args.source_arn,
+            replicate_source_db=args.source,
             # A replica inherits engine and version from its source; once promoted it is a
             # standalone PostgreSQL instance of the same version.
             engine="postgres" if promoted else None,
@@ -343,17 +345,6 @@ def _aurora_cluster(
     return cluster
 
 
-@dataclass(frozen=True)
-class AuroraGlobalPrimaryArgs:
-    system: str
-    database: Database
-    network: RegionNetwork
-    provider: aws.Provider
-    key_arn: pulumi.Input[str]
-    dr_region: str
-    dr_secret_key_arn: pulumi.Input[str] | None = None
-
-
 class AuroraGlobalPrimary(pulumi.ComponentResource):
     """The global cluster and its primary (writer) cluster, in the primary region."""
 
@@ -361,7 +352,7 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
     global_cluster: aws.rds.GlobalCluster
 
     def __init__(
-        self, name: str, args: AuroraGlobalPrimaryArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: PrimaryDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(AURORA_TYPE, name, None, opts)
         db = args.database
@@ -399,17 +390,6 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
         self.register_outputs(dict(self.outputs))
 
 
-@dataclass(frozen=True)
-class AuroraGlobalSecondaryArgs:
-    system: str
-    database: Database
-    network: RegionNetwork
-    provider: aws.Provider
-    key_arn: pulumi.Input[str]
-    # The global cluster to join; None once the DR region is active (detached, promoted).
-    global_cluster_id: pulumi.Input[str] | None
-
-
 class AuroraGlobalSecondary(pulumi.ComponentResource):
     """The DR region's secondary cluster of the global database, with its own backups."""
 
@@ -418,7 +398,7 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: AuroraGlobalSecondaryArgs,
+        args: ReplicaDatabaseArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(AURORA_TYPE, name, None, opts)
@@ -436,7 +416,27 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
             instance_class=db.replica_instance_class or db.instance_class,
             # AWS sets the replication source of a secondary cluster itself.
             opts=pulumi.ResourceOptions(ignore_changes=["replicationSourceIdentifier"]),
-            global_cluster_identifier=args.global_cluster_id,
+            global_cluster_identifier=args.source,
         )
         self.outputs = _cluster_outputs(self.cluster)
         self.register_outputs(dict(self.outputs))
+
+
+def primary_database(name: str, args: PrimaryDatabaseArgs) -> Outputs:
+    """The primary side for the configured engine; its outputs for the dr stack."""
+    if args.database.engine == "aurora-postgresql":
+        return AuroraGlobalPrimary(name, args).outputs
+    return PostgresPrimary(name, args).outputs
+
+
+def replica_database(
+    name: str, args: ReplicaDatabaseArgs, primary: pulumi.Output[Any] | None
+) -> Outputs:
+    """The DR side; `primary` is the primary's database outputs (None once active)."""
+    aurora = args.database.engine == "aurora-postgresql"
+    key = "global_cluster_id" if aurora else "arn"
+    source = None if primary is None else primary.apply(lambda outputs: str(outputs[key]))
+    args = dataclasses.replace(args, source=source)
+    if aurora:
+        return AuroraGlobalSecondary(name, args).outputs
+    return PostgresReplica(name, args).outputs

@@ -479,6 +479,20 @@ BUCKET_NAME_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 
 
+def _class_exists(entry: dict[str, Any], key: str, known: set[str], source: str) -> list[Problem]:
+    """A `backup_class` must name a class of resilience:backup.classes."""
+    cls = entry.get("backup_class")
+    if isinstance(cls, str) and cls not in known:
+        return [
+            Problem(
+                source,
+                f"{key}.backup_class",
+                f"no backup class '{cls}' in resilience:backup.classes",
+            )
+        ]
+    return []
+
+
 def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     """Bucket names fit S3's limit; backup classes exist; databases have a network."""
     problems = []
@@ -505,30 +519,14 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                         f"allows {BUCKET_NAME_MAX}",
                     )
                 )
-        cls = bucket.get("backup_class")
-        if isinstance(cls, str) and cls not in known:
-            problems.append(
-                Problem(
-                    source,
-                    f"{NAMESPACE}:data_buckets[{i}].backup_class",
-                    f"no backup class '{cls}' in resilience:backup.classes",
-                )
-            )
+        problems.extend(_class_exists(bucket, f"{NAMESPACE}:data_buckets[{i}]", known, source))
     tables = values.get("tables")
     given_kms = values.get("kms")
     kms: dict[str, Any] = given_kms if isinstance(given_kms, dict) else {}
     for i, table in enumerate(tables if isinstance(tables, list) else []):
         if not isinstance(table, dict):
             continue
-        cls = table.get("backup_class")
-        if isinstance(cls, str) and cls not in known:
-            problems.append(
-                Problem(
-                    source,
-                    f"{NAMESPACE}:tables[{i}].backup_class",
-                    f"no backup class '{cls}' in resilience:backup.classes",
-                )
-            )
+        problems.extend(_class_exists(table, f"{NAMESPACE}:tables[{i}]", known, source))
         if kms.get("app_key") is not True:
             problems.append(
                 Problem(
@@ -544,15 +542,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     for i, db in enumerate(databases if isinstance(databases, list) else []):
         if not isinstance(db, dict):
             continue
-        cls = db.get("backup_class")
-        if isinstance(cls, str) and cls not in known:
-            problems.append(
-                Problem(
-                    source,
-                    f"{NAMESPACE}:databases[{i}].backup_class",
-                    f"no backup class '{cls}' in resilience:backup.classes",
-                )
-            )
+        problems.extend(_class_exists(db, f"{NAMESPACE}:databases[{i}]", known, source))
         storage, ceiling = (
             _int(db.get("allocated_storage_gb")),
             _int(db.get("max_allocated_storage_gb")),

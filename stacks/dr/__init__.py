@@ -10,12 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.database import (
-    AuroraGlobalSecondary,
-    AuroraGlobalSecondaryArgs,
-    PostgresReplica,
-    PostgresReplicaArgs,
-)
+from components.database import ReplicaDatabaseArgs, replica_database
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import S3Replication, S3ReplicationArgs
 from model.config import DrMode, StackConfig
@@ -39,6 +34,11 @@ def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
         return actual
 
     return check
+
+
+def _entry(output: pulumi.Output[Any], name: str) -> pulumi.Output[Any]:
+    """`output[name]` of a primary output map."""
+    return output.apply(lambda mapping: mapping[name])
 
 
 def _field(output: pulumi.Output[Any], name: str, key: str) -> pulumi.Output[str]:
@@ -111,34 +111,21 @@ def program(config: StackConfig, stack: str) -> None:
     if config.databases and config.network.dr is None:
         raise ValueError("databases need resilience:network.dr (the loader checks this)")
     primary_databases = primary.require_output("databases")
-    replicas: dict[str, dict[str, pulumi.Output[str]]] = {}
-    for db in config.databases:
-        if db.engine == "aurora-postgresql":
-            replicas[db.name] = AuroraGlobalSecondary(
-                f"{prefix}-{db.name}",
-                AuroraGlobalSecondaryArgs(
-                    system=config.name,
-                    database=db,
-                    network=config.network.dr,  # type: ignore[arg-type]
-                    provider=base.provider,
-                    key_arn=base.key_arn,
-                    global_cluster_id=None
-                    if active
-                    else _field(primary_databases, db.name, "global_cluster_id"),
-                ),
-            ).outputs
-        else:
-            replicas[db.name] = PostgresReplica(
-                f"{prefix}-{db.name}",
-                PostgresReplicaArgs(
-                    system=config.name,
-                    database=db,
-                    network=config.network.dr,  # type: ignore[arg-type]
-                    provider=base.provider,
-                    key_arn=base.key_arn,
-                    source_arn=None if active else _field(primary_databases, db.name, "arn"),
-                ),
-            ).outputs
+    replicas = {
+        db.name: replica_database(
+            f"{prefix}-{db.name}",
+            ReplicaDatabaseArgs(
+                system=config.name,
+                database=db,
+                network=config.network.dr,  # type: ignore[arg-type]  # loader checks
+                provider=base.provider,
+                key_arn=base.key_arn,
+                source=None,
+            ),
+            None if active else _entry(primary_databases, db.name),
+        )
+        for db in config.databases
+    }
     pulumi.export("data_buckets", bucket_outputs(data))
     pulumi.export("replication_rule_ids", replication_rules)
     pulumi.export("databases", database_outputs(replicas))

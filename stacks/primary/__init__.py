@@ -6,12 +6,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-from components.database import (
-    AuroraGlobalPrimary,
-    AuroraGlobalPrimaryArgs,
-    PostgresPrimary,
-    PostgresPrimaryArgs,
-)
+from components.database import PrimaryDatabaseArgs, primary_database
 from components.dynamo import DynamoGlobalTable, GlobalTableArgs
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import rule_id
@@ -65,34 +60,21 @@ def program(config: StackConfig, stack: str) -> None:
         if base.app_key_arn is not None
         else None
     )
-    databases: dict[str, dict[str, pulumi.Output[str]]] = {}
-    for db in config.databases:
-        if db.engine == "aurora-postgresql":
-            databases[db.name] = AuroraGlobalPrimary(
-                f"{prefix}-{db.name}",
-                AuroraGlobalPrimaryArgs(
-                    system=config.name,
-                    database=db,
-                    network=config.network.primary,  # type: ignore[arg-type]
-                    provider=base.provider,
-                    key_arn=base.key_arn,
-                    dr_region=config.dr.region,
-                    dr_secret_key_arn=dr_secret_key_arn,
-                ),
-            ).outputs
-        else:
-            databases[db.name] = PostgresPrimary(
-                f"{prefix}-{db.name}",
-                PostgresPrimaryArgs(
-                    system=config.name,
-                    database=db,
-                    network=config.network.primary,  # type: ignore[arg-type]
-                    provider=base.provider,
-                    key_arn=base.key_arn,
-                    dr_region=config.dr.region,
-                    dr_secret_key_arn=dr_secret_key_arn,
-                ),
-            ).outputs
+    databases = {
+        db.name: primary_database(
+            f"{prefix}-{db.name}",
+            PrimaryDatabaseArgs(
+                system=config.name,
+                database=db,
+                network=config.network.primary,  # type: ignore[arg-type]  # loader checks
+                provider=base.provider,
+                key_arn=base.key_arn,
+                dr_region=config.dr.region,
+                dr_secret_key_arn=dr_secret_key_arn,
+            ),
+        )
+        for db in config.databases
+    }
     tables = {
         table.name: DynamoGlobalTable(
             f"{prefix}-{table.name}",
