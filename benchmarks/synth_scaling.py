@@ -103,8 +103,10 @@ def measure(label: str, paths: list[Path], repeat: int, program: str = "full") -
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"{label}: the measuring process failed:\n{done.stderr}")
     row: dict[str, Any] = json.loads(done.stdout)
     row["label"] = label
     row["process_s"] = time.perf_counter() - started
