@@ -30,6 +30,10 @@ from model.config import Database, RegionNetwork
 PRIMARY_TYPE = "resilience:database:PostgresPrimary"
 REPLICA_TYPE = "resilience:database:PostgresReplica"
 LOG_EXPORTS = ["postgresql", "upgrade"]
+# UTC. AWS Backup refuses RDS jobs in or near the automated backup window: the plans run
+# at 02:00 + 4 h and at 05:00 (model.config.Frequency), clear of both windows.
+BACKUP_WINDOW = "00:00-01:00"
+MAINTENANCE_WINDOW = "sun:08:00-sun:09:00"
 
 
 def _network(
@@ -65,6 +69,19 @@ def _network(
     return subnets, parameters
 
 
+def _lifecycle(db: Database, identifier: str, replicating: bool) -> dict[str, Any]:
+    """Final snapshot and backup tag. RDS refuses a final snapshot of a read replica, and a
+    replica that is still replicating is not backed up by the DR plans (the primary's
+    backups and their copies cover its data): both start with the promotion."""
+    if replicating:
+        return {"skip_final_snapshot": True, "tags": None}
+    return {
+        "skip_final_snapshot": False,
+        "final_snapshot_identifier": f"{identifier}-final",
+        "tags": {"backup-policy": db.backup_class} if db.backup_class else None,
+    }
+
+
 def _hardened_instance(
     name: str,
     parent: pulumi.Resource,
@@ -75,6 +92,8 @@ def _hardened_instance(
     provider: aws.Provider,
     key_arn: pulumi.Input[str],
     backup_retention_days: int,
+    replicating: bool = False,
+    continuous_backup: bool = False,
     **role_specific: Any,
 ) -> aws.rds.Instance:
     """An instance with what primary and replica share: private, encrypted with the region's
@@ -94,18 +113,21 @@ def _hardened_instance(
         parameter_group_name=parameters.name,
         publicly_accessible=False,
         backup_retention_period=backup_retention_days,
-        backup_window="03:00-04:00",
-        maintenance_window="sun:04:30-sun:05:30",
+        backup_window=BACKUP_WINDOW,
+        maintenance_window=MAINTENANCE_WINDOW,
         copy_tags_to_snapshot=True,
         deletion_protection=True,
-        skip_final_snapshot=False,
-        final_snapshot_identifier=f"{identifier}-final",
+        **_lifecycle(db, identifier, replicating),
         auto_minor_version_upgrade=True,
         enabled_cloudwatch_logs_exports=LOG_EXPORTS,
         performance_insights_enabled=True,
         performance_insights_kms_key_id=key_arn,
-        tags={"backup-policy": db.backup_class} if db.backup_class else None,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,
+            protect=True,
+            ignore_changes=["backupWindow", "backupRetentionPeriod"] if continuous_backup else None,
+        ),
         **role_specific,
     )
 
@@ -155,11 +177,9 @@ def _master_secret(
         description=f"master credentials of {identifier}",
         kms_key_id=args.key_arn,
         recovery_window_in_days=30,
-        replicas=[
-            aws.secretsmanager.SecretReplicaArgs(
-                region=args.dr_region, kms_key_id=args.dr_secret_key_arn
-            )
-        ],
+        # The replica uses the DR region's AWS managed key for Secrets Manager: every key of
+        # ours in the DR region belongs to the dr stack, which is deployed after this one.
+        replicas=[aws.secretsmanager.SecretReplicaArgs(region=args.dr_region)],
         opts=pulumi.ResourceOptions(parent=parent, provider=args.provider, protect=True),
     )
     aws.secretsmanager.SecretVersion(
@@ -181,9 +201,9 @@ class PrimaryDatabaseArgs:
     provider: aws.Provider
     key_arn: pulumi.Input[str]
     dr_region: str
-    # Key for the secret's replica in the DR region (the multi-Region app key's replica);
-    # None: that region's AWS managed key for Secrets Manager.
-    dr_secret_key_arn: pulumi.Input[str] | None = None
+    # Its backup class has continuous backup: AWS Backup then manages the backup window
+    # and retention, which Pulumi must not fight.
+    continuous_backup: bool = False
 
 
 class PostgresPrimary(pulumi.ComponentResource):
@@ -205,6 +225,7 @@ class PostgresPrimary(pulumi.ComponentResource):
             provider=args.provider,
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
+            continuous_backup=args.continuous_backup,
             engine="postgres",
             engine_version=db.engine_version,
             instance_class=db.instance_class,
@@ -229,6 +250,7 @@ class ReplicaDatabaseArgs:
     # What it replicates: the primary instance's ARN (RDS) or the global cluster's id
     # (Aurora); None once the DR region is active (promoted, or detached).
     source: pulumi.Input[str] | None
+    continuous_backup: bool = False
 
 
 class PostgresReplica(pulumi.ComponentResource):
@@ -250,7 +272,11 @@ class PostgresReplica(pulumi.ComponentResource):
             key_arn=args.key_arn,
             # The replica's own backups: a promoted replica is never left without them.
             backup_retention_days=db.replica_backup_retention_days,
+            replicating=not promoted,
+            continuous_backup=promoted and args.continuous_backup,
             replicate_source_db=args.source,
+            max_allocated_storage=db.max_allocated_storage_gb,
+            iam_database_authentication_enabled=True,
             # A replica inherits engine and version from its source; once promoted it is a
             # standalone PostgreSQL instance of the same version.
             engine="postgres" if promoted else None,
@@ -277,6 +303,8 @@ def _aurora_cluster(
     backup_retention_days: int,
     instances: int,
     instance_class: str,
+    replicating: bool = False,
+    continuous_backup: bool = False,
     opts: pulumi.ResourceOptions | None = None,
     **role_specific: Any,
 ) -> aws.rds.Cluster:
@@ -313,16 +341,23 @@ def _aurora_cluster(
         vpc_security_group_ids=network.security_group_ids,
         db_cluster_parameter_group_name=parameters.name,
         backup_retention_period=backup_retention_days,
-        preferred_backup_window="03:00-04:00",
-        preferred_maintenance_window="sun:04:30-sun:05:30",
+        preferred_backup_window=BACKUP_WINDOW,
+        preferred_maintenance_window=MAINTENANCE_WINDOW,
         copy_tags_to_snapshot=True,
         deletion_protection=True,
-        skip_final_snapshot=False,
-        final_snapshot_identifier=f"{identifier}-final",
+        **_lifecycle(db, identifier, replicating),
         enabled_cloudwatch_logs_exports=AURORA_LOG_EXPORTS,
-        tags={"backup-policy": db.backup_class} if db.backup_class else None,
+        iam_database_authentication_enabled=True,
         opts=pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=parent, provider=provider, protect=True), opts
+            pulumi.ResourceOptions(
+                parent=parent,
+                provider=provider,
+                protect=True,
+                ignore_changes=["preferredBackupWindow", "backupRetentionPeriod"]
+                if continuous_backup
+                else None,
+            ),
+            opts,
         ),
         **role_specific,
     )
@@ -378,11 +413,11 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
             backup_retention_days=db.backup_retention_days,
             instances=db.instances,
             instance_class=db.instance_class,
+            continuous_backup=args.continuous_backup,
             global_cluster_identifier=self.global_cluster.id,
             # Secrets Manager-managed passwords are not allowed in a global database.
             master_username=MASTER_USER,
             master_password=password,
-            iam_database_authentication_enabled=True,
         )
         self.outputs = _cluster_outputs(self.cluster)
         self.outputs["global_cluster_id"] = self.global_cluster.id
@@ -414,6 +449,8 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
             backup_retention_days=db.replica_backup_retention_days,
             instances=db.dr_instances,
             instance_class=db.replica_instance_class or db.instance_class,
+            replicating=args.source is not None,
+            continuous_backup=args.source is None and args.continuous_backup,
             # AWS sets the replication source of a secondary cluster itself.
             opts=pulumi.ResourceOptions(ignore_changes=["replicationSourceIdentifier"]),
             global_cluster_identifier=args.source,

@@ -1,9 +1,10 @@
-"""DynamoDB global tables: a table in the primary region and its replica in the DR region.
+"""DynamoDB global tables: the table in the primary region (primary stack) and its replica
+in the DR region (dr stack, one-way: it reads the table's ARN from the primary's outputs).
 
-Both replicas accept writes (last writer wins), so a failover needs no promotion. Each
-replica is encrypted with a customer-managed key of its own region: the multi-Region app
-key and its replica (the replica's ARN differs only by region). Point-in-time recovery and
-deletion protection are on for both.
+Both replicas accept writes (last writer wins), so a failover needs no promotion. Each is
+encrypted with a customer-managed key of its own region (the multi-Region app key, and in
+the DR region its replica, which the dr stack owns). Point-in-time recovery and deletion
+protection are on for both.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pulumi_aws as aws
 from model.config import GlobalTable
 
 COMPONENT_TYPE = "resilience:data:GlobalTable"
+REPLICA_TYPE = "resilience:data:GlobalTableReplica"
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,6 @@ class GlobalTableArgs:
     table: GlobalTable
     provider: aws.Provider
     key_arn: pulumi.Input[str]  # the multi-Region app key in the primary region
-    dr_region: str
-    dr_key_arn: pulumi.Input[str]  # its replica in the DR region
 
 
 class DynamoGlobalTable(pulumi.ComponentResource):
@@ -59,16 +59,36 @@ class DynamoGlobalTable(pulumi.ComponentResource):
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True)
             if spec.ttl_attribute
             else None,
-            replicas=[
-                aws.dynamodb.TableReplicaArgs(
-                    region_name=args.dr_region,
-                    kms_key_arn=args.dr_key_arn,
-                    point_in_time_recovery=True,
-                    deletion_protection_enabled=True,
-                    propagate_tags=True,
-                )
-            ],
             tags={"backup-policy": spec.backup_class} if spec.backup_class else None,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+            # The DR replica is the dr stack's aws.dynamodb.TableReplica.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, protect=True, ignore_changes=["replicas"]
+            ),
         )
         self.register_outputs({"arn": self.table.arn, "name": self.table.name})
+
+
+@dataclass(frozen=True)
+class TableReplicaArgs:
+    table: GlobalTable
+    global_table_arn: pulumi.Input[str]
+    provider: aws.Provider  # the DR region's
+    key_arn: pulumi.Input[str]  # the DR replica of the multi-Region app key
+
+
+class DynamoTableReplica(pulumi.ComponentResource):
+    replica: aws.dynamodb.TableReplica
+
+    def __init__(
+        self, name: str, args: TableReplicaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(REPLICA_TYPE, name, None, opts)
+        self.replica = aws.dynamodb.TableReplica(
+            name,
+            global_table_arn=args.global_table_arn,
+            kms_key_arn=args.key_arn,
+            point_in_time_recovery=True,
+            deletion_protection_enabled=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        self.register_outputs({"arn": self.replica.arn})

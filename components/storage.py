@@ -206,6 +206,9 @@ class DataBucketsArgs:
     key_arn: pulumi.Input[str]
     account_id: pulumi.Output[str]
     access_log_retention_days: int
+    # Tag the buckets for their backup class. A DR replica bucket is not backed up while
+    # replicating (the primary's backups and copies cover the data), only once active.
+    backup_tags: bool = True
 
 
 class DataBuckets(pulumi.ComponentResource):
@@ -237,7 +240,11 @@ class DataBuckets(pulumi.ComponentResource):
         )
         self.buckets = {}
         for spec in args.buckets:
-            tags = {"backup-policy": spec.backup_class} if spec.backup_class else {}
+            tags = (
+                {"backup-policy": spec.backup_class}
+                if spec.backup_class and args.backup_tags
+                else {}
+            )
             self.buckets[spec.name] = SecureBucket(
                 f"{name}-{spec.name}",
                 SecureBucketArgs(

@@ -428,8 +428,10 @@ class Frequency(StrEnum):
         """AWS Backup schedule (six fields, UTC; one of day-of-month/day-of-week is '?')."""
         return {
             Frequency.HOURLY: "cron(0 * ? * * *)",
-            Frequency.FOUR_HOURLY: "cron(0 */4 ? * * *)",
-            Frequency.TWELVE_HOURLY: "cron(0 */12 ? * * *)",
+            # 02:00, 06:00, ... UTC: clear of the RDS backup window (00:00-01:00), which
+            # AWS Backup jobs must not touch.
+            Frequency.FOUR_HOURLY: "cron(0 2/4 ? * * *)",
+            Frequency.TWELVE_HOURLY: "cron(0 2/12 ? * * *)",
             Frequency.DAILY: f"cron(0 {hour} ? * * *)",
             Frequency.WEEKLY: f"cron(0 {hour} ? * SUN *)",
             Frequency.MONTHLY: f"cron(0 {hour} 1 * ? *)",

@@ -10,7 +10,7 @@ from components.backup import RegionBackup, RegionBackupArgs
 from components.foundation import RegionalFoundation
 from components.monitoring import RegionMonitoring, RegionMonitoringArgs
 from components.storage import DataBuckets, DataBucketsArgs
-from model.config import Severity, StackConfig
+from model.config import DrMode, Role, Severity, StackConfig
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
 # exports exactly these names; a test holds both sides to this tuple.
@@ -24,6 +24,7 @@ PRIMARY_CONTRACT: tuple[str, ...] = (
     "app_key_arn",
     "data_buckets",
     "databases",
+    "tables",
 )
 
 
@@ -104,6 +105,7 @@ def compose_region(
             key_arn=base.key_arn,
             account_id=base.account_id,
             access_log_retention_days=config.logs.audit_retention_days,
+            backup_tags=config.role is Role.PRIMARY or config.dr.mode is DrMode.ACTIVE,
         ),
     )
     export_monitoring(monitoring)
@@ -112,6 +114,12 @@ def compose_region(
     pulumi.export("backup_plan_ids", {name: plan.id for name, plan in backup.plans.items()})
     pulumi.export("access_log_bucket", data.log_bucket.bucket.id)
     return monitoring, backup, data
+
+
+def continuous_backup(config: StackConfig, backup_class: str | None) -> bool:
+    """Whether a resource's backup class takes continuous (point-in-time) backups."""
+    data_class = config.backup.classes.get(backup_class) if backup_class else None
+    return data_class is not None and data_class.continuous_days is not None
 
 
 def bucket_outputs(data: DataBuckets) -> dict[str, dict[str, pulumi.Output[str]]]:

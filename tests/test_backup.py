@@ -29,7 +29,8 @@ def rules_of(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # ReskFlow: continuous replication; RPO 5 min needs point-in-time recovery (max 35 d).
         ("transactional", "continuous", "cron(0 5 ? * * *)", 35, None),
         # Skafu: database backups every 4 hours, kept 30 days, replicated cross-region.
-        ("transactional", "four-hourly", "cron(0 */4 ? * * *)", 30, None),
+        # At 02:00 + 4 h: clear of the RDS backup window (00:00-01:00) AWS Backup avoids.
+        ("transactional", "four-hourly", "cron(0 2/4 ? * * *)", 30, None),
         # ReskFlow incremental daily 7 days; Light on Campus firestore daily 7.
         ("transactional", "daily", "cron(0 5 ? * * *)", 7, None),
         # ReskFlow full weekly, 4 weeks.

@@ -72,7 +72,10 @@ def test_every_bucket_is_private_versioned_encrypted_logged_and_protected(
     assert log_rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     logging = by_bucket(result, "aws:s3/bucketLogging:BucketLogging")
     assert logging[data]["targetBucket"] == logs
-    assert buckets[data]["inputs"]["tags"] == {"backup-policy": "uploads"}
+    # A DR replica bucket joins its backup class only once the DR region is active: while
+    # replicating, the primary's backups and their copies cover the data.
+    expected_tags = {"backup-policy": "uploads"} if stack == "primary" else None
+    assert buckets[data]["inputs"].get("tags") == expected_tags
 
 
 def test_lifecycle_comes_from_config(synthesized: dict[str, SynthResult]) -> None:
@@ -175,9 +178,12 @@ def test_primary_database(synthesized: dict[str, SynthResult]) -> None:
     )
     assert secret["inputs"]["kmsKeyId"] == result.outputs["kms_key_arn"]
     assert secret["options"]["protect"] is True
-    (replica,) = secret["inputs"]["replicas"]
-    assert replica["region"] == "us-west-2"
-    assert replica["kmsKeyId"] == result.outputs["app_key_arn"].replace("us-east-1", "us-west-2")
+    # The DR copy uses the DR region's AWS managed key: the dr stack's keys do not exist yet
+    # when the primary deploys.
+    assert secret["inputs"]["replicas"] == [{"region": "us-west-2"}]
+    # Continuous backup (class transactional) hands the backup window and retention to AWS
+    # Backup: Pulumi leaves them alone.
+    assert db["options"]["ignore_changes"] == ["backupRetentionPeriod", "backupWindow"]
     (version,) = resources(result, "aws:secretsmanager/secretVersion:SecretVersion")
     assert version["inputs"]["secretString"] == "[secret]"
     generated = digest("password", "reskflow-primary-orders-db-master-password")[:32]
@@ -323,7 +329,19 @@ def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, 
     assert inputs["kmsKeyId"] == dr.outputs["kms_key_arn"]
     assert inputs["backupRetentionPeriod"] == 7
     assert "masterPassword" not in inputs
-    assert secondary["options"]["ignore_changes"] == ["replicationSourceIdentifier"]
+    ignored = set(secondary["options"]["ignore_changes"])
+    if mode == "active":  # promoted: its class's continuous backup now manages the window
+        assert ignored == {
+            "replicationSourceIdentifier",
+            "preferredBackupWindow",
+            "backupRetentionPeriod",
+        }
+        assert secondary["inputs"]["tags"] == {"backup-policy": "transactional"}
+        assert secondary["inputs"]["finalSnapshotIdentifier"] == "reskflow-db-dr-final"
+    else:
+        assert ignored == {"replicationSourceIdentifier"}
+        assert "tags" not in secondary["inputs"]
+        assert secondary["inputs"]["skipFinalSnapshot"] is True
     assert len(resources(dr, "aws:rds/clusterInstance:ClusterInstance")) == 1
     if mode == "active":
         assert "globalClusterIdentifier" not in inputs  # detached: a standalone writer
@@ -351,8 +369,6 @@ def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, 
 def test_dynamodb_global_table_replicates_to_dr_under_its_own_key(
     write_config: ConfigWriter,
 ) -> None:
-    from scripts.engine import synth
-
     def table(config: dict[str, Any]) -> None:
         config["resilience:tables"] = [
             {
@@ -363,22 +379,34 @@ def test_dynamodb_global_table_replicates_to_dr_under_its_own_key(
             }
         ]
 
-    result = synth(load_file(write_config(table)))
-    (declared,) = resources(result, "aws:dynamodb/table:Table")
+    primary, dr = synth_all(
+        [
+            load_file(write_config(table, name="primary")),
+            load_file(write_config(table, base="dr", name="dr")),
+        ]
+    )
+    (declared,) = resources(primary, "aws:dynamodb/table:Table")
     inputs = declared["inputs"]
-    app_key = result.outputs["app_key_arn"]
     assert inputs["name"] == "reskflow-idempotency-keys"
-    assert inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": app_key}
+    assert inputs["serverSideEncryption"] == {
+        "enabled": True,
+        "kmsKeyArn": primary.outputs["app_key_arn"],
+    }
     assert inputs["pointInTimeRecovery"] == {"enabled": True}
     assert inputs["deletionProtectionEnabled"] is True
     assert (inputs["streamEnabled"], inputs["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
-    (replica,) = inputs["replicas"]
-    assert replica["regionName"] == "us-west-2"
-    assert replica["kmsKeyArn"] == app_key.replace("us-east-1", "us-west-2")
-    assert replica["pointInTimeRecovery"] is True
+    assert "replicas" not in inputs  # the dr stack owns the replica (one-way)
+    assert declared["options"]["ignore_changes"] == ["replicas"]
     assert declared["options"]["protect"] is True
     assert inputs["tags"] == {"backup-policy": "transactional"}
-    assert result.outputs["tables"]["idempotency-keys"]["name"] == "reskflow-idempotency-keys"
+    (replica,) = resources(dr, "aws:dynamodb/tableReplica:TableReplica")
+    assert (
+        replica["inputs"]["globalTableArn"] == primary.outputs["tables"]["idempotency-keys"]["arn"]
+    )
+    assert replica["inputs"]["kmsKeyArn"] == dr.outputs["app_key_arn"]
+    assert replica["inputs"]["pointInTimeRecovery"] is True
+    assert replica["region"] == "us-west-2"
+    assert replica["options"]["protect"] is True
 
 
 def test_global_tables_need_the_multi_region_key(write_config: ConfigWriter) -> None:

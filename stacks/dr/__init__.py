@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.database import ReplicaDatabaseArgs, replica_database
+from components.dynamo import DynamoTableReplica, TableReplicaArgs
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.replication import S3Replication, S3ReplicationArgs
 from model.config import DrMode, StackConfig
@@ -18,6 +19,7 @@ from model.loader import InconsistentStacksError
 from stacks.common import (
     bucket_outputs,
     compose_region,
+    continuous_backup,
     database_outputs,
     name_prefix,
     stack_tags,
@@ -121,11 +123,26 @@ def program(config: StackConfig, stack: str) -> None:
                 provider=base.provider,
                 key_arn=base.key_arn,
                 source=None,
+                continuous_backup=continuous_backup(config, db.backup_class),
             ),
             None if active else _entry(primary_databases, db.name),
         )
         for db in config.databases
     }
+    primary_tables = primary.require_output("tables")
+    table_replicas = {
+        table.name: DynamoTableReplica(
+            f"{prefix}-{table.name}",
+            TableReplicaArgs(
+                table=table,
+                global_table_arn=_field(primary_tables, table.name, "arn"),
+                provider=base.provider,
+                key_arn=base.app_key_arn,  # type: ignore[arg-type]  # the loader requires it
+            ),
+        ).replica
+        for table in config.tables
+    }
+    pulumi.export("tables", {n: {"arn": r.arn} for n, r in table_replicas.items()})
     pulumi.export("data_buckets", bucket_outputs(data))
     pulumi.export("replication_rule_ids", replication_rules)
     pulumi.export("databases", database_outputs(replicas))

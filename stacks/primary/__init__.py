@@ -16,6 +16,7 @@ from stacks.common import (
     PRIMARY_CONTRACT,
     bucket_outputs,
     compose_region,
+    continuous_backup,
     database_outputs,
     name_prefix,
     stack_tags,
@@ -51,15 +52,6 @@ def program(config: StackConfig, stack: str) -> None:
     _, _, data = compose_region(config, prefix, base, replications)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
-    dr_secret_key_arn = (
-        # The app key is multi-Region: its replica has the same id in the DR region (used
-        # for the DR copies of database secrets and global tables).
-        base.app_key_arn.apply(
-            lambda arn: arn.replace(f":{config.region}:", f":{config.dr.region}:")
-        )
-        if base.app_key_arn is not None
-        else None
-    )
     databases = {
         db.name: primary_database(
             f"{prefix}-{db.name}",
@@ -70,7 +62,7 @@ def program(config: StackConfig, stack: str) -> None:
                 provider=base.provider,
                 key_arn=base.key_arn,
                 dr_region=config.dr.region,
-                dr_secret_key_arn=dr_secret_key_arn,
+                continuous_backup=continuous_backup(config, db.backup_class),
             ),
         )
         for db in config.databases
@@ -83,8 +75,6 @@ def program(config: StackConfig, stack: str) -> None:
                 table=table,
                 provider=base.provider,
                 key_arn=base.app_key_arn,  # type: ignore[arg-type]  # the loader requires it
-                dr_region=config.dr.region,
-                dr_key_arn=dr_secret_key_arn,  # type: ignore[arg-type]
             ),
         ).table
         for table in config.tables
@@ -99,11 +89,11 @@ def program(config: StackConfig, stack: str) -> None:
         "app_key_arn": base.app_key_arn,
         "data_buckets": bucket_outputs(data),
         "databases": database_outputs(databases),
+        "tables": {name: {"name": t.name, "arn": t.arn} for name, t in tables.items()},
     }
     assert tuple(outputs) == PRIMARY_CONTRACT
     for key, value in outputs.items():
         pulumi.export(key, value)
-    pulumi.export("tables", {name: {"name": t.name, "arn": t.arn} for name, t in tables.items()})
     pulumi.export("services", [service.name for service in config.services])
     pulumi.export("rto_minutes", config.dr.rto_minutes)
     pulumi.export("rpo_minutes", config.dr.rpo_minutes)
