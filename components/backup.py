@@ -35,6 +35,7 @@ FAILED_JOB_PATTERN = {
     ],
     "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
 }
+OPT_IN_TYPES = ("Aurora", "DynamoDB", "EBS", "EC2", "EFS", "RDS", "S3")
 SERVICE_ROLE_POLICIES = (
     "service-role/AWSBackupServiceRolePolicyForBackup",
     "service-role/AWSBackupServiceRolePolicyForRestores",
@@ -192,6 +193,15 @@ class RegionBackup(pulumi.ComponentResource):
                 changeable_for_days=lock.changeable_for_days if lock.mode == "compliance" else None,
                 opts=stateful,
             )
+        # Opt the region in for the resource types the bundle protects (S3 is off by default
+        # in many accounts: a selection would then silently protect nothing), and let
+        # Backup fully manage DynamoDB (cross-region copy and cold storage need it).
+        aws.backup.RegionSettings(
+            f"{name}-region-settings",
+            resource_type_opt_in_preference=dict.fromkeys(OPT_IN_TYPES, True),
+            resource_type_management_preference={"DynamoDB": True, "EFS": True},
+            opts=in_region,
+        )
         aws.backup.VaultNotifications(
             f"{name}-vault-notifications",
             backup_vault_name=self.vault.name,

@@ -67,9 +67,9 @@ def replication_policy(
         {
             "Sid": "ReadSourceVersions",
             "Effect": "Allow",
+            # No GetObjectVersionAcl: ownership is enforced, ACLs are off.
             "Action": [
                 "s3:GetObjectVersionForReplication",
-                "s3:GetObjectVersionAcl",
                 "s3:GetObjectVersionTagging",
             ],
             "Resource": objects(sources),

@@ -83,6 +83,12 @@ class SecureBucket(pulumi.ComponentResource):
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        def after(previous: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=[previous]
+            )
+
         self.bucket = aws.s3.Bucket(
             name,
             bucket=args.bucket,
@@ -91,20 +97,22 @@ class SecureBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
         )
         bucket_id = self.bucket.id
-        aws.s3.BucketOwnershipControls(
+        # S3 rejects concurrent configuration calls on one bucket (OperationAborted): each
+        # step waits for the previous one.
+        ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket_id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child,
         )
-        aws.s3.BucketPublicAccessBlock(
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=after(ownership),
         )
         self.versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
@@ -112,7 +120,7 @@ class SecureBucket(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
                 status="Enabled"
             ),
-            opts=child,
+            opts=after(public_access),
         )
         by_default = (
             aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
@@ -122,7 +130,7 @@ class SecureBucket(pulumi.ComponentResource):
             if args.key_arn is not None
             else by_default(sse_algorithm="AES256")
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket_id,
             rules=[
@@ -131,23 +139,24 @@ class SecureBucket(pulumi.ComponentResource):
                     bucket_key_enabled=args.key_arn is not None,
                 )
             ],
-            opts=child,
+            opts=after(self.versioning),
         )
-        aws.s3.BucketPolicy(
+        policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket_id,
             policy=pulumi.Output.all(self.bucket.arn, args.account_id).apply(
                 lambda v: bucket_policy(v[0], v[1], log_delivery=args.log_delivery)
             ),
-            opts=child,
+            opts=after(encryption),
         )
+        last: pulumi.Resource = policy
         if args.log_bucket is not None:
-            aws.s3.BucketLogging(
+            last = aws.s3.BucketLogging(
                 f"{name}-logging",
                 bucket=bucket_id,
                 target_bucket=args.log_bucket,
                 target_prefix=pulumi.Output.concat(bucket_id, "/"),
-                opts=child,
+                opts=after(last),
             )
         rules = lifecycle_rules(args.lifecycle, args.expire_current_after_days)
         if rules:
@@ -155,9 +164,7 @@ class SecureBucket(pulumi.ComponentResource):
                 f"{name}-lifecycle",
                 bucket=bucket_id,
                 rules=rules,
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(depends_on=[self.versioning])
-                ),
+                opts=after(last),
             )
         self.register_outputs({"bucket": bucket_id, "arn": self.bucket.arn})
 

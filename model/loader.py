@@ -543,6 +543,26 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
         if not isinstance(db, dict):
             continue
         problems.extend(_class_exists(db, f"{NAMESPACE}:databases[{i}]", known, source))
+        version = db.get("engine_version", "16")
+        if isinstance(version, str) and version.split(".")[0].isdigit():
+            if db.get("engine") == "aurora-postgresql" and "." not in version:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:databases[{i}].engine_version",
+                        f"'{version}': Aurora PostgreSQL needs a major.minor version (e.g. "
+                        f"{version}.4)",
+                    )
+                )
+            if db.get("engine", "postgres") == "postgres" and int(version.split(".")[0]) < 14:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:databases[{i}].engine_version",
+                        f"'{version}': RDS PostgreSQL read replicas keep their own automated "
+                        "backups from version 14 on",
+                    )
+                )
         storage, ceiling = (
             _int(db.get("allocated_storage_gb")),
             _int(db.get("max_allocated_storage_gb")),

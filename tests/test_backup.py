@@ -36,13 +36,14 @@ def rules_of(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # ReskFlow full weekly, 4 weeks.
         ("transactional", "weekly", "cron(0 5 ? * SUN *)", 28, None),
         # Light on Campus monthly 12 months, yearly 3 years, cold storage where it fits.
-        ("transactional", "monthly", "cron(0 5 1 * ? *)", 365, 30),
-        ("transactional", "yearly", "cron(0 5 1 1 ? *)", 1095, 90),
+        # RDS and S3 recovery points cannot go cold: those classes stay warm.
+        ("transactional", "monthly", "cron(0 5 1 * ? *)", 365, None),
+        ("transactional", "yearly", "cron(0 5 1 1 ? *)", 1095, None),
         # Light on Campus user_uploads: daily 30, weekly 12, monthly 24, yearly 5.
         ("uploads", "daily", "cron(0 5 ? * * *)", 30, None),
         ("uploads", "weekly", "cron(0 5 ? * SUN *)", 84, None),
-        ("uploads", "monthly", "cron(0 5 1 * ? *)", 730, 30),
-        ("uploads", "yearly", "cron(0 5 1 1 ? *)", 1825, 90),
+        ("uploads", "monthly", "cron(0 5 1 * ? *)", 730, None),
+        ("uploads", "yearly", "cron(0 5 1 1 ? *)", 1825, None),
         # Light on Campus configuration: weekly 8, monthly 6, yearly 2.
         ("configuration", "weekly", "cron(0 5 ? * SUN *)", 56, None),
         ("configuration", "monthly", "cron(0 5 1 * ? *)", 180, 30),
@@ -114,7 +115,34 @@ def test_vault_is_encrypted_locked_protected_and_denies_deletion(
         policy = json.loads(only(result, "aws:backup/vaultPolicy:VaultPolicy")["inputs"]["policy"])
         (statement,) = policy["Statement"]
         assert statement["Effect"] == "Deny"
-        assert "backup:DeleteRecoveryPoint" in statement["Action"]
+        assert statement["Principal"] == {"AWS": "*"}
+        assert statement["Resource"] == "*"
+        assert statement["Action"] == [
+            "backup:DeleteRecoveryPoint",
+            "backup:UpdateRecoveryPointLifecycle",
+        ]
+
+
+def test_region_opted_in_and_role_can_back_up_and_restore_s3(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    for stack in ("primary", "dr"):
+        result = synthesized[stack]
+        settings = only(result, "aws:backup/regionSettings:RegionSettings")["inputs"]
+        assert {"Aurora", "DynamoDB", "RDS", "S3"} <= {
+            k for k, v in settings["resourceTypeOptInPreference"].items() if v
+        }
+        attached = sorted(
+            a["inputs"]["policyArn"].rsplit("/", 1)[-1]
+            for a in resources(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if "backup" in a["name"]
+        )
+        assert attached == [
+            "AWSBackupServiceRolePolicyForBackup",
+            "AWSBackupServiceRolePolicyForRestores",
+            "AWSBackupServiceRolePolicyForS3Backup",
+            "AWSBackupServiceRolePolicyForS3Restore",
+        ]
 
 
 def test_failures_notify_the_warning_topic(synthesized: dict[str, SynthResult]) -> None:
@@ -174,11 +202,11 @@ def test_selection_by_tag_per_class(synthesized: dict[str, SynthResult]) -> None
             id="retention-above-lock-maximum",
         ),
         pytest.param(
-            lambda b: b["classes"]["uploads"]["rules"][2].update(cold_storage_after_days=700),
+            lambda b: b["classes"]["configuration"]["rules"][1].update(cold_storage_after_days=120),
             [
-                "resilience:backup.classes.uploads.rules[2].cold_storage_after_days: recovery "
-                "points stay at least 90 days in cold storage: retention_days (730) must be at "
-                "least cold_storage_after_days + 90 (790)"
+                "resilience:backup.classes.configuration.rules[1].cold_storage_after_days: "
+                "recovery points stay at least 90 days in cold storage: retention_days (180) "
+                "must be at least cold_storage_after_days + 90 (210)"
             ],
             id="cold-storage-minimum",
         ),

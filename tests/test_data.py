@@ -275,6 +275,18 @@ def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key
             id="primary-backups-too-short",
         ),
         pytest.param(
+            lambda c: c["resilience:databases"][0].update(engine="aurora-postgresql"),
+            "Pulumi.bad.yaml: resilience:databases[0].engine_version: '16': Aurora PostgreSQL "
+            "needs a major.minor version (e.g. 16.4)",
+            id="aurora-major-only",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(engine_version="13"),
+            "Pulumi.bad.yaml: resilience:databases[0].engine_version: '13': RDS PostgreSQL read "
+            "replicas keep their own automated backups from version 14 on",
+            id="replica-backups-need-pg14",
+        ),
+        pytest.param(
             lambda c: c["resilience:network"]["primary"].update(subnet_ids=["subnet-0a1b2c3d"]),
             "Pulumi.bad.yaml: resilience:network.primary.subnet_ids: must have at least 2 items "
             "after validation, not 1",
@@ -290,7 +302,9 @@ def test_data_config_errors(write_config: ConfigWriter, edit: Any, expected: str
 
 def _aurora(config: dict[str, Any]) -> None:
     """The shipped system with an Aurora Global Database instead of RDS + read replica."""
-    config["resilience:databases"][0].update(engine="aurora-postgresql", instances=2)
+    config["resilience:databases"][0].update(
+        engine="aurora-postgresql", engine_version="16.4", instances=2
+    )
     resources_ = config["resilience:services"][0]["resources"]
     for role in ("primary", "dr"):
         for db in resources_[role]["databases"]:
