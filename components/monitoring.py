@@ -29,6 +29,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel
 
 from components import pricing
+from components.backup import vault_name
 from components.escalation import Escalation, EscalationArgs
 from components.slo import Objective, SliMetric, SloAlarms, SloAlarmsArgs, SloInventoryEntry
 from model.alarms import BY_ID, CATALOG, AlarmSpec, Basis
@@ -770,7 +771,7 @@ class RegionMonitoring(pulumi.ComponentResource):
             resolved = resolve(BY_ID[spec_id], config.monitoring.alarms.get(spec_id))
             if resolved is None:
                 continue
-            vault = {"vault": f"{config.name}-{args.role.value}"}  # components.backup.vault_name
+            vault = {"vault": vault_name(config.name, args.role)}
             alarm, entry = create_metric_alarm(f"{name}-{spec_id}", resolved, vault, ctx)
             stack_alarms.append(alarm)
             self.inventory.append(entry)

@@ -85,10 +85,3 @@ def compile_objective(
             pair.append(BurnAlarm(tier, window, factor, threshold, period, evaluations))
         compiled.append((tier, pair[0], pair[1]))
     return compiled
-
-
-def unreachable_tiers(error_budget: float, window_days: int) -> list[BurnAlarm]:
-    """Tiers whose threshold is a bad-event ratio of 1 or more: they could never fire."""
-    return [
-        long for _, long, _ in compile_objective(error_budget, window_days) if long.threshold >= 1
-    ]

@@ -45,9 +45,5 @@ AWS_REGIONS: frozenset[str] = frozenset(
     }
 )
 
-# Regions whose Route 53 / global-service control plane lives in them. A failover away from
-# one of these must not depend on control-plane calls (see DESIGN.md, conventions).
-CONTROL_PLANE_REGIONS: frozenset[str] = frozenset({"us-east-1"})
-
 # CloudWatch metrics of Route 53 health checks are published in this region only.
 ROUTE53_METRICS_REGION = "us-east-1"
