@@ -27,6 +27,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.settings import get_project, get_root_resource, get_stack
+from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
@@ -260,29 +261,6 @@ def _isolate_runtime_state(config: dict[str, str]) -> None:
     runtime_config.set_all_config(config, [])
 
 
-async def _wait_for_registrations() -> None:
-    """Wait until every registration and every pending output has finished.
-
-    The same contract as the SDK's `wait_for_rpcs`, whose output loop waits with
-    FIRST_COMPLETED and re-arms a callback on every pending task each round: quadratic in
-    the number of outputs (50 services took 27 s). Gathering each batch is linear.
-    """
-    rpc_manager = runtime_settings.SETTINGS.rpc_manager
-    while True:
-        while rpc_manager.rpcs:
-            await asyncio.sleep(0)
-            await rpc_manager.rpcs.pop()
-        if rpc_manager.unhandled_exception is not None:
-            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
-        with runtime_settings.SETTINGS.lock:
-            pending = list(runtime_settings.SETTINGS.outputs)
-            runtime_settings.SETTINGS.outputs.clear()
-        if pending:
-            await asyncio.gather(*pending)
-        if not rpc_manager.rpcs and not pending:
-            return
-
-
 def _drain(loop: asyncio.AbstractEventLoop) -> None:
     """Forget this run's pending output tasks (the SDK may keep them in a set that outlives
     the context) and cancel whatever still runs on the loop before it is closed."""
@@ -322,7 +300,7 @@ def _run_in_context(
         _isolate_runtime_state(config)
         try:
             program()
-            _sync_await(_wait_for_registrations())
+            _sync_await(wait_for_rpcs())
             outputs = _sync_await(_resolve_outputs())
         except SynthError:
             failed = True
