@@ -536,6 +536,71 @@ def alb_sli_rows(load_balancer: str) -> list[list[Any]]:
     ]
 
 
+def lambda_widgets(service: Service, res: RegionResources, region: str) -> list[dict[str, Any]]:
+    """SLO and golden signals of a service measured at its functions (no load balancer)."""
+    lam = "AWS/Lambda"
+    rows: list[list[Any]] = []
+    errors, calls = [], []
+    for i, fn in enumerate(res.functions):
+        dim = ["FunctionName", fn.function_name]
+        rows.append([lam, "Errors", *dim, {"id": f"e{i}", "visible": False}])
+        rows.append([lam, "Invocations", *dim, {"id": f"i{i}", "visible": False}])
+        errors.append(f"FILL(e{i},0)")
+        calls.append(f"FILL(i{i},0)")
+    ratio = f"({'+'.join(errors)})/({'+'.join(calls)})"
+    budget = service.slo.error_budget
+    return [
+        _metric_widget(
+            "Error budget burn rate (1h)",
+            [*rows, [{"expression": f"({ratio})/{budget:g}", "label": "burn rate", "id": "b"}]],
+            region,
+            period=3600,
+            stat="Sum",
+            annotations={
+                "horizontal": [
+                    {"value": 14.4, "label": "page (1h)"},
+                    {"value": 1, "label": "sustainable"},
+                ]
+            },
+        ),
+        _metric_widget(
+            f"Availability over the dashboard range (target {service.slo.availability}%)",
+            [*rows, [{"expression": f"100*(1-{ratio})", "label": "availability %", "id": "a"}]],
+            region,
+            stat="Sum",
+            view="singleValue",
+            setPeriodToTimeRange=True,
+        ),
+        _metric_widget(
+            "Duration",
+            [
+                [
+                    lam,
+                    "Duration",
+                    "FunctionName",
+                    fn.function_name,
+                    {"stat": s, "label": f"{fn.function_name} {s}"},
+                ]
+                for fn in res.functions
+                for s in ("p50", "p95", "p99")
+            ],
+            region,
+            period=60,
+        ),
+        _metric_widget(
+            "Invocations, errors and throttles",
+            [
+                [lam, metric, "FunctionName", fn.function_name]
+                for fn in res.functions
+                for metric in ("Invocations", "Errors", "Throttles")
+            ],
+            region,
+            stat="Sum",
+            period=60,
+        ),
+    ]
+
+
 def _metric_widget(
     title: str, metrics: list[list[Any]], region: str, **extra: Any
 ) -> dict[str, Any]:
@@ -603,7 +668,7 @@ def service_dashboard(
                 },
             ),
             _metric_widget(
-                f"Availability over the SLO window (target {service.slo.availability}%)",
+                f"Availability over the dashboard range (target {service.slo.availability}%)",
                 [
                     *alb_sli_rows(res.alb.load_balancer),
                     [
@@ -640,6 +705,8 @@ def service_dashboard(
                 period=60,
             ),
         ]
+    if res.alb is None and res.functions:
+        widgets += lambda_widgets(service, res, region)
     if res.asg is not None:
         asg = ["AutoScalingGroupName", res.asg.name]
         widgets.append(

@@ -711,3 +711,28 @@ def test_error_ratios_count_requests_rejected_before_a_target(
     assert window["expression"] == (
         "(FILL(elb5xx, 0) + FILL(target5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0))"
     )
+
+
+def test_a_service_measured_at_its_functions_gets_slo_and_golden_signal_widgets(
+    write_config: ConfigWriter,
+) -> None:
+    def serverless(config: dict[str, Any]) -> None:
+        service = config["resilience:services"][2]  # tracking-api: drop its load balancer
+        service["resources"]["primary"].pop("alb")
+        service["alarms"] = {}
+
+    result = synth(load_file(write_config(serverless)))
+    dashboards = {
+        d["inputs"]["dashboardName"]: json.loads(d["inputs"]["dashboardBody"])
+        for d in resources(result, "aws:cloudwatch/dashboard:Dashboard")
+    }
+    widgets = dashboards["reskflow-primary-tracking-api"]["widgets"]
+    titles = [w["properties"].get("title", "") for w in widgets]
+    assert "Error budget burn rate (1h)" in titles
+    assert "Duration" in titles
+    burn = next(w for w in widgets if w["properties"].get("title") == "Error budget burn rate (1h)")
+    assert burn["properties"]["metrics"][-1][0]["expression"] == (
+        "((FILL(e0,0))/(FILL(i0,0)))/0.0001"
+    )
+    names = {c["inputs"]["alarmName"] for c in resources(result, COMPOSITE)}
+    assert "reskflow-primary-tracking-api-availability-page-1h" in names
