@@ -105,8 +105,6 @@ class DrConfig(Strict):
     rto_minutes: int = Field(gt=0, le=10_080, description="recovery time objective")
     rpo_minutes: int = Field(gt=0, le=10_080, description="recovery point objective")
     mode: DrMode = DrMode.PILOT_LIGHT
-    # Fraction of primary capacity kept running in warm-standby mode.
-    warm_standby_fraction: float = Field(default=0.25, gt=0, lt=1)
 
 
 class ContactKind(StrEnum):
@@ -396,14 +394,6 @@ class Service(Strict):
         if isinstance(data, dict) and "slo" not in data and data.get("tier") in TIER_SLOS:
             return {**data, "slo": dict(TIER_SLOS[data["tier"]])}
         return data
-
-    def sli_source(self) -> str | None:
-        """Where the SLIs are measured: the primary region's ALB, else its functions."""
-        if self.resources.primary.alb is not None:
-            return "alb"
-        if self.resources.primary.functions:
-            return "lambda"
-        return None
 
 
 class LogsConfig(Strict):
