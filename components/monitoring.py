@@ -33,6 +33,7 @@ from components.backup import vault_name
 from components.escalation import Escalation, EscalationArgs
 from components.slo import Objective, SliMetric, SloAlarms, SloAlarmsArgs, SloInventoryEntry
 from model.alarms import BY_ID, CATALOG, AlarmSpec, Basis
+from model.burn_rate import TIERS
 from model.config import (
     AlarmOverride,
     DrMode,
@@ -536,6 +537,46 @@ def alb_sli_rows(load_balancer: str) -> list[list[Any]]:
     ]
 
 
+def slo_widgets(
+    service: Service, rows: list[list[Any]], bad_ratio: str, region: str
+) -> list[dict[str, Any]]:
+    """Burn rate over the last hours against the page threshold, and availability, from
+    hidden metric rows and a bad-event ratio expression over them."""
+    page = TIERS[0].factor(service.slo.window_days)
+    return [
+        _metric_widget(
+            "Error budget burn rate (1h)",
+            [
+                *rows,
+                [
+                    {
+                        "expression": f"({bad_ratio})/{service.slo.error_budget:g}",
+                        "label": "burn rate",
+                        "id": "burn",
+                    }
+                ],
+            ],
+            region,
+            period=3600,
+            stat="Sum",
+            annotations={
+                "horizontal": [
+                    {"value": round(page, 3), "label": f"page ({TIERS[0].name})"},
+                    {"value": 1, "label": "sustainable"},
+                ]
+            },
+        ),
+        _metric_widget(
+            f"Availability over the dashboard range (target {service.slo.availability}%)",
+            [*rows, [{"expression": f"100*(1-{bad_ratio})", "label": "availability %", "id": "a"}]],
+            region,
+            stat="Sum",
+            view="singleValue",
+            setPeriodToTimeRange=True,
+        ),
+    ]
+
+
 def lambda_widgets(service: Service, res: RegionResources, region: str) -> list[dict[str, Any]]:
     """SLO and golden signals of a service measured at its functions (no load balancer)."""
     lam = "AWS/Lambda"
@@ -548,29 +589,8 @@ def lambda_widgets(service: Service, res: RegionResources, region: str) -> list[
         errors.append(f"FILL(e{i},0)")
         calls.append(f"FILL(i{i},0)")
     ratio = f"({'+'.join(errors)})/({'+'.join(calls)})"
-    budget = service.slo.error_budget
     return [
-        _metric_widget(
-            "Error budget burn rate (1h)",
-            [*rows, [{"expression": f"({ratio})/{budget:g}", "label": "burn rate", "id": "b"}]],
-            region,
-            period=3600,
-            stat="Sum",
-            annotations={
-                "horizontal": [
-                    {"value": 14.4, "label": "page (1h)"},
-                    {"value": 1, "label": "sustainable"},
-                ]
-            },
-        ),
-        _metric_widget(
-            f"Availability over the dashboard range (target {service.slo.availability}%)",
-            [*rows, [{"expression": f"100*(1-{ratio})", "label": "availability %", "id": "a"}]],
-            region,
-            stat="Sum",
-            view="singleValue",
-            setPeriodToTimeRange=True,
-        ),
+        *slo_widgets(service, rows, ratio, region),
         _metric_widget(
             "Duration",
             [
@@ -643,47 +663,8 @@ def service_dashboard(
     if res.alb is not None:
         lb = ["LoadBalancer", res.alb.load_balancer]
         elb = "AWS/ApplicationELB"
-        budget = service.slo.error_budget
         widgets += [
-            _metric_widget(
-                "Error budget burn rate (1h)",
-                [
-                    *alb_sli_rows(res.alb.load_balancer),
-                    [
-                        {
-                            "expression": f"({ALB_BAD_RATIO})/{budget:g}",
-                            "label": "burn rate",
-                            "id": "burn",
-                        }
-                    ],
-                ],
-                region,
-                period=3600,
-                stat="Sum",
-                annotations={
-                    "horizontal": [
-                        {"value": 14.4, "label": "page (1h)"},
-                        {"value": 1, "label": "sustainable"},
-                    ]
-                },
-            ),
-            _metric_widget(
-                f"Availability over the dashboard range (target {service.slo.availability}%)",
-                [
-                    *alb_sli_rows(res.alb.load_balancer),
-                    [
-                        {
-                            "expression": f"100*(1-{ALB_BAD_RATIO})",
-                            "label": "availability %",
-                            "id": "a",
-                        }
-                    ],
-                ],
-                region,
-                stat="Sum",
-                view="singleValue",
-                setPeriodToTimeRange=True,
-            ),
+            *slo_widgets(service, alb_sli_rows(res.alb.load_balancer), ALB_BAD_RATIO, region),
             _metric_widget(
                 "Latency (target response time)",
                 [
