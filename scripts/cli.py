@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from model.loader import ConfigError, LoadedConfig, load_file
+from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
@@ -79,13 +79,13 @@ def resolve_configs(
         paths.append(available[name])
     paths.extend(config_files)
 
-    problems: list[str] = []
+    problems: list[Problem] = []
     requested: dict[str, LoadedConfig] = {}
     for path in dict.fromkeys(paths):  # keep order, drop repeats
         try:
             loaded = load_file(path)
         except ConfigError as error:
-            problems.extend(str(p) for p in error.problems)
+            problems.extend(error.problems)
             continue
         if loaded.stack in requested:
             raise InputError(
@@ -94,7 +94,7 @@ def resolve_configs(
             )
         requested[loaded.stack] = loaded
     if problems:
-        raise ConfigError_(problems)
+        raise ConfigError(problems)
 
     extra: list[LoadedConfig] = []
     for loaded in list(requested.values()):
@@ -107,17 +107,8 @@ def resolve_configs(
                 f"{loaded.source}: resilience:primary_stack: stack '{short}' has no "
                 f"Pulumi.{short}.yaml in {project_dir}, so its outputs cannot be computed offline"
             )
-        try:
-            extra.append(load_file(available[short]))
-        except ConfigError as error:
-            raise ConfigError_([str(p) for p in error.problems]) from None
+        extra.append(load_file(available[short]))
     return list(requested.values()), extra
-
-
-class ConfigError_(Exception):
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
 
 
 def run_synth(
@@ -131,10 +122,10 @@ def run_synth(
         directory = (project_dir or find_project_dir(Path.cwd())).resolve()
         requested, extra = resolve_configs(directory, stacks, config_files, all_stacks)
         results = synth_all([*extra, *requested])
-    except ConfigError_ as error:
-        err.print(f"[bold red]invalid stack config[/] ({len(error.lines)} problems):")
-        for line in error.lines:
-            err.print(f"  {line}", highlight=False, soft_wrap=True)
+    except ConfigError as error:
+        err.print(f"[bold red]invalid stack config[/] ({len(error.problems)} problems):")
+        for problem in error.problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     except (InputError, StackInputError) as error:
         fail(str(error))
