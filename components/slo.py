@@ -180,6 +180,8 @@ class SloAlarms(pulumi.ComponentResource):
             datapoints_to_alarm=alarm.evaluation_periods,
             treat_missing_data="notBreaching",
             metric_queries=queries,
+            # An input of the tier's composite alarm: the composite notifies.
+            actions_enabled=False,
             opts=self._options(args, logical, name),
         )
         self.window_alarms.append(resource)

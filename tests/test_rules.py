@@ -68,7 +68,9 @@ def test_rule_metadata_is_complete() -> None:
         assert rule.resource_types, rule.id
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
+@pytest.mark.parametrize(
+    "rule_id", sorted(r for r, rule in RULES.items() if rule.applies_to("aws:kms/key:Key"))
+)
 def test_compliant_baseline_passes(rule_id: str) -> None:
     assert messages(rule_id, key()) == []
 
@@ -259,3 +261,220 @@ def test_enforcement_is_configurable_per_rule() -> None:
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels["aws-kms-key-rotation-enabled"] is EnforcementLevel.ADVISORY
     assert levels["aws-stateful-resource-protected"] is EnforcementLevel.MANDATORY
+
+
+def view(typ: str, **props: Any) -> ResourceView:
+    return ResourceView(
+        type=typ,
+        name="r",
+        urn=f"urn:pulumi:s::p::{typ}::r",
+        props=props,
+        protect=True,
+        provider_urn=PROVIDER,
+        region="us-east-1",
+    )
+
+
+CMK = "arn:aws:kms:us-east-1:123456789012:key/2befd19d-fa93-e671-48cc-c73594b14e01"
+RDS_OK = {
+    "storageEncrypted": True,
+    "kmsKeyId": CMK,
+    "publiclyAccessible": False,
+    "deletionProtection": True,
+    "multiAz": True,
+    "backupRetentionPeriod": 7,
+}
+ALARM_OK = {
+    "alarmActions": ["arn:topic"],
+    "okActions": ["arn:topic"],
+    "alarmDescription": "x. Runbook: https://runbooks/x",
+}
+
+# (rule, type, compliant props, broken props, expected message) - one field broken per case
+CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
+    (
+        "aws-rds-storage-encrypted-with-cmk",
+        "aws:rds/instance:Instance",
+        RDS_OK,
+        {"storageEncrypted": False},
+        "r: storage is not encrypted",
+    ),
+    (
+        "aws-rds-storage-encrypted-with-cmk",
+        "aws:rds/cluster:Cluster",
+        RDS_OK,
+        {"kmsKeyId": "alias/aws/rds"},
+        "r: storage is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-rds-instance-not-public",
+        "aws:rds/instance:Instance",
+        RDS_OK,
+        {"publiclyAccessible": True},
+        "r: the database is publicly accessible",
+    ),
+    (
+        "aws-rds-deletion-protection-enabled",
+        "aws:rds/instance:Instance",
+        RDS_OK,
+        {"deletionProtection": False},
+        "r: deletion protection is off",
+    ),
+    (
+        "aws-rds-deletion-protection-enabled",
+        "aws:dynamodb/table:Table",
+        {"deletionProtectionEnabled": True},
+        {"deletionProtectionEnabled": None},
+        "r: deletion protection is off",
+    ),
+    (
+        "aws-rds-instance-multi-az",
+        "aws:rds/instance:Instance",
+        RDS_OK,
+        {"multiAz": False},
+        "r: the instance runs in a single Availability Zone",
+    ),
+    (
+        "aws-rds-replica-has-backups",
+        "aws:rds/instance:Instance",
+        {**RDS_OK, "replicateSourceDb": "arn:db"},
+        {"backupRetentionPeriod": 0},
+        "r: a read replica without automated backups would be promoted without any",
+    ),
+    (
+        "aws-backup-vault-encrypted-with-cmk",
+        "aws:backup/vault:Vault",
+        {"kmsKeyArn": CMK},
+        {"kmsKeyArn": None},
+        "r: the vault is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-backup-plan-cross-region-copy",
+        "aws:backup/plan:Plan",
+        {"rules": [{"ruleName": "daily", "copyActions": [{"destinationVaultArn": "arn:v"}]}]},
+        {"rules": [{"ruleName": "daily"}]},
+        "r: rule daily keeps no copy in another region",
+    ),
+    (
+        "aws-s3-bucket-public-access-blocked",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        {
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        },
+        {"restrictPublicBuckets": False},
+        "r: public access block leaves restrictPublicBuckets off",
+    ),
+    (
+        "aws-s3-bucket-versioning-enabled",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        {"versioningConfiguration": {"status": "Enabled"}},
+        {"versioningConfiguration": {"status": "Suspended"}},
+        "r: versioning is not enabled",
+    ),
+    (
+        "aws-dynamodb-table-pitr-and-cmk",
+        "aws:dynamodb/table:Table",
+        {
+            "pointInTimeRecovery": {"enabled": True},
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": CMK},
+        },
+        {"pointInTimeRecovery": {"enabled": False}},
+        "r: point-in-time recovery is off",
+    ),
+    (
+        "aws-dynamodb-table-pitr-and-cmk",
+        "aws:dynamodb/table:Table",
+        {
+            "pointInTimeRecovery": {"enabled": True},
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": CMK},
+        },
+        {"serverSideEncryption": {"enabled": True}},
+        "r: the table is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-sns-topic-encrypted-with-cmk",
+        "aws:sns/topic:Topic",
+        {"kmsMasterKeyId": CMK},
+        {"kmsMasterKeyId": "alias/aws/sns"},
+        "r: the topic is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-cloudwatch-log-group-encrypted-with-cmk",
+        "aws:cloudwatch/logGroup:LogGroup",
+        {"kmsKeyId": CMK, "retentionInDays": 30},
+        {"kmsKeyId": None},
+        "r: the log group is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-cloudwatch-log-group-retention",
+        "aws:cloudwatch/logGroup:LogGroup",
+        {"kmsKeyId": CMK, "retentionInDays": 30},
+        {"retentionInDays": 14},
+        "r: logs kept 14 days, fewer than 30",
+    ),
+    (
+        "aws-cloudwatch-log-group-retention",
+        "aws:cloudwatch/logGroup:LogGroup",
+        {"kmsKeyId": CMK, "retentionInDays": 30},
+        {"retentionInDays": None},
+        "r: logs never expire (set a retention)",
+    ),
+    (
+        "aws-cloudwatch-alarm-actions-on-alarm-and-ok",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        ALARM_OK,
+        {"okActions": []},
+        "r: no action on OK",
+    ),
+    (
+        "aws-cloudwatch-alarm-actions-on-alarm-and-ok",
+        "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+        ALARM_OK,
+        {"alarmActions": None},
+        "r: no action on ALARM",
+    ),
+    (
+        "aws-cloudwatch-alarm-has-runbook",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        ALARM_OK,
+        {"alarmDescription": "CPU high"},
+        "r: the description links no runbook",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "typ", "good", "bad", "message"),
+    CASES,
+    ids=[f"{c[0]}:{next(iter(c[3]))}" for c in CASES],
+)
+def test_data_and_monitoring_rules(
+    rule_id: str, typ: str, good: dict[str, Any], bad: dict[str, Any], message: str
+) -> None:
+    rule = RULES[rule_id]
+    assert rule.applies_to(typ)
+    assert list(rule.check(view(typ, **good))) == []
+    assert list(rule.check(view(typ, **{**good, **bad}))) == [message]
+
+
+def test_disabled_alarm_actions_mark_a_composite_input() -> None:
+    rule = RULES["aws-cloudwatch-alarm-actions-on-alarm-and-ok"]
+    window = view(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        actionsEnabled=False,
+        alarmDescription="Runbook: https://r",
+    )
+    assert list(rule.check(window)) == []
+
+
+def test_every_rule_has_a_failing_case() -> None:
+    covered = {c[0] for c in CASES} | {
+        "aws-resource-explicit-regional-provider",
+        "aws-stateful-resource-protected",
+        "aws-kms-key-rotation-enabled",
+        "aws-kms-key-no-wildcard-principal",
+    }
+    assert covered == set(RULES)

@@ -21,6 +21,9 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:efs/fileSystem:FileSystem",
+    "aws:secretsmanager/secret:Secret",
+    "aws:dynamodb/tableReplica:TableReplica",
+    "aws:rds/clusterInstance:ClusterInstance",
 )
 
 
