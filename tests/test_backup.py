@@ -285,3 +285,18 @@ def test_compliance_lock_sets_the_grace_period(write_config: ConfigWriter) -> No
     )
     lock = only(synth(load_file(path)), "aws:backup/vaultLockConfiguration:VaultLockConfiguration")
     assert lock["inputs"]["changeableForDays"] == 3
+
+
+def test_windows_and_an_opted_out_copy(write_config: ConfigWriter) -> None:
+    from scripts.engine import synth
+
+    def local_only(config: dict[str, Any]) -> None:
+        config["resilience:backup"]["start_window_minutes"] = 120
+        config["resilience:backup"]["classes"]["uploads"]["rules"][0]["cross_region_copy"] = False
+
+    result = synth(load_file(write_config(local_only)))
+    rules = rules_of(plans(result)["reskflow-primary-uploads"])
+    assert "copyActions" not in rules["daily"]
+    assert rules["weekly"]["copyActions"]
+    for rule in rules.values():
+        assert (rule["startWindow"], rule["completionWindow"]) == (120, 480)

@@ -90,3 +90,18 @@ def test_declared_vault_lock_and_plans_round_trip_through_the_api(
             assert read["TargetBackupVaultName"] == vault["name"]
             assert read["Lifecycle"] == rule["Lifecycle"]
             assert read.get("CopyActions") == rule.get("CopyActions")
+
+
+def test_a_compliance_lock_round_trips_through_the_api(moto_endpoint: str) -> None:
+    """The compliance-mode lock the config allows (grace period >= 3 days) is accepted."""
+    backup = aws_client(moto_endpoint, "backup", "eu-west-1")
+    backup.create_backup_vault(BackupVaultName="compliance-vault")
+    backup.put_backup_vault_lock_configuration(
+        BackupVaultName="compliance-vault",
+        MinRetentionDays=7,
+        MaxRetentionDays=2555,
+        ChangeableForDays=3,
+    )
+    vault = backup.describe_backup_vault(BackupVaultName="compliance-vault")
+    assert vault["Locked"] is True
+    assert vault["MinRetentionDays"] == 7

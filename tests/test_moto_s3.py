@@ -112,3 +112,73 @@ def test_declared_bucket_hygiene_round_trips_through_the_api(
     read = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
     assert all(read.values())
     assert s3.get_bucket_policy(Bucket=name)["Policy"]
+
+
+def test_declared_data_bucket_encryption_and_lifecycle_round_trip(
+    synthesized: dict[str, SynthResult], moto_endpoint: str
+) -> None:
+    result = synthesized["primary"]
+    s3 = aws_client(moto_endpoint, "s3", "us-east-1")
+    name = "reskflow-uploads-us-east-1-123456789012-x"  # its own bucket in the emulator
+    _create_bucket(s3, name, "us-east-1")
+    encryption = next(
+        r["inputs"]
+        for r in resources(
+            result,
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        )
+        if "uploads" in r["name"]
+    )
+    (rule,) = encryption["rules"]
+    default = rule["applyServerSideEncryptionByDefault"]
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": default["sseAlgorithm"],
+                        "KMSMasterKeyID": default["kmsMasterKeyId"],
+                    },
+                    "BucketKeyEnabled": rule["bucketKeyEnabled"],
+                }
+            ]
+        },
+    )
+    lifecycle = next(
+        r["inputs"]
+        for r in resources(
+            result, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+        )
+        if "uploads" in r["name"]
+    )
+    (declared,) = lifecycle["rules"]
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": declared["id"],
+                    "Status": declared["status"],
+                    "Filter": {"Prefix": declared["filter"]["prefix"]},
+                    "Transitions": [
+                        {"Days": t["days"], "StorageClass": t["storageClass"]}
+                        for t in declared["transitions"]
+                    ],
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": declared["noncurrentVersionExpiration"]["noncurrentDays"]
+                    },
+                    "AbortIncompleteMultipartUpload": {
+                        "DaysAfterInitiation": declared["abortIncompleteMultipartUpload"][
+                            "daysAfterInitiation"
+                        ]
+                    },
+                }
+            ]
+        },
+    )
+    stored = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
+    assert stored["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    (read,) = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert read["Transitions"] == [{"Days": 30, "StorageClass": "STANDARD_IA"}]
+    assert read["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
