@@ -284,6 +284,18 @@ RDS_OK = {
     "multiAz": True,
     "backupRetentionPeriod": 7,
 }
+TLS_ONLY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    }
+)
 ALARM_OK = {
     "alarmActions": ["arn:topic"],
     "okActions": ["arn:topic"],
@@ -443,6 +455,41 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         {"alarmDescription": "CPU high"},
         "r: the description links no runbook",
     ),
+    (
+        "aws-s3-bucket-policy-tls-only",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {"policy": TLS_ONLY},
+        {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*"}]})},
+        "r: the policy does not deny requests made without TLS",
+    ),
+    (
+        "aws-sns-topic-policy-tls-only",
+        "aws:sns/topicPolicy:TopicPolicy",
+        {"policy": TLS_ONLY},
+        {"policy": "not json"},
+        "r: the policy does not deny requests made without TLS",
+    ),
+    (
+        "aws-rds-automated-backups",
+        "aws:rds/cluster:Cluster",
+        RDS_OK,
+        {"backupRetentionPeriod": 1},
+        "r: automated backups kept 1 days, fewer than 7",
+    ),
+    (
+        "aws-secretsmanager-secret-encrypted-with-cmk",
+        "aws:secretsmanager/secret:Secret",
+        {"kmsKeyId": CMK},
+        {"kmsKeyId": None},
+        "r: the secret is not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-lambda-environment-encrypted-with-cmk",
+        "aws:lambda/function:Function",
+        {"environment": {"variables": {"A": "[secret]"}}, "kmsKeyArn": CMK},
+        {"kmsKeyArn": None},
+        "r: environment variables are not encrypted with a customer-managed KMS key",
+    ),
 ]
 
 
@@ -478,3 +525,12 @@ def test_every_rule_has_a_failing_case() -> None:
         "aws-kms-key-no-wildcard-principal",
     }
     assert covered == set(RULES)
+
+
+def test_replicas_are_judged_by_their_own_backup_rule() -> None:
+    replica = view(
+        "aws:rds/instance:Instance",
+        **{**RDS_OK, "replicateSourceDb": "arn:db", "backupRetentionPeriod": 1},
+    )
+    assert list(RULES["aws-rds-automated-backups"].check(replica)) == []
+    assert list(RULES["aws-rds-replica-has-backups"].check(replica)) == []

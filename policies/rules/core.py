@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -94,6 +95,21 @@ class Finding:
             "message": self.message,
             "remediation": self.remediation,
         }
+
+
+def statements(policy: Any) -> list[dict[str, Any]]:
+    """The statements of an IAM-style policy document (JSON text or parsed)."""
+    if isinstance(policy, str):
+        try:
+            policy = json.loads(policy)
+        except json.JSONDecodeError:
+            return []
+    if not isinstance(policy, dict):
+        return []
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    return [s for s in statements if isinstance(s, dict)]
 
 
 def views_from_graph(graph: Mapping[str, Any]) -> Iterator[ResourceView]:

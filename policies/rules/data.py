@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules.core import Check, Framework, ResourceView, Rule, Severity
+from policies.rules.core import Check, Framework, ResourceView, Rule, Severity, statements
 
 AWS_MANAGED_KEY_ALIASES = ("alias/aws/",)
 
@@ -113,6 +113,36 @@ def _dynamodb_table(resource: ResourceView) -> Iterator[str]:
     yield from _dynamodb_cmk(resource)
 
 
+def _tls_only(resource: ResourceView) -> Iterator[str]:
+    """A resource policy that denies requests not made over TLS."""
+    for statement in statements(resource.props.get("policy")):
+        condition = statement.get("Condition") or {}
+        secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
+        if statement.get("Effect") == "Deny" and str(secure).lower() == "false":
+            return
+    yield f"{resource.name}: the policy does not deny requests made without TLS"
+
+
+def _automated_backups(resource: ResourceView) -> Iterator[str]:
+    if resource.props.get("replicateSourceDb"):
+        return  # a replica's own retention is aws-rds-replica-has-backups
+    days = resource.props.get("backupRetentionPeriod")
+    if not isinstance(days, int) or days < MIN_DB_BACKUP_DAYS:
+        yield (
+            f"{resource.name}: automated backups kept {days or 0} days, fewer than "
+            f"{MIN_DB_BACKUP_DAYS}"
+        )
+
+
+def _lambda_environment(resource: ResourceView) -> Iterator[str]:
+    if resource.props.get("environment") and not _cmk(resource.props.get("kmsKeyArn")):
+        yield (
+            f"{resource.name}: environment variables are not encrypted with a "
+            "customer-managed KMS key"
+        )
+
+
+MIN_DB_BACKUP_DAYS = 7
 RDS_DB = ("aws:rds/instance:Instance",)
 RDS_ANY = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
 
@@ -260,5 +290,60 @@ RULES: tuple[Rule, ...] = (
         check=_encrypted_with_cmk("kmsKeyId", "the log group"),
         resource_types=("aws:cloudwatch/logGroup:LogGroup",),
         frameworks=(Framework("PCI DSS 4.0", "10.3.2"), Framework("ISO 27001", "A.8.24")),
+    ),
+    Rule(
+        id="aws-s3-bucket-policy-tls-only",
+        description="Bucket policies deny requests made without TLS.",
+        severity=Severity.HIGH,
+        remediation="Add a Deny statement for aws:SecureTransport = false on the bucket and "
+        "its objects.",
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html",
+        check=_tls_only,
+        resource_types=("aws:s3/bucketPolicy:BucketPolicy",),
+        frameworks=(
+            Framework("AWS FSBP", "S3.5"),
+            Framework("PCI DSS 4.0", "4.2.1"),
+            Framework("GDPR", "Art. 32(1)(a)"),
+        ),
+    ),
+    Rule(
+        id="aws-sns-topic-policy-tls-only",
+        description="Topic policies deny publishing without TLS.",
+        severity=Severity.MEDIUM,
+        remediation="Add a Deny statement for aws:SecureTransport = false to the topic policy.",
+        url="https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html",
+        check=_tls_only,
+        resource_types=("aws:sns/topicPolicy:TopicPolicy",),
+        frameworks=(Framework("PCI DSS 4.0", "4.2.1"), Framework("SOC 2", "CC6.7")),
+    ),
+    Rule(
+        id="aws-rds-automated-backups",
+        description=f"Databases keep automated backups at least {MIN_DB_BACKUP_DAYS} days.",
+        severity=Severity.HIGH,
+        remediation=f"Set backup_retention_period >= {MIN_DB_BACKUP_DAYS}.",
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html",
+        check=_automated_backups,
+        resource_types=RDS_ANY,
+        frameworks=(Framework("AWS FSBP", "RDS.11"), Framework("SOC 2", "A1.2")),
+    ),
+    Rule(
+        id="aws-secretsmanager-secret-encrypted-with-cmk",
+        description="Secrets are encrypted with a customer-managed key.",
+        severity=Severity.MEDIUM,
+        remediation="Set kms_key_id on the secret to the region's CMK.",
+        url="https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html",
+        check=_encrypted_with_cmk("kmsKeyId", "the secret"),
+        resource_types=("aws:secretsmanager/secret:Secret",),
+        frameworks=(Framework("PCI DSS 4.0", "3.5.1"), Framework("ISO 27001", "A.8.24")),
+    ),
+    Rule(
+        id="aws-lambda-environment-encrypted-with-cmk",
+        description="Function environment variables are encrypted with a customer-managed key.",
+        severity=Severity.MEDIUM,
+        remediation="Set kms_key_arn on functions that have environment variables.",
+        url="https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html",
+        check=_lambda_environment,
+        resource_types=("aws:lambda/function:Function",),
+        frameworks=(Framework("PCI DSS 4.0", "3.5.1"), Framework("ISO 27001", "A.8.24")),
     ),
 )

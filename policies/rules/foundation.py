@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
 
 # Types that hold data or keys: losing one loses data. Later components add theirs here.
 STATEFUL_TYPES: tuple[str, ...] = (
@@ -48,20 +47,6 @@ def _rotation(resource: ResourceView) -> Iterator[str]:
         yield f"{resource.name}: automatic key rotation is off"
 
 
-def _statements(policy: Any) -> list[dict[str, Any]]:
-    if isinstance(policy, str):
-        try:
-            policy = json.loads(policy)
-        except json.JSONDecodeError:
-            return []
-    if not isinstance(policy, dict):
-        return []
-    statements = policy.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    return [s for s in statements if isinstance(s, dict)]
-
-
 def _is_wildcard(principal: Any) -> bool:
     if principal == "*":
         return True
@@ -76,7 +61,7 @@ def _no_wildcard_principal(resource: ResourceView) -> Iterator[str]:
     policy = resource.props.get("policy")
     if policy in (None, ""):
         return  # the AWS default key policy names the account root only
-    for index, statement in enumerate(_statements(policy)):
+    for index, statement in enumerate(statements(policy)):
         allows_anyone = statement.get("Effect") == "Allow" and _is_wildcard(
             statement.get("Principal")
         )
