@@ -30,9 +30,7 @@ def access_log_bucket_name(system: str, region: str, account_id: str) -> str:
     return f"{system}-access-logs-{region}-{account_id}"
 
 
-def bucket_policy(
-    bucket_arn: str, account_id: str, *, log_delivery: bool = False, extra: Sequence[Any] = ()
-) -> str:
+def bucket_policy(bucket_arn: str, account_id: str, *, log_delivery: bool = False) -> str:
     """TLS only; an access-log bucket also lets S3 log delivery of this account write."""
     statements: list[dict[str, Any]] = [
         {
@@ -55,7 +53,6 @@ def bucket_policy(
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
-    statements.extend(extra)
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
