@@ -34,6 +34,9 @@ LOG_EXPORTS = ["postgresql", "upgrade"]
 # at 02:00 + 4 h and at 05:00 (model.config.Frequency), clear of both windows.
 BACKUP_WINDOW = "00:00-01:00"
 MAINTENANCE_WINDOW = "sun:08:00-sun:09:00"
+# PostgreSQL parameters of every instance and cluster: TLS only, connection and lock logs.
+HARDENED_PARAMETERS = (("rds.force_ssl", "1"), ("log_connections", "1"), ("log_lock_waits", "1"))
+PARAMETERS_DESCRIPTION = "{identifier}: TLS only, connection and lock logging"
 
 
 def _network(
@@ -46,27 +49,31 @@ def _network(
     identifier: str,
 ) -> tuple[aws.rds.SubnetGroup, aws.rds.ParameterGroup]:
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
-    subnets = aws.rds.SubnetGroup(
+    subnets = _subnet_group(name, identifier, network, opts)
+    parameters = aws.rds.ParameterGroup(
+        f"{name}-parameters",
+        name=identifier,
+        family=f"postgres{db.engine_version.split('.')[0]}",
+        description=PARAMETERS_DESCRIPTION.format(identifier=identifier),
+        parameters=[
+            aws.rds.ParameterGroupParameterArgs(name=key, value=value)
+            for key, value in HARDENED_PARAMETERS
+        ],
+        opts=opts,
+    )
+    return subnets, parameters
+
+
+def _subnet_group(
+    name: str, identifier: str, network: RegionNetwork, opts: pulumi.ResourceOptions
+) -> aws.rds.SubnetGroup:
+    return aws.rds.SubnetGroup(
         f"{name}-subnets",
         name=identifier,
         description=f"private subnets of {identifier}",
         subnet_ids=network.subnet_ids,
         opts=opts,
     )
-    family = f"postgres{db.engine_version.split('.')[0]}"
-    parameters = aws.rds.ParameterGroup(
-        f"{name}-parameters",
-        name=identifier,
-        family=family,
-        description=f"{identifier}: TLS only, connection and lock logging",
-        parameters=[
-            aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
-            aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
-            aws.rds.ParameterGroupParameterArgs(name="log_lock_waits", value="1"),
-        ],
-        opts=opts,
-    )
-    return subnets, parameters
 
 
 def _lifecycle(db: Database, identifier: str, replicating: bool) -> dict[str, Any]:
@@ -310,23 +317,15 @@ def _aurora_cluster(
 ) -> aws.rds.Cluster:
     """An Aurora PostgreSQL cluster and its instances, hardened like the RDS instances."""
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
-    major = db.engine_version.split(".")[0]
-    subnets = aws.rds.SubnetGroup(
-        f"{name}-subnets",
-        name=identifier,
-        description=f"private subnets of {identifier}",
-        subnet_ids=network.subnet_ids,
-        opts=child,
-    )
+    subnets = _subnet_group(name, identifier, network, child)
     parameters = aws.rds.ClusterParameterGroup(
         f"{name}-parameters",
         name=identifier,
-        family=f"aurora-postgresql{major}",
-        description=f"{identifier}: TLS only, connection and lock logging",
+        family=f"aurora-postgresql{db.engine_version.split('.')[0]}",
+        description=PARAMETERS_DESCRIPTION.format(identifier=identifier),
         parameters=[
-            aws.rds.ClusterParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
-            aws.rds.ClusterParameterGroupParameterArgs(name="log_connections", value="1"),
-            aws.rds.ClusterParameterGroupParameterArgs(name="log_lock_waits", value="1"),
+            aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value)
+            for key, value in HARDENED_PARAMETERS
         ],
         opts=child,
     )
