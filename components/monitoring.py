@@ -397,6 +397,8 @@ class ServiceMonitoring(pulumi.ComponentResource):
     """One service's alarms, SLO alerting, log group and dashboard in one region."""
 
     alarms: list[aws.cloudwatch.MetricAlarm]
+    # Catalog id -> alarm, for alarms of targets a service has once (its ALB, its group).
+    alarm_by_id: dict[str, aws.cloudwatch.MetricAlarm]
     slo: SloAlarms | None
     inventory: list[InventoryEntry]
 
@@ -436,7 +438,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             runbook_url=service.runbook_url,
             service=service.name,
         )
-        self.alarms, self.inventory = [], []
+        self.alarms, self.inventory, self.alarm_by_id = [], [], {}
         for spec in CATALOG:
             if spec.scope != "service":
                 continue
@@ -454,6 +456,8 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 )
                 self.alarms.append(alarm)
                 self.inventory.append(entry)
+                if spec.target not in LISTED_TARGETS:
+                    self.alarm_by_id[spec.id] = alarm
 
         self.slo = None
         objectives = slo_objectives(service, args.resources) if args.slo_alerting else []
@@ -866,19 +870,27 @@ class RegionMonitoring(pulumi.ComponentResource):
             self.services[service.name] = monitor
             self.inventory.extend(monitor.inventory)
 
-        if config.monitoring.dashboards:
-            aws.cloudwatch.Dashboard(
-                f"{name}-overview",
-                dashboard_name=f"{args.name_prefix}-overview",
-                dashboard_body=overview_dashboard(args, stack_alarms, self.services),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-            )
+        self._name, self._args, self._stack_alarms = name, args, stack_alarms
         self.monthly_usd = round(
             sum(e.monthly_usd for e in self.inventory)
             + pricing.DASHBOARD * (len(self.services) + 1) * config.monitoring.dashboards,
             2,
         )
         self.register_outputs({"alarm_count": len(self.inventory), "monthly_usd": self.monthly_usd})
+
+    def add_overview(self, more_alarms: Sequence[aws.cloudwatch.MetricAlarm] = ()) -> None:
+        """The region's overview dashboard, made last so that it also shows the alarms other
+        components of the stack made in this region (`more_alarms`: scaling, failover)."""
+        if not self._args.config.monitoring.dashboards:
+            return
+        aws.cloudwatch.Dashboard(
+            f"{self._name}-overview",
+            dashboard_name=f"{self._args.name_prefix}-overview",
+            dashboard_body=overview_dashboard(
+                self._args, [*self._stack_alarms, *more_alarms], self.services
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider),
+        )
 
 
 def overview_dashboard(

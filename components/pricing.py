@@ -14,3 +14,17 @@ def metric_alarm(metric_count: int, period_seconds: int) -> float:
     """A metric alarm is billed per metric it reads, expressions excluded."""
     unit = HIGH_RESOLUTION_ALARM_METRIC if period_seconds < 60 else STANDARD_ALARM_METRIC
     return round(unit * metric_count, 2)
+
+
+# Route 53 (https://aws.amazon.com/route53/pricing/, read 2026-11), per health check per month
+# for AWS endpoints: a basic check (calculated and CloudWatch-alarm checks are billed as
+# basic), plus each optional feature (HTTPS, the 10-second fast interval).
+ROUTE53_HEALTH_CHECK = 0.50
+ROUTE53_OPTIONAL_FEATURE = 1.00
+# Route 53 ARC: a cluster costs USD 2.50 an hour, whatever its routing controls.
+ARC_CLUSTER = round(2.50 * 730, 2)
+
+
+def https_health_check(interval_seconds: int) -> float:
+    features = 1 + (1 if interval_seconds < 30 else 0)
+    return ROUTE53_HEALTH_CHECK + features * ROUTE53_OPTIONAL_FEATURE

@@ -105,6 +105,9 @@ class DrConfig(Strict):
     rto_minutes: int = Field(gt=0, le=10_080, description="recovery time objective")
     rpo_minutes: int = Field(gt=0, le=10_080, description="recovery point objective")
     mode: DrMode = DrMode.PILOT_LIGHT
+    # Warm standby runs this share of the primary's minimum capacity (at least one unit per
+    # group) and keeps the full maximum, so it scales out on its own when traffic arrives.
+    warm_standby_percent: int = Field(default=50, ge=1, le=99)
 
 
 class ContactKind(StrEnum):
@@ -307,6 +310,9 @@ HealthCheckId = Annotated[
     ),
 ]
 
+SubnetId = Annotated[str, _pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
+SecurityGroupId = Annotated[str, _pattern(r"^sg-[0-9a-f]{8,17}$", "a security group id (sg-...)")]
+
 
 class AlbResource(Strict):
     load_balancer: LoadBalancerDim
@@ -314,8 +320,23 @@ class AlbResource(Strict):
 
 
 class AsgResource(Strict):
+    """An Auto Scaling group. With `launch_template` the bundle owns the group (creates it
+    and sets its capacity: scaling and DR modes need that); without, it is only watched."""
+
     name: str = Field(min_length=1, max_length=255)
     instance_type: InstanceType
+    # The application team's launch template in this region (AMI, user data, profile).
+    launch_template: str | None = Field(
+        default=None, pattern=r"^[a-zA-Z0-9().\-/_]{3,128}$", description="launch template name"
+    )
+    launch_template_version: str = Field(default="$Latest", pattern=r"^(\$Latest|\$Default|\d+)$")
+    # Subnets of an owned group; default: the region's `network` subnets.
+    subnet_ids: list[SubnetId] = Field(default_factory=list)
+    health_check_grace_seconds: int = Field(default=300, ge=0, le=7200)
+
+    @property
+    def owned(self) -> bool:
+        return self.launch_template is not None
 
     @property
     def burstable(self) -> bool:
@@ -345,6 +366,18 @@ class LambdaResource(Strict):
     timeout_seconds: int = Field(ge=1, le=900)
 
 
+class EcsResource(Strict):
+    """An existing ECS service; the bundle registers it with Application Auto Scaling, which
+    sets its task count bounds (so scaling and DR modes need no ownership of the service)."""
+
+    cluster: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    service: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+
+    @property
+    def resource_id(self) -> str:
+        return f"service/{self.cluster}/{self.service}"
+
+
 class QueueResource(Strict):
     queue_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
     dlq_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
@@ -361,6 +394,7 @@ class RegionResources(Strict):
 
     alb: AlbResource | None = None
     asg: AsgResource | None = None
+    ecs: EcsResource | None = None
     databases: list[RdsResource] = Field(default_factory=list)
     functions: list[LambdaResource] = Field(default_factory=list)
     queues: list[QueueResource] = Field(default_factory=list)
@@ -372,6 +406,78 @@ class RegionResources(Strict):
 class ServiceResources(Strict):
     primary: RegionResources = Field(default_factory=RegionResources)
     dr: RegionResources = Field(default_factory=RegionResources)
+
+
+class CpuScaling(Strict):
+    """Seeds (Light on Campus api_instances, L1941-1960): scale out above 70 % CPU with a
+    5-minute cooldown, scale in below 30 % by 30 % (x0.7) with a 10-minute cooldown. Scale-out
+    is target tracking (AWS sizes the step); scale-in is a separate step policy, because
+    target tracking alone would scale in just under the target, not below 30 %."""
+
+    target_percent: float = Field(default=70, gt=0, le=100)
+    scale_in_below_percent: float = Field(default=30, gt=0, lt=100)
+    scale_in_step_percent: int = Field(default=30, ge=1, le=90)
+    scale_out_cooldown_minutes: int = Field(default=5, ge=1, le=60)
+    scale_in_cooldown_minutes: int = Field(default=10, ge=1, le=120)
+
+
+class QueueScaling(Strict):
+    """Seeds (Light on Campus ai_workers, L1962-1971): workers scale out at 10 queued
+    messages, x2 per step, cooldown 3 minutes; they scale in by one once the queue has been
+    empty for `scale_in_after_empty_minutes`."""
+
+    queue_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+    scale_out_at_messages: int = Field(default=10, ge=1)
+    scale_out_percent: int = Field(default=100, ge=1, le=1000)
+    cooldown_minutes: int = Field(default=3, ge=1, le=60)
+    scale_in_after_empty_minutes: int = Field(default=15, ge=1, le=1440)
+
+
+MonthDay = Annotated[str, _pattern(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", "a date as MM-DD")]
+
+
+class PeakSchedule(Strict):
+    """A yearly peak (UTC): from `start` to `end`, capacity bounds are `factor` times the
+    normal ones. Seeds: ReskFlow holiday season 3x, peak months November and December."""
+
+    name: Slug
+    start: MonthDay
+    end: MonthDay
+    factor: float = Field(gt=1, le=10)
+
+
+class Scaling(Strict):
+    """Capacity of a service's compute (an owned ASG or an ECS service) at full strength.
+    Seed defaults: min 2, max 10 (Light on Campus api_instances)."""
+
+    min: int = Field(default=2, ge=1, le=1000)
+    max: int = Field(default=10, ge=1, le=1000)
+    cpu: CpuScaling | None = Field(default_factory=CpuScaling)
+    # Requests per minute one target serves at its limit; target tracking holds 80 % of it
+    # (ReskFlow: scale at "request_rate 80% of limit", L1201-1205). Needs an ALB target group.
+    request_limit_per_target: int | None = Field(default=None, ge=1)
+    queue: QueueScaling | None = None
+    peaks: list[PeakSchedule] = Field(default_factory=list)
+    # Alarm (warning) when the group sits at its maximum this long: it cannot scale further.
+    at_max_alarm_minutes: int = Field(default=15, ge=1, le=1440)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Scaling:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be >= min ({self.min})")
+        return self
+
+
+class ServiceDns(Strict):
+    """The service's public name: a failover record pair, PRIMARY in the primary stack and
+    SECONDARY in the dr stack, each an alias of that region's ALB."""
+
+    record: str = Field(
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="fully qualified name, lowercase",
+    )
+    health_check_path: str | None = Field(default=None, pattern=r"^/\S*$")
 
 
 class Service(Strict):
@@ -386,6 +492,8 @@ class Service(Strict):
     alarms: dict[ServiceAlarmId, AlarmOverride] = Field(default_factory=dict)
     # Former names: alarms keep their identity (Pulumi aliases) when a service is renamed.
     previous_names: list[Slug] = Field(default_factory=list)
+    scaling: Scaling | None = None
+    dns: ServiceDns | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -484,10 +592,6 @@ class DataBucket(Strict):
     lifecycle: BucketLifecycle = Field(default_factory=BucketLifecycle)
 
 
-SubnetId = Annotated[str, _pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
-SecurityGroupId = Annotated[str, _pattern(r"^sg-[0-9a-f]{8,17}$", "a security group id (sg-...)")]
-
-
 class RegionNetwork(Strict):
     """Existing private subnets (two or more zones) and security groups for databases."""
 
@@ -543,6 +647,62 @@ class GlobalTable(Strict):
     backup_class: Slug | None = None
 
 
+# Regions Route 53 health checkers run from (a check uses at least three).
+HEALTH_CHECKER_REGIONS = (
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+)
+
+
+def _checker_region(value: str) -> str:
+    if value not in HEALTH_CHECKER_REGIONS:
+        raise ValueError(
+            f"'{value}' is not a Route 53 health-checker region "
+            f"({', '.join(HEALTH_CHECKER_REGIONS)})"
+        )
+    return value
+
+
+class HealthCheckSettings(Strict):
+    """Route 53 HTTPS health checks on each region's endpoint. The seeds state none of these
+    numbers (docs/seed-numbers.md 1.5); the defaults detect a dead region in 30 s (10 s x 3)."""
+
+    path: str = Field(default="/health", pattern=r"^/\S*$")
+    port: int = Field(default=443, ge=1, le=65535)
+    interval_seconds: Literal[10, 30] = 10
+    failure_threshold: int = Field(default=3, ge=1, le=10)
+    # Empty: all checker regions (AWS default).
+    regions: list[Annotated[str, AfterValidator(_checker_region)]] = Field(default_factory=list)
+    # Catalog alarms of the service (e.g. alb-5xx-rate) whose state also decides health:
+    # each becomes a CloudWatch-alarm health check inside the calculated one.
+    alarms: list[ServiceAlarmId] = Field(default_factory=list)
+
+    @field_validator("regions")
+    @classmethod
+    def _three(cls, value: list[str]) -> list[str]:
+        if value and len(set(value)) < 3:
+            raise ValueError("Route 53 needs at least three distinct checker regions")
+        return value
+
+
+class FailoverConfig(Strict):
+    """DNS failover. `health-check` (default): Route 53 fails over by itself when the PRIMARY
+    health check fails. `arc`: Route 53 Application Recovery Controller routing controls
+    decide, flipped by `resilience failover` through the ARC cluster's data plane; the health
+    checks stay for alarms and readiness. ARC costs a cluster (USD 2.50 an hour, about 1,825
+    a month); health checks cost cents."""
+
+    mechanism: Literal["health-check", "arc"] = "health-check"
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$")
+    health_check: HealthCheckSettings = Field(default_factory=HealthCheckSettings)
+
+
 class MonitoringConfig(Strict):
     alarms: dict[StackAlarmId, AlarmOverride] = Field(default_factory=dict)
     dashboards: bool = True
@@ -594,6 +754,7 @@ class StackConfig(Strict):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     databases: list[Database] = Field(default_factory=list)
     tables: list[GlobalTable] = Field(default_factory=list)
+    failover: FailoverConfig | None = None
 
     @property
     def region(self) -> str:

@@ -310,7 +310,8 @@ def _service_checks(
     resources = resources if isinstance(resources, dict) else {}
     primary = resources.get("primary")
     primary = primary if isinstance(primary, dict) else {}
-    if not primary.get("alb") and not primary.get("functions"):
+    # A worker takes no requests: its queue alarms watch it, it has no request SLI.
+    if service.get("tier") != "worker" and not primary.get("alb") and not primary.get("functions"):
         problems.append(
             Problem(
                 source,
@@ -589,6 +590,123 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     return sorted(set(problems))
 
 
+# Catalog alarms a failover health check can follow: they watch the service's load balancer.
+HEALTH_CHECK_ALARM_TARGETS = frozenset({"alb", "alb-target-group"})
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
+    """Scaling needs compute whose capacity the bundle sets; a DNS name needs a failover
+    section and a load balancer in both regions."""
+    problems: list[Problem] = []
+    failover = values.get("failover")
+    network = _dict(values.get("network"))
+    services = values.get("services")
+    records: dict[str, int] = {}
+    names: set[Any] = set()
+    for i, service in enumerate(services if isinstance(services, list) else []):
+        if not isinstance(service, dict):
+            continue
+        duplicate = service.get("name") in names  # reported on its own
+        names.add(service.get("name"))
+        key = f"{NAMESPACE}:services[{i}]"
+        resources = _dict(service.get("resources"))
+        scaling = service.get("scaling")
+        dns = service.get("dns")
+        for role in ("primary", "dr"):
+            here = _dict(resources.get(role))
+            asg, ecs, alb = _dict(here.get("asg")), here.get("ecs"), _dict(here.get("alb"))
+            where = f"{key}.resources.{role}"
+            if isinstance(scaling, dict) and (role == "primary" or here):
+                if not asg.get("launch_template") and not isinstance(ecs, dict):
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}.asg.launch_template" if asg else where,
+                            f"required by {key}.scaling: the bundle sets the capacity only of "
+                            "a group it owns (asg with launch_template) or of an ecs service",
+                        )
+                    )
+                if _dict(scaling).get("request_limit_per_target") is not None and not alb.get(
+                    "target_group"
+                ):
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}.alb.target_group",
+                            f"required by {key}.scaling.request_limit_per_target: request-count "
+                            "tracking reads the target group's RequestCountPerTarget",
+                        )
+                    )
+            if asg.get("launch_template") and isinstance(ecs, dict):
+                problems.append(
+                    Problem(source, f"{where}.ecs", "a service scales one compute: asg or ecs")
+                )
+            if (
+                asg.get("launch_template")
+                and not asg.get("subnet_ids")
+                and not isinstance(network.get(role), dict)
+            ):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where}.asg.subnet_ids",
+                        f"required (or {NAMESPACE}:network.{role}): an owned group needs "
+                        "subnets to launch into",
+                    )
+                )
+            if isinstance(dns, dict) and not alb.get("load_balancer"):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where}.alb",
+                        f"required by {key}.dns: each region's failover record is an alias "
+                        "of that region's load balancer",
+                    )
+                )
+        for j, peak in enumerate(_dict(scaling).get("peaks") or []):
+            if isinstance(peak, dict) and peak.get("start") == peak.get("end"):
+                problems.append(
+                    Problem(source, f"{key}.scaling.peaks[{j}].end", "must differ from start")
+                )
+        if isinstance(dns, dict):
+            if not isinstance(failover, dict):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:failover",
+                        f"required by {key}.dns: the hosted zone and health-check settings",
+                    )
+                )
+            record = dns.get("record")
+            if isinstance(record, str) and not duplicate:
+                if record in records:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{key}.dns.record",
+                            f"'{record}' is also services[{records[record]}]'s record",
+                        )
+                    )
+                records.setdefault(record, i)
+    alarms = _dict(_dict(failover).get("health_check")).get("alarms")
+    for j, alarm_id in enumerate(alarms if isinstance(alarms, list) else []):
+        spec = BY_ID.get(alarm_id) if isinstance(alarm_id, str) else None
+        if spec is not None and spec.target not in HEALTH_CHECK_ALARM_TARGETS:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:failover.health_check.alarms[{j}]",
+                    f"'{alarm_id}' watches a {spec.target}; a failover health check can follow "
+                    "only alarms on the service's load balancer",
+                )
+            )
+    return problems
+
+
 def _region_of(values: Mapping[str, Any], role: str) -> str | None:
     """The role's region if it is a known region (else it is reported on its own)."""
     section = values.get(role)
@@ -709,6 +827,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     )
     problems.extend(_backup_checks(values.get("backup"), source))
     problems.extend(_data_checks(values, source))
+    problems.extend(_traffic_checks(values, source))
     monitoring = values.get("monitoring")
     if isinstance(monitoring, dict):
         problems.extend(

@@ -141,7 +141,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return mock_aws.call(args.token, self.region_of(args.provider)), []
+        return mock_aws.call(args.token, self.region_of(args.provider), args.args), []
 
     def _reference(self, name: str) -> dict[str, Any]:
         wanted = [name, name.rsplit("/", 1)[-1]]

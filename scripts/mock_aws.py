@@ -113,6 +113,56 @@ def _uuid_id(service: str, template: str) -> Shape:
     return shape
 
 
+def _route53_record(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    # The provider's id: zone, name, type and set identifier joined by "_".
+    parts = [ctx.inputs.get(k, "") for k in ("zoneId", "name", "type", "setIdentifier")]
+    return "_".join(str(p) for p in parts if p), {"fqdn": ctx.inputs.get("name", "")}
+
+
+def _asg_group(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    resource = f"autoScalingGroup:{stable_uuid(ctx.seed)}:autoScalingGroupName/{ctx.physical}"
+    return ctx.physical, {"arn": ctx.arn("autoscaling", resource)}
+
+
+def _scaling_policy(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    owner = ctx.inputs.get("autoscalingGroupName") or ctx.inputs.get("resourceId", "")
+    scope = "autoScalingGroupName" if ctx.inputs.get("autoscalingGroupName") else "resource"
+    resource = f"scalingPolicy:{stable_uuid(ctx.seed)}:{scope}/{owner}:policyName/{ctx.physical}"
+    return ctx.physical, {"arn": ctx.arn("autoscaling", resource)}
+
+
+def _scalable_target(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    resource = f"scalable-target/{ctx.seed[:28]}"
+    return str(ctx.inputs.get("resourceId", "")), {
+        "arn": ctx.arn("application-autoscaling", resource)
+    }
+
+
+# ARC's control plane is global: its ARNs carry no region.
+ARC_CLUSTER_REGIONS = ("ap-northeast-1", "ap-southeast-2", "eu-west-1", "us-east-1", "us-west-2")
+
+
+def _arc(path: str) -> Shape:
+    """Clusters and control panels are top-level; controls and rules live in a panel."""
+
+    def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        panel = str(ctx.inputs.get("controlPanelArn", ""))
+        if path in ("routingcontrol", "safetyrule") and panel:
+            arn = f"{panel}/{path}/{ctx.seed[:16]}"
+        else:
+            arn = ctx.arn("route53-recovery-control", f"{path}/{ctx.seed[:32]}", regional=False)
+        outputs: dict[str, Any] = {"arn": arn, "status": "DEPLOYED"}
+        if path == "cluster":
+            host = f"{ctx.seed[:8]}.route53-recovery-cluster"
+            outputs["clusterEndpoints"] = [
+                {"endpoint": f"https://{host}.{r}.amazonaws.com/v1", "region": r}
+                for r in ARC_CLUSTER_REGIONS
+            ]
+        return arn, outputs
+
+    return shape
+
+
 # Physical-name input of each type, where it is not `name`.
 NAME_FIELDS: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -154,6 +204,15 @@ SHAPES: dict[str, Shape] = {
     "aws:dynamodb/table:Table": _named("dynamodb", "table/{name}"),
     "aws:lambda/function:Function": _named("lambda", "function:{name}"),
     "aws:route53/healthCheck:HealthCheck": _uuid_id("route53", "healthcheck/{id}"),
+    "aws:route53/record:Record": _route53_record,
+    "aws:autoscaling/group:Group": _asg_group,
+    "aws:autoscaling/policy:Policy": _scaling_policy,
+    "aws:appautoscaling/policy:Policy": _scaling_policy,
+    "aws:appautoscaling/target:Target": _scalable_target,
+    "aws:route53recoverycontrol/cluster:Cluster": _arc("cluster"),
+    "aws:route53recoverycontrol/controlPanel:ControlPanel": _arc("controlpanel"),
+    "aws:route53recoverycontrol/routingControl:RoutingControl": _arc("routingcontrol"),
+    "aws:route53recoverycontrol/safetyRule:SafetyRule": _arc("safetyrule"),
 }
 
 
@@ -190,7 +249,34 @@ def new_resource(
     return ident, outputs
 
 
-def call(token: str, region: str) -> dict[str, Any]:
+# Canonical hosted zone of Application Load Balancers per region (alias targets).
+ELB_ZONE_IDS = {
+    "us-east-1": "Z35SXDOTRQ7X7K",
+    "us-east-2": "Z3AADJGX6KTTL2",
+    "us-west-1": "Z368ELLRRE2KJ0",
+    "us-west-2": "Z1H1FL5HABSF5",
+    "eu-west-1": "Z32O12XQLNTSW2",
+    "eu-central-1": "Z215JYRZR1TBD5",
+}
+
+
+def _load_balancer(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    arn = str(args.get("arn", ""))
+    if ":loadbalancer/app/" not in arn:
+        raise LookupError(f"getLoadBalancer needs an ALB ARN, got {arn!r}")
+    name, _ = arn.split(":loadbalancer/app/", 1)[1].split("/")
+    number = int(digest("elb", arn)[:8], 16) % 10**10
+    return {
+        "arn": arn,
+        "name": name,
+        "dnsName": f"{name}-{number:010d}.{region}.elb.amazonaws.com".lower(),
+        "zoneId": ELB_ZONE_IDS.get(region, "Z" + digest("zone", region)[:13].upper()),
+        "loadBalancerType": "application",
+        "id": arn,
+    }
+
+
+def call(token: str, region: str, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Results of the data sources the components use. An unknown one is an error: a silent
     empty result would make a graph that AWS would never produce."""
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -222,4 +308,6 @@ def call(token: str, region: str) -> dict[str, Any]:
             "zoneIds": [f"{region[:2]}{i}-az{i}" for i in (1, 2, 3)],
             "id": region,
         }
+    if token == "aws:lb/getLoadBalancer:getLoadBalancer":
+        return _load_balancer(region, args or {})
     raise LookupError(f"the offline engine has no result for data source {token}")

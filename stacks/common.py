@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pulumi
+import pulumi_aws as aws
 
+from components.autoscaling import Capacity, ServiceScaling, ServiceScalingArgs, capacity_for
 from components.backup import RegionBackup, RegionBackupArgs
+from components.dns_failover import (
+    ALIAS_TTL_SECONDS,
+    HealthCheckAlarms,
+    HealthCheckAlarmsArgs,
+    RegionEndpoints,
+    RegionEndpointsArgs,
+)
 from components.foundation import RegionalFoundation
-from components.monitoring import RegionMonitoring, RegionMonitoringArgs
+from components.monitoring import InventoryEntry, RegionMonitoring, RegionMonitoringArgs
 from components.storage import DataBuckets, DataBucketsArgs
 from model.config import DrMode, Role, Severity, StackConfig
+from model.regions import ROUTE53_METRICS_REGION
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
 # exports exactly these names; a test holds both sides to this tuple.
@@ -25,6 +38,8 @@ PRIMARY_CONTRACT: tuple[str, ...] = (
     "data_buckets",
     "databases",
     "tables",
+    "route53_alarm_topics",
+    "recovery_controls",
 )
 
 
@@ -48,11 +63,32 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
     return dict(sorted(tags.items()))
 
 
-def export_monitoring(monitoring: RegionMonitoring) -> None:
-    """The alarm inventory (severity, threshold, cost of each alarm) and its total."""
-    pulumi.export("alarms", [entry.as_output() for entry in monitoring.inventory])
-    pulumi.export("alarm_count", len(monitoring.inventory))
-    pulumi.export("monitoring_monthly_usd", monitoring.monthly_usd)
+def finish_monitoring(
+    config: StackConfig,
+    monitoring: RegionMonitoring,
+    traffic: Traffic,
+    health_check_alarms: HealthCheckAlarms | None,
+) -> None:
+    """The overview dashboard with every notifying alarm of this region, and the inventory
+    of every alarm the stack made (monitoring, scaling, failover)."""
+    here = [a for s in traffic.scaling.values() for a in s.notifying]
+    extra = traffic.inventory()
+    if health_check_alarms is not None:
+        extra += health_check_alarms.inventory
+        if config.region == ROUTE53_METRICS_REGION:
+            here += health_check_alarms.alarms
+    monitoring.add_overview(here)
+    export_monitoring(monitoring, extra)
+
+
+def export_monitoring(monitoring: RegionMonitoring, extra: Sequence[InventoryEntry] = ()) -> None:
+    """The alarm inventory (severity, threshold, cost of each alarm) and its total, with the
+    alarms other components made (health-check status) and their running costs."""
+    inventory = [*monitoring.inventory, *extra]
+    pulumi.export("alarms", [entry.as_output() for entry in inventory])
+    pulumi.export("alarm_count", len(inventory))
+    total = monitoring.monthly_usd + sum(e.monthly_usd for e in extra)
+    pulumi.export("monitoring_monthly_usd", round(total, 2))
     pulumi.export(
         "alarm_topics", {s.value: arn for s, arn in monitoring.escalation.topic_arns.items()}
     )
@@ -108,7 +144,6 @@ def compose_region(
             backup_tags=config.role is Role.PRIMARY or config.dr.mode is DrMode.ACTIVE,
         ),
     )
-    export_monitoring(monitoring)
     pulumi.export("backup_vault_arn", backup.vault_arn)
     pulumi.export("backup_copy_target_arn", backup.peer_vault_arn)
     pulumi.export("backup_plan_ids", {name: plan.id for name, plan in backup.plans.items()})
@@ -130,3 +165,178 @@ def database_outputs(
     databases: Mapping[str, Mapping[str, pulumi.Output[str]]],
 ) -> dict[str, dict[str, pulumi.Output[str]]]:
     return {name: dict(outputs) for name, outputs in databases.items()}
+
+
+def today() -> date:
+    """The date peak schedules are judged against: UTC today, or `RESILIENCE_TODAY`
+    (YYYY-MM-DD) for a reproducible synthesis."""
+    given = os.environ.get("RESILIENCE_TODAY")
+    if given:
+        try:
+            return date.fromisoformat(given)
+        except ValueError:
+            raise ValueError(f"RESILIENCE_TODAY={given!r} is not a YYYY-MM-DD date") from None
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class Traffic:
+    """What `compose_traffic` built: scaling per service and the region's endpoints."""
+
+    scaling: dict[str, ServiceScaling]
+    capacity: dict[str, tuple[Capacity, Capacity]]  # service -> (this stack's, full)
+    endpoints: RegionEndpoints | None
+    health_checks_monthly_usd: float
+
+    def inventory(self) -> list[InventoryEntry]:
+        """Alarms of scaling and of the fence: they join the stack's alarm inventory."""
+        entries = [e for s in self.scaling.values() for e in s.inventory]
+        return entries + (self.endpoints.inventory if self.endpoints else [])
+
+
+def compose_traffic(
+    config: StackConfig,
+    prefix: str,
+    base: RegionalFoundation,
+    monitoring: RegionMonitoring,
+    routing_control_arn: pulumi.Input[str] | None = None,
+) -> Traffic:
+    """Scaling of each service's compute at this stack's capacity (its role and DR mode) and
+    this region's half of every failover record pair."""
+    role, mode = config.role, config.dr.mode
+    network = config.network.primary if role is Role.PRIMARY else config.network.dr
+    when = today()
+    scaling: dict[str, ServiceScaling] = {}
+    capacity: dict[str, tuple[Capacity, Capacity]] = {}
+    usd = 0.0
+    for service in config.services:
+        resources = service.resources.primary if role is Role.PRIMARY else service.resources.dr
+        compute = resources.ecs or (
+            resources.asg if resources.asg is not None and resources.asg.owned else None
+        )
+        if service.scaling is None or compute is None:
+            continue
+        here = capacity_for(service.scaling, role, mode, config.dr.warm_standby_percent)
+        full = capacity_for(service.scaling, Role.PRIMARY, mode, config.dr.warm_standby_percent)
+        subnets = list(resources.asg.subnet_ids) if resources.asg else []
+        if not subnets and network is not None:
+            subnets = list(network.subnet_ids)
+        component = ServiceScaling(
+            f"{prefix}-{service.name}-scaling",
+            ServiceScalingArgs(
+                service=service.name,
+                scaling=service.scaling,
+                capacity=here,
+                compute=compute,
+                alb=resources.alb,
+                region=config.region,
+                provider=base.provider,
+                account_id=base.account_id,
+                partition=base.partition,
+                subnet_ids=subnets,
+                warning_topic_arn=monitoring.escalation.topic_arns[Severity.WARNING],
+                runbook_url=service.runbook_url,
+                today=when,
+                previous_names=[f"{prefix}-{old}-scaling" for old in service.previous_names],
+            ),
+        )
+        scaling[service.name] = component
+        capacity[service.name] = (here, full)
+    endpoints = None
+    named = [s for s in config.services if s.dns is not None]
+    if config.failover is not None and named:
+        endpoints = RegionEndpoints(
+            f"{prefix}-dns",
+            RegionEndpointsArgs(
+                system=config.name,
+                role=role,
+                region=config.region,
+                failover=config.failover,
+                services=named,
+                provider=base.provider,
+                account_id=base.account_id,
+                partition=base.partition,
+                service_alarms={name: m.alarm_by_id for name, m in monitoring.services.items()},
+                runbook_url=config.monitoring.runbook_url or config.services[0].runbook_url,
+                routing_control_arn=routing_control_arn,
+            ),
+        )
+        usd += endpoints.monthly_usd
+    return Traffic(scaling, capacity, endpoints, round(usd, 2))
+
+
+def route53_alarms(
+    config: StackConfig,
+    prefix: str,
+    endpoints: RegionEndpoints,
+    provider: aws.Provider,
+    topics: Mapping[Severity, pulumi.Input[str]],
+    *,
+    retain: bool = False,
+) -> HealthCheckAlarms:
+    """Critical alarms on this region's health checks, in us-east-1 (where Route 53
+    publishes their status)."""
+    return HealthCheckAlarms(
+        f"{prefix}-health-check-alarms",
+        HealthCheckAlarmsArgs(
+            config=config,
+            health_checks={n: e.health_check.id for n, e in endpoints.endpoints.items()},
+            provider=provider,
+            topic_arns=topics,
+            region_label=f"{config.region} endpoints, status in {ROUTE53_METRICS_REGION}",
+        ),
+        opts=pulumi.ResourceOptions(retain_on_delete=retain),
+    )
+
+
+def promotion_methods(config: StackConfig) -> dict[str, str]:
+    """How each data store becomes writable in the DR region."""
+    methods = {
+        db.name: (
+            "aurora-global-failover"
+            if db.engine == "aurora-postgresql"
+            else "rds-promote-read-replica"
+        )
+        for db in config.databases
+    }
+    table = "none: a global table accepts writes in both regions"
+    methods.update({t.name: table for t in config.tables})
+    return methods
+
+
+def recovery_output(
+    config: StackConfig, traffic: Traffic, controls: object | None = None
+) -> dict[str, object]:
+    """The numbers the RTO analysis needs: how fast DNS notices and moves, what must be
+    scaled and how each data store is promoted."""
+    failover = config.failover
+    settings = failover.health_check if failover else None
+    return {
+        "role": config.role.value,
+        "dr_mode": config.dr.mode.value,
+        "rto_minutes": config.dr.rto_minutes,
+        "rpo_minutes": config.dr.rpo_minutes,
+        "mechanism": failover.mechanism if failover else None,
+        "health_check_interval_seconds": settings.interval_seconds if settings else None,
+        "health_check_failure_threshold": settings.failure_threshold if settings else None,
+        "detection_seconds": (
+            settings.interval_seconds * settings.failure_threshold if settings else None
+        ),
+        "dns_ttl_seconds": ALIAS_TTL_SECONDS if traffic.endpoints else None,
+        "capacity": {
+            name: {
+                "now": here.as_output()
+                | {
+                    "min": traffic.scaling[name].bounds[0],
+                    "max": traffic.scaling[name].bounds[1],
+                    "peak_factor": traffic.scaling[name].peak_factor,
+                },
+                "full": full.as_output(),
+            }
+            for name, (here, full) in traffic.capacity.items()
+        },
+        "promotion": promotion_methods(config),
+        "dns": traffic.endpoints.outputs() if traffic.endpoints else None,
+        "recovery_controls": controls,
+        "health_checks_monthly_usd": traffic.health_checks_monthly_usd,
+    }

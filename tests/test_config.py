@@ -78,7 +78,7 @@ def test_tier_supplies_the_seed_slo_when_none_is_given(write_config: ConfigWrite
         template = config["resilience:services"][0]
         config["resilience:services"] = [
             {
-                **{k: v for k, v in template.items() if k != "slo"},
+                **{k: v for k, v in template.items() if k not in ("slo", "dns")},
                 "name": f"svc-{tier}",
                 "tier": tier,
             }
@@ -333,7 +333,7 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="service-alarm-at-stack-level",
         ),
         pytest.param(
-            lambda c: c["resilience:services"][1].update(resources={}),
+            lambda c: c["resilience:services"][1].update(resources={}, dns=None, scaling=None),
             "Pulumi.bad.yaml: resilience:services[1].resources.primary: the SLO needs a source "
             "of request metrics: add an alb or functions",
             id="slo-without-sli-source",

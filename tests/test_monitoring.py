@@ -175,6 +175,12 @@ def test_aurora_databases_get_the_deadlock_alarm(write_config: ConfigWriter) -> 
     assert "orders-api-rds-free-storage-low-reskflow-db" not in names  # Aurora storage grows
 
 
+def is_scaling_trigger(alarm: dict[str, Any]) -> bool:
+    """An alarm whose only actions are scaling policies (it notifies no one)."""
+    actions = alarm["inputs"].get("alarmActions") or []
+    return bool(actions) and all(":scalingPolicy:" in a for a in actions)
+
+
 def test_every_alarm_notifies_on_alarm_and_ok_and_links_a_runbook(
     synthesized: dict[str, SynthResult],
 ) -> None:
@@ -188,6 +194,11 @@ def test_every_alarm_notifies_on_alarm_and_ok_and_links_a_runbook(
                 assert inputs["treatMissingData"] in {"breaching", "notBreaching", "missing"}
             if alarm["urn"] in inputs_of_composites:
                 assert "alarmActions" not in inputs, alarm["name"]
+                continue
+            if inputs.get("actionsEnabled") is False:  # the failover fence: a health check's
+                assert alarm["name"].endswith("-dns-fence")
+                continue
+            if is_scaling_trigger(alarm):
                 continue
             assert inputs["alarmActions"] == inputs["okActions"], alarm["name"]
             assert len(inputs["alarmActions"]) == 1
@@ -495,6 +506,11 @@ def test_a_rename_keeps_alarm_identity(
         COMPOSITE,
         "aws:cloudwatch/dashboard:Dashboard",
         "aws:cloudwatch/logGroup:LogGroup",
+        "aws:autoscaling/group:Group",
+        "aws:autoscaling/policy:Policy",
+        "aws:autoscaling/schedule:Schedule",
+        "aws:route53/healthCheck:HealthCheck",
+        "aws:route53/record:Record",
     ):
         for resource in resources(renamed, typ):
             if "checkout-api" in resource["name"]:
@@ -519,10 +535,13 @@ def test_dashboards_are_valid_and_show_every_alarm(synthesized: dict[str, SynthR
         if widget["type"] == "alarm"
         for arn in widget["properties"]["alarms"]
     }
-    notifying = {r["computed"]["arn"] for r in resources(result, ALARM)} - {
+    notifying = {
         r["computed"]["arn"]
         for r in resources(result, ALARM)
-        if r["urn"] in composite_inputs(result)
+        if r["urn"] not in composite_inputs(result)
+        and r["inputs"].get("actionsEnabled") is not False
+        and not is_scaling_trigger(r)
+        and ":us-east-1:" in r["computed"]["arn"]  # the dashboard's region
     }
     composites = {r["computed"]["arn"] for r in resources(result, COMPOSITE)}
     assert overview_alarms == notifying | composites
@@ -720,6 +739,7 @@ def test_a_service_measured_at_its_functions_gets_slo_and_golden_signal_widgets(
         service = config["resilience:services"][2]  # tracking-api: drop its load balancer
         service["resources"]["primary"].pop("alb")
         service["alarms"] = {}
+        service.pop("dns")  # no load balancer, no failover record
 
     result = synth(load_file(write_config(serverless)))
     dashboards = {

@@ -69,12 +69,17 @@ def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthRes
             "system": "reskflow",
         }
     # Tags are set in one place: a resource's own tags only add what selects it (a backup
-    # class), never the stack tags again.
+    # class) or the name the Route 53 console lists health checks by, never the stack tags.
+    own = {
+        "aws:s3/bucket:Bucket": {"backup-policy"},
+        "aws:rds/instance:Instance": {"backup-policy"},
+        "aws:route53/healthCheck:HealthCheck": {"Name"},
+    }
     for result in synthesized.values():
         tagged = [r for r in aws_resources(result) if "tags" in r["inputs"]]
-        assert {t["type"] for t in tagged} <= {"aws:s3/bucket:Bucket", "aws:rds/instance:Instance"}
+        assert {t["type"] for t in tagged} <= set(own)
         for resource in tagged:
-            assert set(resource["inputs"]["tags"]) == {"backup-policy"}, resource["name"]
+            assert set(resource["inputs"]["tags"]) == own[resource["type"]], resource["name"]
 
 
 @pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])

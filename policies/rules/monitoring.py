@@ -3,6 +3,7 @@ logs are kept long enough to investigate."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from policies.rules.core import Framework, ResourceView, Rule, Severity
@@ -15,9 +16,24 @@ ALARM_TYPES = (
 MIN_LOG_RETENTION_DAYS = 30
 
 
+# A scaling policy's ARN (EC2 Auto Scaling and Application Auto Scaling share the service).
+_SCALING_POLICY = re.compile(r"^arn:[\w-]+:autoscaling:[\w-]+:\d{12}:scalingPolicy:")
+
+
+def _scaling_trigger(resource: ResourceView) -> bool:
+    actions = resource.props.get("alarmActions")
+    return (
+        isinstance(actions, list)
+        and bool(actions)
+        and all(isinstance(a, str) and _SCALING_POLICY.match(a) for a in actions)
+    )
+
+
 def _actions(resource: ResourceView) -> Iterator[str]:
     if resource.props.get("actionsEnabled") is False:
-        return  # an input of a composite alarm: the composite notifies
+        return  # an input of a composite alarm or a health check: they notify
+    if _scaling_trigger(resource):
+        return  # drives a scaling policy; the group's at-max alarm notifies
     for field, state in (("alarmActions", "ALARM"), ("okActions", "OK")):
         if not resource.props.get(field):
             yield f"{resource.name}: no action on {state}"
@@ -40,7 +56,8 @@ def _retention(resource: ResourceView) -> Iterator[str]:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="aws-cloudwatch-alarm-actions-on-alarm-and-ok",
-        description="Alarms that act notify on ALARM and on OK (composite inputs are disabled).",
+        description="Alarms that act notify on ALARM and on OK (composite and health-check "
+        "inputs are disabled; scaling triggers act on a scaling policy).",
         severity=Severity.MEDIUM,
         remediation="Set alarm_actions and ok_actions to the severity's topic, or "
         "actions_enabled=False for an alarm that only feeds a composite.",

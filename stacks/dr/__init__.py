@@ -11,17 +11,25 @@ import pulumi
 import pulumi_aws as aws
 
 from components.database import ReplicaDatabaseArgs, replica_database
+from components.dns_failover import HealthCheckAlarms
 from components.dynamo import DynamoTableReplica, TableReplicaArgs
 from components.foundation import FoundationArgs, RegionalFoundation
+from components.monitoring import RegionMonitoring
 from components.replication import S3Replication, S3ReplicationArgs
-from model.config import DrMode, StackConfig
+from model.config import DrMode, Role, Severity, StackConfig
 from model.loader import InconsistentStacksError
+from model.regions import ROUTE53_METRICS_REGION
 from stacks.common import (
+    Traffic,
     bucket_outputs,
     compose_region,
+    compose_traffic,
     continuous_backup,
     database_outputs,
+    finish_monitoring,
     name_prefix,
+    recovery_output,
+    route53_alarms,
     stack_tags,
 )
 
@@ -46,6 +54,42 @@ def _entry(output: pulumi.Output[Any], name: str) -> pulumi.Output[Any]:
 def _field(output: pulumi.Output[Any], name: str, key: str) -> pulumi.Output[str]:
     """`output[name][key]` of a primary output map, as a string."""
     return output.apply(lambda mapping: str(mapping[name][key]))
+
+
+def health_check_alarms_here(config: StackConfig) -> bool:
+    """Whether this stack alarms on its health checks' status (published in us-east-1).
+    Not in pilot-light: with no compute the DR endpoint is meant to be down. Not in active
+    mode when us-east-1 is the primary region: the dr stack then makes no call there."""
+    if config.dr.mode is DrMode.PILOT_LIGHT:
+        return False
+    return not (config.dr.mode is DrMode.ACTIVE and config.primary.region == ROUTE53_METRICS_REGION)
+
+
+def _route53_alarms(
+    config: StackConfig,
+    prefix: str,
+    *,
+    base: RegionalFoundation,
+    monitoring: RegionMonitoring,
+    traffic: Traffic,
+    primary: pulumi.StackReference,
+    tags: pulumi.Input[dict[str, str]],
+) -> HealthCheckAlarms:
+    assert traffic.endpoints is not None
+    if config.region == ROUTE53_METRICS_REGION:
+        provider, topics = base.provider, dict(monitoring.escalation.topic_arns)
+    else:
+        provider = aws.Provider(
+            f"{prefix}-route53-metrics",
+            region=ROUTE53_METRICS_REGION,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+        )
+        # The primary stack keeps escalation topics in us-east-1 for exactly this.
+        exported = primary.require_output("route53_alarm_topics")
+        topics = {s: _entry(exported, s.value) for s in Severity}
+    # Retained when dropped: switching to active must not call the primary region.
+    retain = config.primary.region == ROUTE53_METRICS_REGION
+    return route53_alarms(config, prefix, traffic.endpoints, provider, topics, retain=retain)
 
 
 def program(config: StackConfig, stack: str) -> None:
@@ -79,7 +123,7 @@ def program(config: StackConfig, stack: str) -> None:
             ),
         ),
     )
-    _, _, data = compose_region(config, prefix, base)
+    monitoring, _, data = compose_region(config, prefix, base)
     active = config.dr.mode is DrMode.ACTIVE
     primary_buckets = primary.require_output("data_buckets")
     replication_rules: dict[str, str] = {}
@@ -142,6 +186,32 @@ def program(config: StackConfig, stack: str) -> None:
         ).replica
         for table in config.tables
     }
+    traffic = compose_traffic(
+        config,
+        prefix,
+        base,
+        monitoring,
+        routing_control_arn=(
+            primary.require_output("recovery_controls").apply(
+                lambda c: str(c["routing_controls"][Role.DR.value])
+            )
+            if config.failover is not None and config.failover.mechanism == "arc"
+            else None
+        ),
+    )
+    check_alarms = None
+    if traffic.endpoints is not None and health_check_alarms_here(config):
+        check_alarms = _route53_alarms(
+            config,
+            prefix,
+            base=base,
+            monitoring=monitoring,
+            traffic=traffic,
+            primary=primary,
+            tags=gated_tags,
+        )
+    finish_monitoring(config, monitoring, traffic, check_alarms)
+    pulumi.export("recovery", recovery_output(config, traffic))
     pulumi.export("tables", {n: {"arn": r.arn} for n, r in table_replicas.items()})
     pulumi.export("data_buckets", bucket_outputs(data))
     pulumi.export("replication_rule_ids", replication_rules)

@@ -5,22 +5,69 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
+import pulumi_aws as aws
 
+from components import pricing
 from components.database import PrimaryDatabaseArgs, primary_database
+from components.dns_failover import ARC_CONTROL_PLANE_REGION, RecoveryControls, RecoveryControlsArgs
 from components.dynamo import DynamoGlobalTable, GlobalTableArgs
+from components.escalation import Escalation, EscalationArgs
 from components.foundation import FoundationArgs, RegionalFoundation
+from components.monitoring import RegionMonitoring
 from components.replication import rule_id
 from components.storage import data_bucket_name
-from model.config import StackConfig
+from model.config import Role, Severity, StackConfig
+from model.regions import ROUTE53_METRICS_REGION
 from stacks.common import (
     PRIMARY_CONTRACT,
     bucket_outputs,
     compose_region,
+    compose_traffic,
     continuous_backup,
     database_outputs,
+    finish_monitoring,
     name_prefix,
+    recovery_output,
+    route53_alarms,
     stack_tags,
 )
+
+
+def route53_alerting(
+    config: StackConfig,
+    stack: str,
+    prefix: str,
+    base: RegionalFoundation,
+    monitoring: RegionMonitoring,
+) -> tuple[aws.Provider, dict[Severity, pulumi.Output[str]]]:
+    """A provider and escalation topics in us-east-1, where Route 53 publishes health-check
+    status: this region's own when it is us-east-1, else a small slice there (key, topics).
+    The dr stack alarms on its health checks through these topics too."""
+    if config.region == ROUTE53_METRICS_REGION:
+        return base.provider, monitoring.escalation.topic_arns
+    slice_prefix = f"{prefix}-route53"
+    foundation = RegionalFoundation(
+        slice_prefix,
+        FoundationArgs(
+            region=ROUTE53_METRICS_REGION,
+            name_prefix=slice_prefix,
+            tags=stack_tags(config, stack),
+            key_deletion_window_days=config.kms.deletion_window_days,
+        ),
+    )
+    escalation = Escalation(
+        f"{slice_prefix}-escalation",
+        EscalationArgs(
+            name_prefix=slice_prefix,
+            key_arn=foundation.key_arn,
+            account_id=foundation.account_id,
+            partition=foundation.partition,
+            contacts={s: config.escalation.contacts(s) for s in Severity},
+            log_retention_days=config.logs.app_retention_days,
+        ),
+        opts=pulumi.ResourceOptions(provider=foundation.provider),
+    )
+    return foundation.provider, escalation.topic_arns
 
 
 def program(config: StackConfig, stack: str) -> None:
@@ -49,7 +96,7 @@ def program(config: StackConfig, stack: str) -> None:
         }
         for bucket in config.data_buckets
     ]
-    _, _, data = compose_region(config, prefix, base, replications)
+    monitoring, _, data = compose_region(config, prefix, base, replications)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
     databases = {
@@ -79,6 +126,46 @@ def program(config: StackConfig, stack: str) -> None:
         ).table
         for table in config.tables
     }
+    controls = None
+    if config.failover is not None and config.failover.mechanism == "arc":
+        # ARC's control plane answers in one region only; the cluster itself spans five.
+        arc_provider = (
+            base.provider
+            if config.region == ARC_CONTROL_PLANE_REGION
+            else aws.Provider(
+                f"{prefix}-arc-control-plane",
+                region=ARC_CONTROL_PLANE_REGION,
+                default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(config, stack)),
+            )
+        )
+        controls = RecoveryControls(
+            f"{prefix}-arc",
+            RecoveryControlsArgs(
+                system=config.name,
+                primary_region=config.region,
+                dr_region=config.dr.region,
+                provider=arc_provider,
+            ),
+        )
+    traffic = compose_traffic(
+        config,
+        prefix,
+        base,
+        monitoring,
+        routing_control_arn=controls.routing_controls[Role.PRIMARY].arn if controls else None,
+    )
+    check_alarms = None
+    route53_topics = None
+    if traffic.endpoints is not None:
+        provider, topics = route53_alerting(config, stack, prefix, base, monitoring)
+        check_alarms = route53_alarms(config, prefix, traffic.endpoints, provider, topics)
+        route53_topics = {severity.value: arn for severity, arn in topics.items()}
+    finish_monitoring(config, monitoring, traffic, check_alarms)
+    recovery = recovery_output(config, traffic, controls.outputs() if controls else None)
+    if controls is not None:
+        recovery["recovery_controls_monthly_usd"] = pricing.ARC_CLUSTER
+    pulumi.export("recovery", recovery)
+
     outputs: dict[str, pulumi.Input[object] | None] = {
         "role": config.role.value,
         "name": config.name,
@@ -90,6 +177,8 @@ def program(config: StackConfig, stack: str) -> None:
         "data_buckets": bucket_outputs(data),
         "databases": database_outputs(databases),
         "tables": {name: {"name": t.name, "arn": t.arn} for name, t in tables.items()},
+        "route53_alarm_topics": route53_topics,
+        "recovery_controls": controls.outputs() if controls else None,
     }
     assert tuple(outputs) == PRIMARY_CONTRACT
     for key, value in outputs.items():

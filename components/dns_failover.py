@@ -1,0 +1,386 @@
+"""DNS failover: Route 53 health checks and failover records for each service's public name,
+and (optionally) Route 53 Application Recovery Controller routing controls.
+
+Each stack owns its half of every record pair: the primary stack the PRIMARY record, the dr
+stack the SECONDARY, both created ahead of time. A failover therefore never changes a record
+(the Route 53 record-change API lives in us-east-1); it happens because a health check fails:
+
+    calculated health check (healthy only if every child is healthy)
+      ├── HTTPS check of the region's load balancer (path, interval, threshold from config)
+      ├── CloudWatch-alarm checks of chosen service alarms (optional)
+      └── fence check: an alarm on `Resilience/Failover Fenced`, which `resilience failover`
+          raises with PutMetricData in that region to take the region out deliberately
+
+With `failover.mechanism: arc` the record's health check is instead the region's ARC routing
+control (a RECOVERY_CONTROL health check): only an operator (or `resilience failover`, through
+the ARC cluster's data-plane endpoints) moves traffic. The calculated check stays, for alarms
+and for the failover's readiness step.
+
+Route 53 publishes health-check status only in us-east-1; `HealthCheckAlarms` puts the
+critical alarms on it there, with whichever provider and topics the stack can use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import pricing
+from components.monitoring import AlarmContext, InventoryEntry, create_metric_alarm, resolve
+from model.alarms import BY_ID
+from model.config import FailoverConfig, Role, Service, Severity, StackConfig
+
+COMPONENT_TYPE = "resilience:dns:RegionEndpoints"
+ARC_COMPONENT_TYPE = "resilience:dns:RecoveryControls"
+ALARMS_COMPONENT_TYPE = "resilience:dns:HealthCheckAlarms"
+# Route 53 answers an alias of a load balancer with the load balancer's TTL: 60 seconds.
+ALIAS_TTL_SECONDS = 60
+FENCE_NAMESPACE = "Resilience/Failover"
+FENCE_METRIC = "Fenced"
+# ARC's control-plane API (clusters, control panels, routing controls) is in us-west-2 only.
+ARC_CONTROL_PLANE_REGION = "us-west-2"
+
+
+def failover_role(role: Role) -> str:
+    return "PRIMARY" if role is Role.PRIMARY else "SECONDARY"
+
+
+def fence_dimensions(system: str, region: str) -> dict[str, str]:
+    """Dimensions of the fence metric; `resilience failover` publishes with the same."""
+    return {"System": system, "Region": region}
+
+
+def load_balancer_arn(partition: str, account_id: str, region: str, dimension: str) -> str:
+    """ARN of a load balancer from its CloudWatch dimension (`app/<name>/<id>`)."""
+    return f"arn:{partition}:elasticloadbalancing:{region}:{account_id}:loadbalancer/{dimension}"
+
+
+def _arn_of(region: str, dimension: str) -> Callable[[list[Any]], str]:
+    return lambda v: load_balancer_arn(str(v[0]), str(v[1]), region, dimension)
+
+
+@dataclass(frozen=True)
+class RegionEndpointsArgs:
+    system: str
+    role: Role
+    region: str
+    failover: FailoverConfig
+    services: Sequence[Service]  # services with `dns`; each has an ALB in this role
+    provider: aws.Provider
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    # Service name -> catalog alarm id -> alarm, for the CloudWatch-alarm health checks.
+    service_alarms: Mapping[str, Mapping[str, aws.cloudwatch.MetricAlarm]]
+    runbook_url: str
+    # ARC: this region's routing control (None with the health-check mechanism).
+    routing_control_arn: pulumi.Input[str] | None = None
+
+
+@dataclass
+class Endpoint:
+    """One service's name in one region."""
+
+    record: aws.route53.Record
+    health_check: aws.route53.HealthCheck  # the calculated one
+    https_check: aws.route53.HealthCheck
+    record_check: aws.route53.HealthCheck  # what the record follows
+
+
+class RegionEndpoints(pulumi.ComponentResource):
+    """This region's failover records and their health checks."""
+
+    endpoints: dict[str, Endpoint]
+    inventory: list[InventoryEntry]  # the fence alarm
+    monthly_usd: float  # the Route 53 health checks (alarms are in `inventory`)
+
+    def __init__(
+        self, name: str, args: RegionEndpointsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        settings = args.failover.health_check
+        label = f"{args.system}-{args.role.value}"
+        self.monthly_usd = 0.0
+        self.fence_dimensions = fence_dimensions(args.system, args.region)
+
+        self.fence_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-fence",
+            alarm_description=(
+                f"[fence] {args.system} ({args.region}): raised by `resilience failover` to take "
+                f"this region out of DNS (a {FENCE_NAMESPACE} {FENCE_METRIC} datapoint of 1). "
+                "Input of the region's health checks; it notifies no one. "
+                f"Runbook: {args.runbook_url}#failover"
+            ),
+            actions_enabled=False,
+            namespace=FENCE_NAMESPACE,
+            metric_name=FENCE_METRIC,
+            dimensions=self.fence_dimensions,
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+            opts=child,
+        )
+        self.inventory = [
+            InventoryEntry(
+                alarm=f"{name}-fence",
+                alarm_id="failover:fence",
+                service=None,
+                kind="metric",
+                severity=None,
+                threshold=1,
+                comparison="GreaterThanOrEqualToThreshold",
+                unit="fenced (1 = yes)",
+                monthly_usd=pricing.metric_alarm(1, 60),
+            )
+        ]
+        self.fence_check = aws.route53.HealthCheck(
+            f"{name}-fence",
+            type="CLOUDWATCH_METRIC",
+            cloudwatch_alarm_name=self.fence_alarm.name,
+            cloudwatch_alarm_region=args.region,
+            insufficient_data_health_status="Healthy",
+            reference_name=f"{label}-fence"[:64],
+            tags={"Name": f"{label} fence"},
+            opts=child,
+        )
+        self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+
+        self.recovery_check: aws.route53.HealthCheck | None = None
+        if args.routing_control_arn is not None:
+            self.recovery_check = aws.route53.HealthCheck(
+                f"{name}-routing-control",
+                type="RECOVERY_CONTROL",
+                routing_control_arn=args.routing_control_arn,
+                tags={"Name": f"{label} routing control"},
+                opts=child,
+            )
+            self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+
+        self.endpoints = {}
+        for service in args.services:
+            alb = service.resources.primary.alb if args.role is Role.PRIMARY else None
+            alb = alb or service.resources.dr.alb
+            if service.dns is None or alb is None:
+                raise ValueError(f"service {service.name} has no dns or no load balancer")
+            lb_arn = pulumi.Output.all(args.partition, args.account_id).apply(
+                _arn_of(args.region, alb.load_balancer)
+            )
+            lb = aws.lb.get_load_balancer_output(
+                arn=lb_arn,
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider),
+            )
+            prefix = f"{name}-{service.name}"
+            tag = f"{label} {service.name}"
+            olds = [f"{name}-{old}" for old in service.previous_names]
+
+            def child_of(
+                logical: str, olds: list[str] = olds, prefix: str = prefix
+            ) -> pulumi.ResourceOptions:
+                tail = logical.removeprefix(prefix)
+                return pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(aliases=[pulumi.Alias(name=o + tail) for o in olds]),
+                )
+
+            https = aws.route53.HealthCheck(
+                f"{prefix}-https",
+                type="HTTPS",
+                fqdn=lb.dns_name,
+                port=settings.port,
+                resource_path=service.dns.health_check_path or settings.path,
+                request_interval=settings.interval_seconds,
+                failure_threshold=settings.failure_threshold,
+                enable_sni=True,
+                regions=list(settings.regions) or None,
+                tags={"Name": f"{tag} https"},
+                opts=child_of(f"{prefix}-https"),
+            )
+            self.monthly_usd += pricing.https_health_check(settings.interval_seconds)
+            children: list[pulumi.Input[str]] = [https.id]
+            alarms = args.service_alarms.get(service.name, {})
+            for alarm_id in settings.alarms:
+                alarm = alarms.get(alarm_id)
+                if alarm is None:
+                    raise ValueError(
+                        f"failover.health_check.alarms: {alarm_id} is not an alarm of service "
+                        f"{service.name} in {args.region} (disabled, or its resource is missing)"
+                    )
+                check = aws.route53.HealthCheck(
+                    f"{prefix}-{alarm_id}",
+                    type="CLOUDWATCH_METRIC",
+                    cloudwatch_alarm_name=alarm.name,
+                    cloudwatch_alarm_region=args.region,
+                    insufficient_data_health_status="LastKnownStatus",
+                    tags={"Name": f"{tag} {alarm_id}"},
+                    opts=child_of(f"{prefix}-{alarm_id}"),
+                )
+                self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+                children.append(check.id)
+            children.append(self.fence_check.id)
+            calculated = aws.route53.HealthCheck(
+                f"{prefix}-health",
+                type="CALCULATED",
+                child_healthchecks=children,
+                child_health_threshold=len(children),
+                tags={"Name": f"{tag} health"},
+                opts=child_of(f"{prefix}-health"),
+            )
+            self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+            followed = self.recovery_check or calculated
+            record = aws.route53.Record(
+                f"{prefix}-record",
+                zone_id=args.failover.hosted_zone_id,
+                name=service.dns.record,
+                type="A",
+                set_identifier=f"{args.system}-{args.role.value}-{args.region}",
+                failover_routing_policies=[
+                    aws.route53.RecordFailoverRoutingPolicyArgs(type=failover_role(args.role))
+                ],
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True
+                    )
+                ],
+                health_check_id=followed.id,
+                opts=child_of(f"{prefix}-record"),
+            )
+            self.endpoints[service.name] = Endpoint(record, calculated, https, followed)
+        self.register_outputs(
+            {
+                "health_checks": {n: e.health_check.id for n, e in self.endpoints.items()},
+                "fence_alarm": self.fence_alarm.name,
+            }
+        )
+
+    def outputs(self) -> dict[str, object]:
+        return {
+            "fence_alarm": self.fence_alarm.name,
+            "fence_metric": {
+                "namespace": FENCE_NAMESPACE,
+                "name": FENCE_METRIC,
+                "dimensions": self.fence_dimensions,
+            },
+            "endpoints": {
+                name: {
+                    "record": e.record.name,
+                    "set_identifier": e.record.set_identifier,
+                    "health_check_id": e.health_check.id,
+                    "https_check_id": e.https_check.id,
+                    "record_health_check_id": e.record_check.id,
+                }
+                for name, e in self.endpoints.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RecoveryControlsArgs:
+    system: str
+    primary_region: str
+    dr_region: str
+    # A provider in the ARC control-plane region (us-west-2).
+    provider: aws.Provider
+
+
+class RecoveryControls(pulumi.ComponentResource):
+    """ARC cluster, control panel, one routing control per region and a safety rule that at
+    least one of them stays on. Owned by the primary stack; the dr stack reads the ARNs."""
+
+    def __init__(
+        self, name: str, args: RecoveryControlsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(ARC_COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.cluster = aws.route53recoverycontrol.Cluster(
+            f"{name}-cluster", name=args.system, opts=child
+        )
+        self.control_panel = aws.route53recoverycontrol.ControlPanel(
+            f"{name}-panel", name=args.system, cluster_arn=self.cluster.arn, opts=child
+        )
+        self.routing_controls = {
+            role: aws.route53recoverycontrol.RoutingControl(
+                f"{name}-{role.value}",
+                name=f"{args.system}-{region}",
+                cluster_arn=self.cluster.arn,
+                control_panel_arn=self.control_panel.arn,
+                opts=child,
+            )
+            for role, region in ((Role.PRIMARY, args.primary_region), (Role.DR, args.dr_region))
+        }
+        aws.route53recoverycontrol.SafetyRule(
+            f"{name}-at-least-one-on",
+            name=f"{args.system}-at-least-one-region",
+            control_panel_arn=self.control_panel.arn,
+            asserted_controls=[c.arn for c in self.routing_controls.values()],
+            wait_period_ms=5000,
+            rule_config=aws.route53recoverycontrol.SafetyRuleRuleConfigArgs(
+                inverted=False, threshold=1, type="ATLEAST"
+            ),
+            opts=child,
+        )
+        self.register_outputs({"cluster_arn": self.cluster.arn})
+
+    def outputs(self) -> dict[str, object]:
+        return {
+            "cluster_arn": self.cluster.arn,
+            "cluster_endpoints": self.cluster.cluster_endpoints.apply(
+                lambda eps: [{"endpoint": e.endpoint, "region": e.region} for e in eps or []]
+            ),
+            "control_panel_arn": self.control_panel.arn,
+            "routing_controls": {r.value: c.arn for r, c in self.routing_controls.items()},
+        }
+
+
+@dataclass(frozen=True)
+class HealthCheckAlarmsArgs:
+    config: StackConfig
+    # Service name -> calculated health check id.
+    health_checks: Mapping[str, pulumi.Input[str]]
+    provider: aws.Provider  # us-east-1, where Route 53 publishes HealthCheckStatus
+    topic_arns: Mapping[Severity, pulumi.Input[str]]
+    region_label: str  # the region whose endpoints the checks watch
+
+
+class HealthCheckAlarms(pulumi.ComponentResource):
+    """Critical alarms on the health checks' status (catalog `route53-health-check-failed`)."""
+
+    inventory: list[InventoryEntry]
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(
+        self, name: str, args: HealthCheckAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(ALARMS_COMPONENT_TYPE, name, None, opts)
+        spec = BY_ID["route53-health-check-failed"]
+        self.inventory, self.alarms = [], []
+        for service_name, check_id in args.health_checks.items():
+            service = args.config.service(service_name)
+            resolved = resolve(spec, service.alarms.get(spec.id))
+            if resolved is None:
+                continue
+            ctx = AlarmContext(
+                parent=self,
+                provider=args.provider,
+                topic_arns={s: pulumi.Output.from_input(a) for s, a in args.topic_arns.items()},
+                config=args.config,
+                region=args.region_label,
+                runbook_url=service.runbook_url,
+                service=service.name,
+            )
+            alarm, entry = create_metric_alarm(
+                f"{name}-{service.name}",
+                resolved,
+                {"id": check_id},
+                ctx,
+                aliases=[f"{name}-{old}" for old in service.previous_names],
+            )
+            self.alarms.append(alarm)
+            self.inventory.append(entry)
+        self.register_outputs({"alarm_count": len(self.inventory)})
