@@ -673,7 +673,7 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     Problem(source, f"{key}.scaling.peaks[{j}].end", "must differ from start")
                 )
         if isinstance(dns, dict):
-            if not isinstance(failover, dict):
+            if not isinstance(failover, dict) and not records:
                 problems.append(
                     Problem(
                         source,
