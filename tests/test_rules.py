@@ -284,6 +284,12 @@ RDS_OK = {
     "multiAz": True,
     "backupRetentionPeriod": 7,
 }
+ASG_OK = {
+    "targetGroupArns": ["arn:tg"],
+    "healthCheckType": "ELB",
+    "vpcZoneIdentifiers": ["subnet-1", "subnet-2"],
+    "launchTemplate": {"name": "app", "version": "$Latest"},
+}
 TLS_ONLY = json.dumps(
     {
         "Statement": [
@@ -490,6 +496,44 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         {"kmsKeyArn": None},
         "r: environment variables are not encrypted with a customer-managed KMS key",
     ),
+    (
+        "aws-route53-failover-record-has-health-check",
+        "aws:route53/record:Record",
+        {"failoverRoutingPolicies": [{"type": "SECONDARY"}], "healthCheckId": "hc-1"},
+        {"healthCheckId": None},
+        "r: a failover record without a health check never fails over (Route 53 treats it as "
+        "always healthy)",
+    ),
+    (
+        "aws-route53-health-check-detects-within-90s",
+        "aws:route53/healthCheck:HealthCheck",
+        {"type": "HTTPS", "requestInterval": 30, "failureThreshold": 3},
+        {"failureThreshold": 4},
+        "r: needs 120 s of failures to notice an outage (interval x threshold); keep it "
+        "within 90 s",
+    ),
+    (
+        "aws-autoscaling-group-elb-health-check",
+        "aws:autoscaling/group:Group",
+        {**ASG_OK},
+        {"healthCheckType": "EC2"},
+        "r: behind a load balancer but replaces instances on EC2 status only; use the ELB "
+        "health check",
+    ),
+    (
+        "aws-autoscaling-group-multi-az",
+        "aws:autoscaling/group:Group",
+        {**ASG_OK},
+        {"vpcZoneIdentifiers": ["subnet-1", "subnet-1"]},
+        "r: launches into one subnet/zone; a zone outage takes it down",
+    ),
+    (
+        "aws-autoscaling-group-launch-template",
+        "aws:autoscaling/group:Group",
+        {**ASG_OK},
+        {"launchTemplate": None, "launchConfiguration": "lc-1"},
+        "r: does not use an EC2 launch template",
+    ),
 ]
 
 
@@ -505,6 +549,24 @@ def test_data_and_monitoring_rules(
     assert rule.applies_to(typ)
     assert list(rule.check(view(typ, **good))) == []
     assert list(rule.check(view(typ, **{**good, **bad}))) == [message]
+
+
+def test_scaling_triggers_and_plain_records_are_not_flagged() -> None:
+    actions = RULES["aws-cloudwatch-alarm-actions-on-alarm-and-ok"]
+    trigger = view(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        alarmActions=[
+            "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:0f6b2c1e-7a4d-4c55-9e1b-"
+            "3d2f8a6c4b10:autoScalingGroupName/app:policyName/cpu-scale-in"
+        ],
+        alarmDescription="Runbook: https://r",
+    )
+    assert list(actions.check(trigger)) == []
+    # A topic among the actions makes it a notifying alarm again: OK must notify too.
+    mixed = replace(trigger, props={**trigger.props, "alarmActions": ["arn:topic"]})
+    assert list(actions.check(mixed)) == ["r: no action on OK"]
+    record = RULES["aws-route53-failover-record-has-health-check"]
+    assert list(record.check(view("aws:route53/record:Record", type="A"))) == []
 
 
 def test_disabled_alarm_actions_mark_a_composite_input() -> None:

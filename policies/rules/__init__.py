@@ -8,8 +8,14 @@ from policies.rules.core import Enforcement, Finding, Framework, ResourceView, R
 from policies.rules.data import RULES as DATA_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
+from policies.rules.traffic import RULES as TRAFFIC_RULES
 
-ALL_RULES: tuple[Rule, ...] = (*FOUNDATION_RULES, *DATA_RULES, *MONITORING_RULES)
+ALL_RULES: tuple[Rule, ...] = (
+    *FOUNDATION_RULES,
+    *DATA_RULES,
+    *MONITORING_RULES,
+    *TRAFFIC_RULES,
+)
 
 __all__ = [
     "ALL_RULES",
