@@ -34,6 +34,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _numbered(template: dict[str, Any], i: int) -> dict[str, Any]:
+    """A copy of a service with its own name, DNS record and owned group names."""
+    service = {**copy.deepcopy(template), "name": f"svc-{i:03d}"}
+    if service.get("dns"):
+        service["dns"]["record"] = f"svc-{i:03d}.{service['dns']['record']}"
+    for resources in service.get("resources", {}).values():
+        if resources.get("asg"):
+            resources["asg"]["name"] = f"{resources['asg']['name']}-{i:03d}"
+    return service
+
+
 def config_pair(services: int, directory: Path) -> list[Path]:
     """Pulumi.primary.yaml / Pulumi.dr.yaml with `services` services, each a copy of the
     first shipped one (ALB, ASG, database, queue, certificate, S3 replication)."""
@@ -46,7 +57,7 @@ def config_pair(services: int, directory: Path) -> list[Path]:
         document["config"].pop(INCLUDE_KEY)
         template = document["config"]["resilience:services"][0]
         document["config"]["resilience:services"] = [
-            {**copy.deepcopy(template), "name": f"svc-{i:03d}"} for i in range(services)
+            _numbered(template, i) for i in range(services)
         ]
         path = directory / f"Pulumi.{stack}.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False))

@@ -30,9 +30,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import pricing
-from components.monitoring import AlarmContext, InventoryEntry, create_metric_alarm, resolve
-from model.alarms import BY_ID
-from model.config import FailoverConfig, Role, Service, Severity, StackConfig
+from components.monitoring import (
+    AlarmContext,
+    InventoryEntry,
+    create_metric_alarm,
+    dimensions,
+    effective_threshold,
+    resolve,
+)
+from model.alarms import BY_ID, route53_compatible
+from model.config import AlbResource, FailoverConfig, Role, Service, Severity, StackConfig
 
 COMPONENT_TYPE = "resilience:dns:RegionEndpoints"
 ARC_COMPONENT_TYPE = "resilience:dns:RecoveryControls"
@@ -73,8 +80,7 @@ class RegionEndpointsArgs:
     provider: aws.Provider
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
-    # Service name -> catalog alarm id -> alarm, for the CloudWatch-alarm health checks.
-    service_alarms: Mapping[str, Mapping[str, aws.cloudwatch.MetricAlarm]]
+    config: StackConfig  # for the thresholds of the alarms health checks follow
     runbook_url: str
     # ARC: this region's routing control (None with the health-check mechanism).
     routing_control_arn: pulumi.Input[str] | None = None
@@ -101,6 +107,7 @@ class RegionEndpoints(pulumi.ComponentResource):
         self, name: str, args: RegionEndpointsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         settings = args.failover.health_check
         label = f"{args.system}-{args.role.value}"
@@ -146,7 +153,6 @@ class RegionEndpoints(pulumi.ComponentResource):
             cloudwatch_alarm_name=self.fence_alarm.name,
             cloudwatch_alarm_region=args.region,
             insufficient_data_health_status="Healthy",
-            reference_name=f"{label}-fence"[:64],
             tags={"Name": f"{label} fence"},
             opts=child,
         )
@@ -165,8 +171,8 @@ class RegionEndpoints(pulumi.ComponentResource):
 
         self.endpoints = {}
         for service in args.services:
-            alb = service.resources.primary.alb if args.role is Role.PRIMARY else None
-            alb = alb or service.resources.dr.alb
+            here = service.resources.primary if args.role is Role.PRIMARY else service.resources.dr
+            alb = here.alb
             if service.dns is None or alb is None:
                 raise ValueError(f"service {service.name} has no dns or no load balancer")
             lb_arn = pulumi.Output.all(args.partition, args.account_id).apply(
@@ -204,18 +210,12 @@ class RegionEndpoints(pulumi.ComponentResource):
             )
             self.monthly_usd += pricing.https_health_check(settings.interval_seconds)
             children: list[pulumi.Input[str]] = [https.id]
-            alarms = args.service_alarms.get(service.name, {})
             for alarm_id in settings.alarms:
-                alarm = alarms.get(alarm_id)
-                if alarm is None:
-                    raise ValueError(
-                        f"failover.health_check.alarms: {alarm_id} is not an alarm of service "
-                        f"{service.name} in {args.region} (disabled, or its resource is missing)"
-                    )
+                signal = self._signal_alarm(f"{prefix}-{alarm_id}", alarm_id, service, alb, args)
                 check = aws.route53.HealthCheck(
                     f"{prefix}-{alarm_id}",
                     type="CLOUDWATCH_METRIC",
-                    cloudwatch_alarm_name=alarm.name,
+                    cloudwatch_alarm_name=signal.name,
                     cloudwatch_alarm_region=args.region,
                     insufficient_data_health_status="LastKnownStatus",
                     tags={"Name": f"{tag} {alarm_id}"},
@@ -258,6 +258,67 @@ class RegionEndpoints(pulumi.ComponentResource):
                 "fence_alarm": self.fence_alarm.name,
             }
         )
+
+    def _signal_alarm(
+        self,
+        logical: str,
+        alarm_id: str,
+        service: Service,
+        alb: AlbResource,
+        args: RegionEndpointsArgs,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """A catalog alarm (with the service's overrides) in the one-metric form Route 53
+        can follow; an input of the health check, so it notifies no one (the catalog alarm
+        itself does)."""
+        resolved = resolve(BY_ID[alarm_id], service.alarms.get(alarm_id))
+        if resolved is None or not route53_compatible(resolved.spec):
+            raise ValueError(
+                f"failover.health_check.alarms: {alarm_id} is disabled for {service.name} or "
+                "not an alarm Route 53 can follow (the loader checks this)"
+            )
+        (metric,) = resolved.spec.metrics
+        threshold, unit = effective_threshold(resolved, alb, args.config)
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{logical}-signal",
+            alarm_description=(
+                f"[health check] {service.name} ({args.region}): {alarm_id} at {threshold:g} "
+                f"{unit}, followed by the {failover_role(args.role)} record's health check; it "
+                f"notifies no one. Runbook: {service.runbook_url}#{alarm_id}"
+            ),
+            actions_enabled=False,
+            namespace=metric.namespace,
+            metric_name=metric.name,
+            statistic=metric.stat,
+            dimensions=dimensions(metric.dims, alb),
+            period=resolved.period_seconds,
+            evaluation_periods=resolved.evaluation_periods,
+            datapoints_to_alarm=resolved.datapoints_to_alarm,
+            comparison_operator=resolved.spec.comparison.value,
+            threshold=threshold,
+            treat_missing_data=resolved.spec.treat_missing_data,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                aliases=[
+                    pulumi.Alias(name=f"{self._name}-{old}-{alarm_id}-signal")
+                    for old in service.previous_names
+                ],
+            ),
+        )
+        self.inventory.append(
+            InventoryEntry(
+                alarm=f"{logical}-signal",
+                alarm_id=f"failover:{alarm_id}",
+                service=service.name,
+                kind="metric",
+                severity=None,
+                threshold=threshold,
+                comparison=resolved.spec.comparison.value,
+                unit=unit,
+                monthly_usd=pricing.metric_alarm(1, resolved.period_seconds),
+            )
+        )
+        return alarm
 
     def outputs(self) -> dict[str, object]:
         return {
@@ -346,6 +407,8 @@ class HealthCheckAlarmsArgs:
     provider: aws.Provider  # us-east-1, where Route 53 publishes HealthCheckStatus
     topic_arns: Mapping[Severity, pulumi.Input[str]]
     region_label: str  # the region whose endpoints the checks watch
+    # Keep the alarms when the program drops them (the dr stack switching to active).
+    retain_on_delete: bool = False
 
 
 class HealthCheckAlarms(pulumi.ComponentResource):
@@ -373,6 +436,7 @@ class HealthCheckAlarms(pulumi.ComponentResource):
                 region=args.region_label,
                 runbook_url=service.runbook_url,
                 service=service.name,
+                retain_on_delete=args.retain_on_delete,
             )
             alarm, entry = create_metric_alarm(
                 f"{name}-{service.name}",

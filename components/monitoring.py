@@ -217,6 +217,9 @@ class AlarmContext:
     runbook_url: str
     service: str | None
     alias_prefixes: Mapping[str, str] = field(default_factory=dict)  # new prefix -> old
+    # Left in place when the program drops the alarm (an alarm in a region the stack must
+    # not call any more, e.g. the dr stack's us-east-1 alarms once it is active).
+    retain_on_delete: bool = False
 
 
 def create_metric_alarm(
@@ -272,6 +275,7 @@ def create_metric_alarm(
             parent=ctx.parent,
             provider=ctx.provider,
             aliases=[pulumi.Alias(name=a) for a in aliases],
+            retain_on_delete=ctx.retain_on_delete or None,
         ),
     )
     entry = InventoryEntry(
@@ -397,8 +401,6 @@ class ServiceMonitoring(pulumi.ComponentResource):
     """One service's alarms, SLO alerting, log group and dashboard in one region."""
 
     alarms: list[aws.cloudwatch.MetricAlarm]
-    # Catalog id -> alarm, for alarms of targets a service has once (its ALB, its group).
-    alarm_by_id: dict[str, aws.cloudwatch.MetricAlarm]
     slo: SloAlarms | None
     inventory: list[InventoryEntry]
 
@@ -438,7 +440,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             runbook_url=service.runbook_url,
             service=service.name,
         )
-        self.alarms, self.inventory, self.alarm_by_id = [], [], {}
+        self.alarms, self.inventory = [], []
         for spec in CATALOG:
             if spec.scope != "service":
                 continue
@@ -456,8 +458,6 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 )
                 self.alarms.append(alarm)
                 self.inventory.append(entry)
-                if spec.target not in LISTED_TARGETS:
-                    self.alarm_by_id[spec.id] = alarm
 
         self.slo = None
         objectives = slo_objectives(service, args.resources) if args.slo_alerting else []

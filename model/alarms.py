@@ -592,3 +592,18 @@ def evaluation_range_error(period: int, evaluations: int) -> str | None:
     if total > 604_800:
         return f"period x evaluation_periods is {total} s: at most 604800 s (7 days)"
     return None
+
+
+# Statistics a CloudWatch-alarm health check accepts (no percentiles, no metric math).
+ROUTE53_STATISTICS = frozenset({"Average", "Minimum", "Maximum", "Sum", "SampleCount"})
+
+
+def route53_compatible(spec: AlarmSpec) -> bool:
+    """Whether Route 53 can follow an alarm of this spec: one standard-resolution metric
+    with a basic statistic and no metric math."""
+    return (
+        spec.expression is None
+        and len(spec.metrics) == 1
+        and spec.metrics[0].stat in ROUTE53_STATISTICS
+        and spec.period_seconds >= 60
+    )

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.alarms import BY_ID, evaluation_range_error, valid_period
+from model.alarms import BY_ID, CATALOG, evaluation_range_error, route53_compatible, valid_period
 from model.config import NAMESPACE, SECRET_PLACEHOLDER, Role, StackConfig
 from model.regions import AWS_REGIONS, ROUTE53_METRICS_REGION
 
@@ -590,8 +590,12 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     return sorted(set(problems))
 
 
-# Catalog alarms a failover health check can follow: they watch the service's load balancer.
+# Catalog alarms a failover health check can follow: they watch the service's load balancer
+# (and, for Route 53, use one metric with a basic statistic).
 HEALTH_CHECK_ALARM_TARGETS = frozenset({"alb", "alb-target-group"})
+HEALTH_CHECK_ALARM_IDS = tuple(
+    s.id for s in CATALOG if s.target in HEALTH_CHECK_ALARM_TARGETS and route53_compatible(s)
+)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -606,6 +610,7 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     network = _dict(values.get("network"))
     services = values.get("services")
     records: dict[str, int] = {}
+    groups: dict[tuple[str, str], int] = {}
     names: set[Any] = set()
     for i, service in enumerate(services if isinstance(services, list) else []):
         if not isinstance(service, dict):
@@ -641,6 +646,17 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                             "tracking reads the target group's RequestCountPerTarget",
                         )
                     )
+            group = asg.get("name")
+            if asg.get("launch_template") and isinstance(group, str) and not duplicate:
+                if (role, group) in groups:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}.asg.name",
+                            f"'{group}' is also owned by services[{groups[(role, group)]}]",
+                        )
+                    )
+                groups.setdefault((role, group), i)
             if asg.get("launch_template") and isinstance(ecs, dict):
                 problems.append(
                     Problem(source, f"{where}.ecs", "a service scales one compute: asg or ecs")
@@ -695,15 +711,37 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     alarms = _dict(_dict(failover).get("health_check")).get("alarms")
     for j, alarm_id in enumerate(alarms if isinstance(alarms, list) else []):
         spec = BY_ID.get(alarm_id) if isinstance(alarm_id, str) else None
+        where = f"{NAMESPACE}:failover.health_check.alarms[{j}]"
         if spec is not None and spec.target not in HEALTH_CHECK_ALARM_TARGETS:
             problems.append(
                 Problem(
                     source,
-                    f"{NAMESPACE}:failover.health_check.alarms[{j}]",
+                    where,
                     f"'{alarm_id}' watches a {spec.target}; a failover health check can follow "
                     "only alarms on the service's load balancer",
                 )
             )
+        elif spec is not None and not route53_compatible(spec):
+            problems.append(
+                Problem(
+                    source,
+                    where,
+                    f"'{alarm_id}' uses metric math or a percentile; Route 53 follows only "
+                    "alarms on one metric with a basic statistic "
+                    f"({', '.join(i for i in HEALTH_CHECK_ALARM_IDS)})",
+                )
+            )
+        for i, service in enumerate(services if isinstance(services, list) else []):
+            overrides = _dict(_dict(service).get("alarms"))
+            if _dict(service).get("dns") and _dict(overrides.get(alarm_id)).get("enabled") is False:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:services[{i}].alarms.{alarm_id}.enabled",
+                        f"the failover health check follows {alarm_id} (failover.health_check."
+                        "alarms): it cannot be disabled for a service with dns",
+                    )
+                )
     return problems
 
 

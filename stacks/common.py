@@ -256,7 +256,7 @@ def compose_traffic(
                 provider=base.provider,
                 account_id=base.account_id,
                 partition=base.partition,
-                service_alarms={name: m.alarm_by_id for name, m in monitoring.services.items()},
+                config=config,
                 runbook_url=config.monitoring.runbook_url or config.services[0].runbook_url,
                 routing_control_arn=routing_control_arn,
             ),
@@ -284,8 +284,8 @@ def route53_alarms(
             provider=provider,
             topic_arns=topics,
             region_label=f"{config.region} endpoints, status in {ROUTE53_METRICS_REGION}",
+            retain_on_delete=retain,
         ),
-        opts=pulumi.ResourceOptions(retain_on_delete=retain),
     )
 
 

@@ -78,7 +78,8 @@ def test_tier_supplies_the_seed_slo_when_none_is_given(write_config: ConfigWrite
         template = config["resilience:services"][0]
         config["resilience:services"] = [
             {
-                **{k: v for k, v in template.items() if k not in ("slo", "dns")},
+                **{k: v for k, v in template.items() if k not in ("slo", "dns", "scaling")},
+                "resources": {"primary": {"alb": template["resources"]["primary"]["alb"]}},
                 "name": f"svc-{tier}",
                 "tier": tier,
             }

@@ -118,26 +118,42 @@ def test_health_checks_follow_config(synthesized: dict[str, SynthResult]) -> Non
 
 def test_alarm_health_checks_join_the_calculated_check(write_config: ConfigWriter) -> None:
     def alarms(config: dict[str, Any]) -> None:
-        config["resilience:failover"]["health_check"]["alarms"] = ["alb-5xx-rate"]
+        config["resilience:failover"]["health_check"]["alarms"] = ["alb-unhealthy-hosts"]
         config["resilience:failover"]["health_check"]["regions"] = [
             "us-east-1",
             "us-west-2",
             "eu-west-1",
         ]
+        # The service's override applies to the alarm the health check follows too.
+        config["resilience:services"][0]["alarms"] = {"alb-unhealthy-hosts": {"threshold": 3}}
 
     primary, _ = pair(write_config, alarms)
     checks = checks_by_id(primary)
     names = {a["computed"]["name"]: a for a in resources(primary, ALARM)}
     for service in SERVICES:
-        (check,) = [c for c in checks.values() if c["name"].endswith(f"{service}-alb-5xx-rate")]
+        (check,) = [
+            c for c in checks.values() if c["name"].endswith(f"{service}-alb-unhealthy-hosts")
+        ]
         assert check["inputs"]["cloudwatchAlarmRegion"] == "us-east-1"
-        alarm = names[check["inputs"]["cloudwatchAlarmName"]]
-        assert alarm["name"].endswith(f"monitoring-{service}-alb-5xx-rate")
+        signal = names[check["inputs"]["cloudwatchAlarmName"]]
+        inputs = signal["inputs"]
+        # Route 53 follows only one-metric alarms with a basic statistic, no metric queries.
+        assert "metricQueries" not in inputs
+        assert (inputs["namespace"], inputs["metricName"], inputs["statistic"]) == (
+            "AWS/ApplicationELB",
+            "UnHealthyHostCount",
+            "Maximum",
+        )
+        assert set(inputs["dimensions"]) == {"LoadBalancer", "TargetGroup"}
+        assert inputs["threshold"] == (3 if service == "orders-api" else 1)
+        assert inputs["actionsEnabled"] is False
         (calculated,) = [c for c in checks.values() if c["name"].endswith(f"{service}-health")]
         assert check["id"] in calculated["inputs"]["childHealthchecks"]
         assert calculated["inputs"]["childHealthThreshold"] == 3
     https = [c for c in checks.values() if c["inputs"]["type"] == "HTTPS"]
     assert all(c["inputs"]["regions"] == ["us-east-1", "us-west-2", "eu-west-1"] for c in https)
+    ids = {e["id"] for e in primary.outputs["alarms"]}
+    assert "failover:alb-unhealthy-hosts" in ids  # in the inventory, with its cost
 
 
 def test_health_check_status_alarms_are_critical_in_us_east_1(
@@ -166,10 +182,13 @@ def test_health_check_status_alarms_are_critical_in_us_east_1(
     for alarm in status:
         assert alarm["region"] == "us-east-1"
         assert alarm["inputs"]["alarmActions"] == [critical]
-    (component,) = [
-        r for r in warm.graph["resources"] if r["type"] == "resilience:dns:HealthCheckAlarms"
-    ]
-    assert component["options"]["retain_on_delete"] is True
+    assert all(a["options"]["retain_on_delete"] is True for a in status)
+    # The primary's own alarms are ordinary ones.
+    assert not any(
+        a["options"]["retain_on_delete"]
+        for a in resources(primary, ALARM)
+        if "health-check-alarms" in a["name"]
+    )
 
 
 def test_health_check_alerting_outside_us_east_1_gets_its_own_topics(
@@ -449,12 +468,39 @@ def _problems(write_config: ConfigWriter, edit: Any) -> list[str]:
             id="health-check-alarm-off-the-alb",
         ),
         pytest.param(
+            lambda c: c["resilience:failover"]["health_check"].update(alarms=["alb-5xx-rate"]),
+            "Pulumi.bad.yaml: resilience:failover.health_check.alarms[0]: 'alb-5xx-rate' uses "
+            "metric math or a percentile; Route 53 follows only alarms on one metric with a "
+            "basic statistic (alb-unhealthy-hosts)",
+            id="health-check-alarm-route53-cannot-follow",
+        ),
+        pytest.param(
+            lambda c: (
+                c["resilience:failover"]["health_check"].update(alarms=["alb-unhealthy-hosts"]),
+                c["resilience:services"][2]["alarms"].update(
+                    {"alb-unhealthy-hosts": {"enabled": False}}
+                ),
+            ),
+            "Pulumi.bad.yaml: resilience:services[2].alarms.alb-unhealthy-hosts.enabled: the "
+            "failover health check follows alb-unhealthy-hosts (failover.health_check.alarms): "
+            "it cannot be disabled for a service with dns",
+            id="health-check-alarm-disabled",
+        ),
+        pytest.param(
             lambda c: c["resilience:services"][1]["dns"].update(
                 record="orders.api.reskflow.example.com"
             ),
             "Pulumi.bad.yaml: resilience:services[1].dns.record: "
             "'orders.api.reskflow.example.com' is also services[0]'s record",
             id="duplicate-record",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][1]["resources"]["dr"]["asg"].update(
+                name="reskflow-orders-dr"
+            ),
+            "Pulumi.bad.yaml: resilience:services[1].resources.dr.asg.name: "
+            "'reskflow-orders-dr' is also owned by services[0]",
+            id="group-owned-twice",
         ),
         pytest.param(
             lambda c: c["resilience:services"][0]["scaling"]["peaks"][0].update(end="11-01"),
