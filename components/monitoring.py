@@ -770,6 +770,24 @@ class RegionMonitoringArgs:
     replications: Sequence[Mapping[str, pulumi.Input[str]]] = ()
 
 
+def escalation_args(
+    config: StackConfig,
+    name_prefix: str,
+    key_arn: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    partition: pulumi.Input[str],
+) -> EscalationArgs:
+    """The stack's contacts by severity, for topics in a region with that region's key."""
+    return EscalationArgs(
+        name_prefix=name_prefix,
+        key_arn=key_arn,
+        account_id=account_id,
+        partition=partition,
+        contacts={s: config.escalation.contacts(s) for s in Severity},
+        log_retention_days=config.logs.app_retention_days,
+    )
+
+
 class RegionMonitoring(pulumi.ComponentResource):
     """Escalation, stack-wide alarms, log groups and every service's monitoring."""
 
@@ -784,13 +802,8 @@ class RegionMonitoring(pulumi.ComponentResource):
         config = args.config
         self.escalation = Escalation(
             f"{name}-escalation",
-            EscalationArgs(
-                name_prefix=args.name_prefix,
-                key_arn=args.key_arn,
-                account_id=args.account_id,
-                partition=args.partition,
-                contacts={s: config.escalation.contacts(s) for s in Severity},
-                log_retention_days=config.logs.app_retention_days,
+            escalation_args(
+                config, args.name_prefix, args.key_arn, args.account_id, args.partition
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )

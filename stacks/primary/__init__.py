@@ -11,9 +11,9 @@ from components import pricing
 from components.database import PrimaryDatabaseArgs, primary_database
 from components.dns_failover import ARC_CONTROL_PLANE_REGION, RecoveryControls, RecoveryControlsArgs
 from components.dynamo import DynamoGlobalTable, GlobalTableArgs
-from components.escalation import Escalation, EscalationArgs
+from components.escalation import Escalation
 from components.foundation import FoundationArgs, RegionalFoundation
-from components.monitoring import RegionMonitoring
+from components.monitoring import RegionMonitoring, escalation_args
 from components.replication import rule_id
 from components.storage import data_bucket_name
 from model.config import Role, Severity, StackConfig
@@ -57,13 +57,8 @@ def route53_alerting(
     )
     escalation = Escalation(
         f"{slice_prefix}-escalation",
-        EscalationArgs(
-            name_prefix=slice_prefix,
-            key_arn=foundation.key_arn,
-            account_id=foundation.account_id,
-            partition=foundation.partition,
-            contacts={s: config.escalation.contacts(s) for s in Severity},
-            log_retention_days=config.logs.app_retention_days,
+        escalation_args(
+            config, slice_prefix, foundation.key_arn, foundation.account_id, foundation.partition
         ),
         opts=pulumi.ResourceOptions(provider=foundation.provider),
     )
