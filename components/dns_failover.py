@@ -118,7 +118,8 @@ class RegionEndpoints(pulumi.ComponentResource):
             f"{name}-fence",
             alarm_description=(
                 f"[fence] {args.system} ({args.region}): raised by `resilience failover` to take "
-                f"this region out of DNS (a {FENCE_NAMESPACE} {FENCE_METRIC} datapoint of 1). "
+                f"this region out of DNS (a {FENCE_NAMESPACE} {FENCE_METRIC} datapoint of 1; "
+                "one of 0 lifts it). "
                 "Input of the region's health checks; it notifies no one. "
                 f"Runbook: {args.runbook_url}#failover"
             ),
@@ -131,7 +132,10 @@ class RegionEndpoints(pulumi.ComponentResource):
             evaluation_periods=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             threshold=1,
-            treat_missing_data="notBreaching",
+            # A fence holds until lifted: between datapoints the alarm keeps its state, so one
+            # datapoint of 1 fences and one of 0 unfences (never published: no data, and the
+            # health check counts insufficient data as healthy).
+            treat_missing_data="ignore",
             opts=child,
         )
         self.inventory = [

@@ -108,6 +108,7 @@ def test_health_checks_follow_config(synthesized: dict[str, SynthResult]) -> Non
     assert fence["inputs"]["cloudwatchAlarmName"] == fence_alarm["computed"]["name"]
     assert fence_alarm["inputs"]["dimensions"] == {"System": "reskflow", "Region": "us-east-1"}
     assert fence_alarm["inputs"]["actionsEnabled"] is False
+    assert fence_alarm["inputs"]["treatMissingData"] == "ignore"  # holds until lifted
     for calculated in (c for c in checks.values() if c["inputs"]["type"] == "CALCULATED"):
         children = calculated["inputs"]["childHealthchecks"]
         # Healthy only if every child is: the endpoint answers and the region is not fenced.
