@@ -142,6 +142,12 @@ class _Trigger:
     threshold: float
     minutes: int
     summary: str
+    # EC2 basic monitoring publishes every 5 minutes; SQS and ECS every minute.
+    period: int = 60
+
+    @property
+    def periods(self) -> int:
+        return max(1, -(-self.minutes * 60 // self.period))
 
 
 class ServiceScaling(pulumi.ComponentResource):
@@ -230,9 +236,9 @@ class ServiceScaling(pulumi.ComponentResource):
             metric_name=trigger.metric,
             statistic=trigger.stat,
             dimensions=trigger.dimensions,
-            period=60,
-            evaluation_periods=trigger.minutes,
-            datapoints_to_alarm=trigger.minutes,
+            period=trigger.period,
+            evaluation_periods=trigger.periods,
+            datapoints_to_alarm=trigger.periods,
             comparison_operator=trigger.comparison,
             threshold=trigger.threshold,
             treat_missing_data="notBreaching",
@@ -267,7 +273,7 @@ class ServiceScaling(pulumi.ComponentResource):
             threshold=1,
             evaluation_periods=minutes,
             datapoints_to_alarm=minutes,
-            treat_missing_data="notBreaching",
+            treat_missing_data="missing",
             alarm_actions=[args.warning_topic_arn],
             ok_actions=[args.warning_topic_arn],
             opts=self._opts(logical),
@@ -330,6 +336,7 @@ class ServiceScaling(pulumi.ComponentResource):
             cpu.scale_in_cooldown_minutes,
             f"CPU below {cpu.scale_in_below_percent:g} % for {cpu.scale_in_cooldown_minutes} "
             "minutes",
+            period=300 if namespace == "AWS/EC2" else 60,
         )
 
     def _request_label(self) -> str | None:
@@ -623,8 +630,9 @@ class ServiceScaling(pulumi.ComponentResource):
                 resource_id=rid,
                 opts=self._opts(f"{self._name}-{action}"),
             )
-        if self.bounds[1] > 0:
-            # ECS publishes the desired count with Container Insights only.
+        if self.bounds[1] > 0 and not args.scaling.peaks:
+            # ECS publishes the desired count with Container Insights only, and no maximum:
+            # the threshold is this deploy's maximum, which a peak's schedule would outdate.
             self._at_max_alarm(
                 [
                     aws.cloudwatch.MetricAlarmMetricQueryArgs(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -433,7 +434,16 @@ class QueueScaling(Strict):
     scale_in_after_empty_minutes: int = Field(default=15, ge=1, le=1440)
 
 
-MonthDay = Annotated[str, _pattern(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", "a date as MM-DD")]
+def _month_day(value: str) -> str:
+    """MM-DD of a date every year has (no 29 February: a yearly schedule would skip it)."""
+    try:
+        datetime.strptime(f"2001-{value}", "%Y-%m-%d")  # 2001: not a leap year
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date every year has, as MM-DD") from None
+    return value
+
+
+MonthDay = Annotated[str, _pattern(r"^\d\d-\d\d$", "a date as MM-DD"), AfterValidator(_month_day)]
 
 
 class PeakSchedule(Strict):
@@ -444,6 +454,16 @@ class PeakSchedule(Strict):
     start: MonthDay
     end: MonthDay
     factor: float = Field(gt=1, le=10)
+
+
+def _days(start: str, end: str) -> list[str]:
+    """The MM-DD days of a yearly window [start, end), across New Year if it wraps."""
+    first = datetime.strptime(f"2001-{start}", "%Y-%m-%d")
+    last = datetime.strptime(f"2001-{end}", "%Y-%m-%d")
+    if last <= first:
+        last = last.replace(year=2002)
+    count = (last - first).days
+    return [(first + timedelta(days=n)).strftime("%m-%d") for n in range(count)]
 
 
 class Scaling(Strict):
@@ -465,6 +485,12 @@ class Scaling(Strict):
     def _bounds(self) -> Scaling:
         if self.max < self.min:
             raise ValueError(f"max ({self.max}) must be >= min ({self.min})")
+        days = [(p.name, set(_days(p.start, p.end))) for p in self.peaks]
+        for i, (name, covered) in enumerate(days):
+            for other, theirs in days[i + 1 :]:
+                if covered & theirs:
+                    # One peak's end action would reset the bounds while the other runs.
+                    raise ValueError(f"peaks {name} and {other} overlap")
         return self
 
 

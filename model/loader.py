@@ -733,7 +733,36 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
             )
         for i, service in enumerate(services if isinstance(services, list) else []):
             overrides = _dict(_dict(service).get("alarms"))
-            if _dict(service).get("dns") and _dict(overrides.get(alarm_id)).get("enabled") is False:
+            if not _dict(service).get("dns"):
+                continue
+            override = _dict(overrides.get(alarm_id))
+            period = _int(override.get("period_seconds"))
+            if period is not None and period < 60:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:services[{i}].alarms.{alarm_id}.period_seconds",
+                        f"the failover health check follows {alarm_id}: Route 53 cannot follow "
+                        "high-resolution alarms (periods under 60 s)",
+                    )
+                )
+            resources = _dict(_dict(service).get("resources"))
+            for role in ("primary", "dr"):
+                alb = _dict(_dict(resources.get(role)).get("alb"))
+                if (
+                    spec is not None
+                    and spec.target == "alb-target-group"
+                    and not alb.get("target_group")
+                ):
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{NAMESPACE}:services[{i}].resources.{role}.alb.target_group",
+                            f"required: the failover health check follows {alarm_id}, which "
+                            "watches the target group",
+                        )
+                    )
+            if override.get("enabled") is False:
                 problems.append(
                     Problem(
                         source,

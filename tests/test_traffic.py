@@ -286,7 +286,8 @@ def test_seed_scaling_policies_with_exact_thresholds(synthesized: dict[str, Synt
     low = only(result, ALARM, "orders-api-scaling-cpu-low")["inputs"]
     assert low["comparisonOperator"] == "LessThanThreshold"
     assert low["threshold"] == 30
-    assert (low["period"], low["evaluationPeriods"], low["datapointsToAlarm"]) == (60, 10, 10)
+    # EC2 basic monitoring publishes every 5 minutes: 10 minutes are two 300 s periods.
+    assert (low["period"], low["evaluationPeriods"], low["datapointsToAlarm"]) == (300, 2, 2)
     assert low["alarmActions"] == [scale_in["computed"]["arn"]]
     requests = only(result, POLICY, "orders-api-scaling-requests")["inputs"]
     spec = requests["targetTrackingConfiguration"]
@@ -507,6 +508,46 @@ def _problems(write_config: ConfigWriter, edit: Any) -> list[str]:
             lambda c: c["resilience:services"][0]["scaling"]["peaks"][0].update(end="11-01"),
             "Pulumi.bad.yaml: resilience:services[0].scaling.peaks[0].end: must differ from start",
             id="empty-peak",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["scaling"]["peaks"].append(
+                {"name": "black-friday", "start": "11-20", "end": "12-02", "factor": 4}
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].scaling: peaks holiday-season and "
+            "black-friday overlap",
+            id="overlapping-peaks",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["scaling"]["peaks"][0].update(start="02-29"),
+            "Pulumi.bad.yaml: resilience:services[0].scaling.peaks[0].start: '02-29' is not a "
+            "date every year has, as MM-DD",
+            id="leap-day-peak",
+        ),
+        pytest.param(
+            lambda c: (
+                c["resilience:failover"]["health_check"].update(alarms=["alb-unhealthy-hosts"]),
+                c["resilience:services"][1]["resources"]["dr"]["alb"].pop("target_group"),
+            ),
+            "Pulumi.bad.yaml: resilience:services[1].resources.dr.alb.target_group: required: "
+            "the failover health check follows alb-unhealthy-hosts, which watches the target "
+            "group",
+            id="health-check-alarm-needs-target-group",
+        ),
+        pytest.param(
+            lambda c: (
+                c["resilience:failover"]["health_check"].update(alarms=["alb-unhealthy-hosts"]),
+                c["resilience:services"][1]["alarms"].update(
+                    {"alb-unhealthy-hosts": {"period_seconds": 10}}
+                )
+                if "alarms" in c["resilience:services"][1]
+                else c["resilience:services"][1].update(
+                    alarms={"alb-unhealthy-hosts": {"period_seconds": 10}}
+                ),
+            ),
+            "Pulumi.bad.yaml: resilience:services[1].alarms.alb-unhealthy-hosts.period_seconds: "
+            "the failover health check follows alb-unhealthy-hosts: Route 53 cannot follow "
+            "high-resolution alarms (periods under 60 s)",
+            id="health-check-alarm-high-resolution",
         ),
         pytest.param(
             lambda c: c["resilience:services"][0]["scaling"].update(min=12),

@@ -1,0 +1,862 @@
+"""Failover, failback and their steps (the seeds' procedures: ReskFlow's DisasterRecoveryManager
+and checklist, L414-537; Light on Campus' recovery steps).
+
+Failover to the DR region uses only DR-region APIs plus, at most, one best-effort call to the
+failed region (the fence). It never needs the Route 53 record-change API: the failover
+records exist already (components/dns_failover.py); traffic moves because the old primary's
+health check fails (fenced or down) or because ARC routing controls are flipped through the
+ARC cluster's data plane.
+
+Failover steps: readiness, fence-source, promote-databases, enable-backups, scale-target,
+wait-target-healthy, switch-traffic, verify-endpoint, write-config.
+Failback steps: readiness, reverse-replication, wait-caught-up, fence-source, promote-databases,
+swap-identifiers, enable-backups, scale-target, wait-target-healthy, switch-traffic,
+verify-endpoint, lift-source-fence, scale-source-to-standby, write-config.
+"""
+
+from __future__ import annotations
+
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from model.config import Role
+from scripts.ops.aws import UNREACHABLE, Clients, Waiter, call
+from scripts.ops.facts import ComputeFacts, DatabaseFacts, SystemFacts
+from scripts.ops.runner import Refused, Step, StepError
+
+# A copy in the DR vault must be at most this old (the longest copy schedule is daily).
+RECENT_COPY_HOURS = 26
+# EC2 quota: Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs.
+STANDARD_VCPU_QUOTA = ("ec2", "L-1216C47A")
+
+Prober = Callable[[str, str], tuple[bool, str]]  # (host, path) -> (answers, detail)
+
+
+def https_probe(host: str, path: str) -> tuple[bool, str]:
+    """GET https://host/path: 2xx/3xx is healthy. Like Route 53's HTTPS checks, it does not
+    validate the certificate (the ALB's certificate names the record, not the ALB)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(f"https://{host}{path}", method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=context) as response:
+            return 200 <= response.status < 400, f"HTTP {response.status}"
+    except urllib.error.HTTPError as exc:
+        return False, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return False, str(exc)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: could not be checked (a warning, not a blocker)
+    detail: str
+
+
+@dataclass
+class OpsContext:
+    facts: SystemFacts
+    clients: Clients
+    source: Role  # the region traffic leaves
+    target: Role  # the region that takes over
+    dry_run: bool = False
+    force: bool = False
+    reason: str | None = None
+    waiter: Waiter = field(default_factory=Waiter)
+    prober: Prober = https_probe
+    dr_stack_file: Path | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    checks: list[Check] = field(default_factory=list)
+
+    def client(self, service: str, role: Role) -> Any:
+        return self.clients(service, self.facts.region(role))
+
+
+# -- readiness ---------------------------------------------------------------------------
+
+
+def _lag_check(ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str) -> Check:
+    """Replica lag over the last 10 minutes against the RPO."""
+    cloudwatch = ctx.client("cloudwatch", region_role)
+    if db.aurora:
+        namespace, metric, dim, scale = (
+            "AWS/RDS",
+            "AuroraGlobalDBReplicationLag",
+            "DBClusterIdentifier",
+            1000,
+        )
+    else:
+        namespace, metric, dim, scale = "AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", 1
+    now = ctx.now()
+    stats = call(
+        "readiness",
+        ident,
+        cloudwatch.get_metric_statistics,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": dim, "Value": ident}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Maximum"],
+    )
+    points = stats.get("Datapoints", [])
+    if not points:
+        return Check(f"replica lag {ident}", False, f"no {metric} datapoints in 10 minutes")
+    newest = max(points, key=lambda p: p["Timestamp"])
+    lag_s = float(newest["Maximum"]) / scale
+    limit = ctx.facts.rpo_minutes * 60
+    return Check(
+        f"replica lag {ident}",
+        lag_s <= limit,
+        f"{lag_s:g} s (RPO {limit} s)",
+    )
+
+
+def _database_checks(ctx: OpsContext) -> list[Check]:
+    checks = []
+    rds = ctx.client("rds", ctx.target)
+    for db in ctx.facts.databases:
+        ident = db.replica_id if ctx.target is Role.DR else db.primary_id
+        if db.aurora:
+            found = call("readiness", ident, _describe_cluster, rds=rds, ident=ident)
+            promoted = found is not None and not found.get("GlobalClusterIdentifier")
+        else:
+            found = call("readiness", ident, _describe_instance, rds=rds, ident=ident)
+            promoted = found is not None and not found.get("ReadReplicaSourceDBInstanceIdentifier")
+        if found is None:
+            checks.append(
+                Check(f"database {ident}", False, f"not found in {ctx.facts.region(ctx.target)}")
+            )
+            continue
+        status = found.get("DBInstanceStatus") or found.get("Status")
+        checks.append(Check(f"database {ident}", status == "available", f"status {status}"))
+        if promoted:
+            checks.append(Check(f"replica lag {ident}", True, "already promoted"))
+        else:
+            checks.append(_lag_check(ctx, db, ctx.target, ident))
+    return checks
+
+
+def _vault_check(ctx: OpsContext) -> Check:
+    vault = ctx.facts.vault(ctx.target)
+    backup = ctx.client("backup", ctx.target)
+    found = call(
+        "readiness",
+        vault,
+        backup.list_recovery_points_by_backup_vault,
+        BackupVaultName=vault,
+        ByCreatedAfter=ctx.now() - timedelta(hours=RECENT_COPY_HOURS),
+    )
+    points = [p for p in found.get("RecoveryPoints", []) if p.get("Status") == "COMPLETED"]
+    if not points:
+        return Check(
+            f"recent copy in {vault}",
+            False,
+            f"no completed recovery point in {RECENT_COPY_HOURS} h",
+        )
+    newest = max(p["CreationDate"] for p in points)
+    return Check(
+        f"recent copy in {vault}", True, f"{len(points)} points, newest {newest:%Y-%m-%d %H:%M}Z"
+    )
+
+
+def _compute_checks(ctx: OpsContext) -> list[Check]:
+    checks = []
+    vcpus_needed = 0
+    for compute in ctx.facts.compute[ctx.target]:
+        if compute.kind == "asg":
+            groups = call(
+                "readiness",
+                compute.name,
+                ctx.client("autoscaling", ctx.target).describe_auto_scaling_groups,
+                AutoScalingGroupNames=[compute.name],
+            )["AutoScalingGroups"]
+            checks.append(
+                Check(
+                    f"group {compute.name}",
+                    bool(groups),
+                    "exists" if groups else f"not found in {ctx.facts.region(ctx.target)}",
+                )
+            )
+            if groups:
+                vcpus_needed += compute.full.min * _vcpus(ctx, groups[0])
+        else:
+            targets = call(
+                "readiness",
+                compute.name,
+                ctx.client("application-autoscaling", ctx.target).describe_scalable_targets,
+                ServiceNamespace="ecs",
+                ResourceIds=[compute.name],
+            )["ScalableTargets"]
+            checks.append(
+                Check(
+                    f"ecs {compute.name}",
+                    bool(targets),
+                    "registered" if targets else "not registered",
+                )
+            )
+    if vcpus_needed:
+        checks.append(_quota_check(ctx, vcpus_needed))
+    return checks
+
+
+def _vcpus(ctx: OpsContext, group: dict[str, Any]) -> int:
+    template = group.get("LaunchTemplate") or {}
+    ec2 = ctx.client("ec2", ctx.target)
+    try:
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateName=template["LaunchTemplateName"],
+            Versions=[template.get("Version", "$Latest")],
+        )["LaunchTemplateVersions"]
+        itype = versions[0]["LaunchTemplateData"]["InstanceType"]
+        info = ec2.describe_instance_types(InstanceTypes=[itype])["InstanceTypes"][0]
+        return int(info["VCpuInfo"]["DefaultVCpus"])
+    except Exception:
+        return 0
+
+
+def _quota_check(ctx: OpsContext, needed: int) -> Check:
+    service, code = STANDARD_VCPU_QUOTA
+    quotas = ctx.client("service-quotas", ctx.target)
+    try:
+        value = quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"]
+    except Exception as exc:
+        return Check("EC2 vCPU quota", None, f"unknown ({type(exc).__name__}); need {needed}")
+    return Check(
+        "EC2 vCPU quota", value >= needed, f"{value:g} vCPUs for {needed} needed at minimum"
+    )
+
+
+def readiness(ctx: OpsContext) -> str:
+    """Replica lag vs the RPO, a recent copy in the target's vault, target capacity and
+    quotas. Refuses on a failed check unless forced (with a reason)."""
+    checks = [*_database_checks(ctx), *_compute_checks(ctx)]
+    if ctx.target is Role.DR:
+        checks.append(_vault_check(ctx))
+    ctx.checks = checks
+    failed = [c for c in checks if c.ok is False]
+    summary = f"{len(checks) - len(failed)}/{len(checks)} checks pass"
+    if failed:
+        reasons = "; ".join(f"{c.name}: {c.detail}" for c in failed)
+        if not ctx.force:
+            raise Refused(f"not ready: {reasons} (--force --reason '...' to go anyway)")
+        return f"{summary}; forced ({ctx.reason}) past: {reasons}"
+    return summary
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+def _describe_instance(rds: Any, ident: str) -> dict[str, Any] | None:
+    try:
+        return dict(rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0])
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return None
+
+
+def _describe_cluster(rds: Any, ident: str) -> dict[str, Any] | None:
+    try:
+        return dict(rds.describe_db_clusters(DBClusterIdentifier=ident)["DBClusters"][0])
+    except rds.exceptions.DBClusterNotFoundFault:
+        return None
+
+
+def _wait_available(ctx: OpsContext, step: str, rds: Any, ident: str, cluster: bool) -> str:
+    def check() -> tuple[bool, str]:
+        found = call(
+            step, ident, _describe_cluster if cluster else _describe_instance, rds=rds, ident=ident
+        )
+        status = (found or {}).get("Status" if cluster else "DBInstanceStatus", "missing")
+        return status == "available", str(status)
+
+    return ctx.waiter.until(step, ident, "status available", check)
+
+
+def promote_databases(ctx: OpsContext) -> str:
+    """RDS: promote the target region's replica; Aurora: detach the target cluster from the
+    global database (an unplanned failover: the source region may be down)."""
+    done = []
+    rds = ctx.client("rds", ctx.target)
+    for db in ctx.facts.databases:
+        ident = _target_db(ctx, db)
+        if db.aurora:
+            cluster = call("promote-databases", ident, _describe_cluster, rds=rds, ident=ident)
+            if cluster is None:
+                raise StepError("promote-databases", ident, "DBClusterNotFound", "no such cluster")
+            if not cluster.get("GlobalClusterIdentifier"):
+                done.append(f"{ident} already standalone")
+                continue
+            if ctx.dry_run:
+                done.append(f"would detach {ident} from {cluster['GlobalClusterIdentifier']}")
+                continue
+            call(
+                "promote-databases",
+                ident,
+                rds.remove_from_global_cluster,
+                GlobalClusterIdentifier=cluster["GlobalClusterIdentifier"],
+                DbClusterIdentifier=cluster["DBClusterArn"],
+            )
+            _wait_available(ctx, "promote-databases", rds, ident, cluster=True)
+            done.append(f"{ident} detached and writable")
+            continue
+        instance = call("promote-databases", ident, _describe_instance, rds=rds, ident=ident)
+        if instance is None:
+            raise StepError("promote-databases", ident, "DBInstanceNotFound", "no such instance")
+        if not instance.get("ReadReplicaSourceDBInstanceIdentifier"):
+            done.append(f"{ident} already promoted")
+            continue
+        if ctx.dry_run:
+            done.append(f"would promote {ident}")
+            continue
+        if instance.get("DBInstanceStatus") == "available":
+            call(
+                "promote-databases",
+                ident,
+                rds.promote_read_replica,
+                DBInstanceIdentifier=ident,
+                BackupRetentionPeriod=db.backup_retention_days,
+            )
+        _wait_available(ctx, "promote-databases", rds, ident, cluster=False)
+        done.append(f"{ident} promoted")
+    return "; ".join(done) or "no databases"
+
+
+def _target_db(ctx: OpsContext, db: DatabaseFacts) -> str:
+    if ctx.target is Role.DR:
+        return db.replica_id
+    return failback_copy(db) if not _swapped(ctx, db) else db.primary_id
+
+
+def failback_copy(db: DatabaseFacts) -> str:
+    """The primary-region replica of the DR writer that failback creates and promotes."""
+    return f"{db.primary_id}-failback"
+
+
+def _swapped(ctx: OpsContext, db: DatabaseFacts) -> bool:
+    """Whether failback already renamed its copy to the primary identifier."""
+    rds = ctx.client("rds", Role.PRIMARY)
+    copy = call("failback", failback_copy(db), _describe_instance, rds=rds, ident=failback_copy(db))
+    return copy is None
+
+
+def enable_backups(ctx: OpsContext) -> str:
+    """The new writer keeps the primary's backup retention."""
+    done = []
+    rds = ctx.client("rds", ctx.target)
+    for db in ctx.facts.databases:
+        ident = db.replica_id if ctx.target is Role.DR else db.primary_id
+        cluster = db.aurora
+        found = call(
+            "enable-backups",
+            ident,
+            _describe_cluster if cluster else _describe_instance,
+            rds=rds,
+            ident=ident,
+        )
+        if found is None:
+            raise StepError("enable-backups", ident, "NotFound", "no such database")
+        if found.get("BackupRetentionPeriod") == db.backup_retention_days:
+            done.append(f"{ident} keeps {db.backup_retention_days} d")
+            continue
+        if ctx.dry_run:
+            done.append(f"would set {ident} backups to {db.backup_retention_days} d")
+            continue
+        if cluster:
+            call(
+                "enable-backups",
+                ident,
+                rds.modify_db_cluster,
+                DBClusterIdentifier=ident,
+                BackupRetentionPeriod=db.backup_retention_days,
+                ApplyImmediately=True,
+            )
+        else:
+            call(
+                "enable-backups",
+                ident,
+                rds.modify_db_instance,
+                DBInstanceIdentifier=ident,
+                BackupRetentionPeriod=db.backup_retention_days,
+                ApplyImmediately=True,
+            )
+        done.append(f"{ident} backups {db.backup_retention_days} d")
+    return "; ".join(done) or "no databases"
+
+
+# -- compute -----------------------------------------------------------------------------
+
+
+def _scale(
+    ctx: OpsContext, step: str, role: Role, capacity: Callable[[ComputeFacts], tuple[int, int]]
+) -> str:
+    done = []
+    for compute in ctx.facts.compute[role]:
+        low, high = capacity(compute)
+        if compute.kind == "asg":
+            autoscaling = ctx.client("autoscaling", role)
+            groups = call(
+                step,
+                compute.name,
+                autoscaling.describe_auto_scaling_groups,
+                AutoScalingGroupNames=[compute.name],
+            )["AutoScalingGroups"]
+            if not groups:
+                raise StepError(step, compute.name, "NotFound", "no such Auto Scaling group")
+            group = groups[0]
+            if (group["MinSize"], group["MaxSize"]) == (low, high):
+                done.append(f"{compute.name} at {low}..{high}")
+                continue
+            if ctx.dry_run:
+                done.append(f"would set {compute.name} to {low}..{high}")
+                continue
+            call(
+                step,
+                compute.name,
+                autoscaling.update_auto_scaling_group,
+                AutoScalingGroupName=compute.name,
+                MinSize=low,
+                MaxSize=high,
+            )
+        else:
+            scaling = ctx.client("application-autoscaling", role)
+            targets = call(
+                step,
+                compute.name,
+                scaling.describe_scalable_targets,
+                ServiceNamespace="ecs",
+                ResourceIds=[compute.name],
+            )["ScalableTargets"]
+            if targets and (targets[0]["MinCapacity"], targets[0]["MaxCapacity"]) == (low, high):
+                done.append(f"{compute.name} at {low}..{high}")
+                continue
+            if ctx.dry_run:
+                done.append(f"would set {compute.name} to {low}..{high}")
+                continue
+            call(
+                step,
+                compute.name,
+                scaling.register_scalable_target,
+                ServiceNamespace="ecs",
+                ResourceId=compute.name,
+                ScalableDimension="ecs:service:DesiredCount",
+                MinCapacity=low,
+                MaxCapacity=high,
+            )
+        done.append(f"{compute.name} -> {low}..{high}")
+    return "; ".join(done) or "no scalable compute"
+
+
+def scale_target(ctx: OpsContext) -> str:
+    """The target region's compute to the primary's full capacity (the `active` mode)."""
+    return _scale(ctx, "scale-target", ctx.target, lambda c: (c.full.min, c.full.max))
+
+
+def scale_source_to_standby(ctx: OpsContext) -> str:
+    """After failback, the DR compute back to its standby mode's capacity."""
+    return _scale(
+        ctx, "scale-source-to-standby", ctx.source, lambda c: (c.standby.min, c.standby.max)
+    )
+
+
+def _in_service(ctx: OpsContext, compute: ComputeFacts) -> tuple[bool, str]:
+    if compute.kind == "asg":
+        groups = call(
+            "wait-target-healthy",
+            compute.name,
+            ctx.client("autoscaling", ctx.target).describe_auto_scaling_groups,
+            AutoScalingGroupNames=[compute.name],
+        )["AutoScalingGroups"]
+        count = sum(
+            1
+            for i in (groups[0]["Instances"] if groups else [])
+            if i["LifecycleState"] == "InService"
+        )
+    else:
+        _, cluster, service = compute.name.split("/")
+        services = call(
+            "wait-target-healthy",
+            compute.name,
+            ctx.client("ecs", ctx.target).describe_services,
+            cluster=cluster,
+            services=[service],
+        )["services"]
+        count = int(services[0]["runningCount"]) if services else 0
+    return count >= compute.full.min, f"{compute.name} {count}/{compute.full.min} in service"
+
+
+def _load_balancer_host(ctx: OpsContext, role: Role, name: str) -> str:
+    found = call(
+        "wait-target-healthy", name, ctx.client("elbv2", role).describe_load_balancers, Names=[name]
+    )
+    return str(found["LoadBalancers"][0]["DNSName"])
+
+
+def wait_target_healthy(ctx: OpsContext) -> str:
+    """Compute in service and every endpoint answering at the target's load balancer:
+    traffic never moves to a region that does not answer."""
+    if ctx.dry_run:
+        return "would wait for the target's compute and load balancers"
+    states: list[str] = []
+
+    def check() -> tuple[bool, str]:
+        states.clear()
+        ok = True
+        for compute in ctx.facts.compute[ctx.target]:
+            ready, state = _in_service(ctx, compute)
+            ok &= ready
+            states.append(state)
+        for endpoint in ctx.facts.endpoints:
+            name = endpoint.load_balancers.get(ctx.target)
+            if name is None:
+                continue
+            host = _load_balancer_host(ctx, ctx.target, name)
+            answers, detail = ctx.prober(host, endpoint.path)
+            ok &= answers
+            states.append(f"{endpoint.service} {detail}")
+        return ok, ", ".join(states)
+
+    return ctx.waiter.until(
+        "wait-target-healthy", ctx.facts.region(ctx.target), "a healthy target region", check
+    )
+
+
+# -- traffic -----------------------------------------------------------------------------
+
+
+def _fence(ctx: OpsContext, step: str, role: Role, value: float) -> str:
+    namespace, metric, dims = ctx.facts.fence(role)
+    region = ctx.facts.region(role)
+    if ctx.dry_run:
+        return f"would publish {metric}={value:g} in {region}"
+    try:
+        call(
+            step,
+            f"{namespace} {metric} {region}",
+            ctx.client("cloudwatch", role).put_metric_data,
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Value": value,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                }
+            ],
+        )
+    except StepError as exc:
+        if exc.code == UNREACHABLE and value == 1 and role is ctx.source:
+            # The source region does not answer: its HTTPS health check fails on its own.
+            return f"{region} unreachable: its endpoint checks fail without a fence"
+        raise
+    return f"{metric}={value:g} in {region}"
+
+
+def fence_source(ctx: OpsContext) -> str:
+    """Take the source region out of DNS. Health-check mechanism: raise its fence alarm
+    (best effort when the region is down). ARC: routing controls move in switch-traffic,
+    once the target is healthy."""
+    if ctx.facts.mechanism == "health-check":
+        return _fence(ctx, "fence-source", ctx.source, 1)
+    if ctx.facts.mechanism == "arc":
+        return "ARC: the routing controls switch once the target is healthy"
+    return "no DNS failover configured"
+
+
+def lift_source_fence(ctx: OpsContext) -> str:
+    if ctx.facts.mechanism != "health-check":
+        return "nothing to lift"
+    return _fence(ctx, "lift-source-fence", ctx.source, 0)
+
+
+def switch_traffic(ctx: OpsContext) -> str:
+    """Health checks: lift any fence on the target (Route 53 then answers with the healthy
+    target). ARC: target on and source off in one call to the cluster's data plane."""
+    if ctx.facts.mechanism == "health-check":
+        return _fence(ctx, "switch-traffic", ctx.target, 0)
+    if ctx.facts.mechanism != "arc":
+        return "no DNS failover configured"
+    controls = ctx.facts.routing_controls
+    updates = [
+        {"RoutingControlArn": controls[ctx.target], "RoutingControlState": "On"},
+        {"RoutingControlArn": controls[ctx.source], "RoutingControlState": "Off"},
+    ]
+    if ctx.dry_run:
+        return f"would set {ctx.target.value} On and {ctx.source.value} Off"
+    errors = []
+    # Any of the cluster's regional endpoints will do; try them in turn.
+    for region, endpoint in ctx.facts.cluster_endpoints:
+        client = ctx.clients("route53-recovery-cluster", region, endpoint_url=endpoint)
+        try:
+            call(
+                "switch-traffic",
+                f"routing controls via {region}",
+                client.update_routing_control_states,
+                UpdateRoutingControlStateEntries=updates,
+            )
+            return f"{ctx.target.value} On, {ctx.source.value} Off (via {region})"
+        except StepError as exc:
+            errors.append(str(exc))
+    raise StepError("switch-traffic", "ARC cluster", "AllEndpointsFailed", " | ".join(errors))
+
+
+def verify_endpoint(ctx: OpsContext) -> str:
+    """Each service's public name answers (through DNS, now pointing at the target)."""
+    if ctx.dry_run:
+        return "would probe " + ", ".join(e.record for e in ctx.facts.endpoints)
+    if not ctx.facts.endpoints:
+        return "no public names"
+    results: list[str] = []
+
+    def check() -> tuple[bool, str]:
+        results.clear()
+        ok = True
+        for endpoint in ctx.facts.endpoints:
+            answers, detail = ctx.prober(endpoint.record, endpoint.path)
+            ok &= answers
+            results.append(f"{endpoint.record} {detail}")
+        return ok, ", ".join(results)
+
+    return ctx.waiter.until("verify-endpoint", "public names", "every name answering", check)
+
+
+# -- failback databases ------------------------------------------------------------------
+
+
+def reverse_replication(ctx: OpsContext) -> str:
+    """A replica of the DR writer in the primary region (the failback copy)."""
+    done = []
+    source_rds, rds = ctx.client("rds", Role.DR), ctx.client("rds", Role.PRIMARY)
+    for db in ctx.facts.databases:
+        if db.aurora:
+            raise Refused(
+                f"{db.name}: Aurora failback is not automated: re-create the primary region's "
+                "cluster as a secondary of a new global database, then switch over with "
+                "`aws rds switchover-global-cluster`"
+            )
+        copy = failback_copy(db)
+        if call(
+            "reverse-replication", copy, _describe_instance, rds=rds, ident=copy
+        ) is not None or _renamed_back(ctx, db):
+            done.append(f"{copy} exists")
+            continue
+        writer = call(
+            "reverse-replication",
+            db.replica_id,
+            _describe_instance,
+            rds=source_rds,
+            ident=db.replica_id,
+        )
+        if writer is None or writer.get("ReadReplicaSourceDBInstanceIdentifier"):
+            raise StepError(
+                "reverse-replication",
+                db.replica_id,
+                "NotWriter",
+                "the DR database is not a promoted writer: fail over first",
+            )
+        if ctx.dry_run:
+            done.append(f"would create {copy} from {db.replica_id}")
+            continue
+        call(
+            "reverse-replication",
+            copy,
+            rds.create_db_instance_read_replica,
+            DBInstanceIdentifier=copy,
+            SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+            DBInstanceClass=writer["DBInstanceClass"],
+            SourceRegion=ctx.facts.dr_region,
+            KmsKeyId=f"alias/{ctx.facts.system}-primary/data",
+            MultiAZ=True,
+        )
+        _wait_available(ctx, "reverse-replication", rds, copy, cluster=False)
+        done.append(f"{copy} replicating from {db.replica_id}")
+    return "; ".join(done) or "no databases"
+
+
+def _renamed_back(ctx: OpsContext, db: DatabaseFacts) -> bool:
+    """Whether swap-identifiers already ran: the primary id is a writer that is no replica
+    and an archived old primary exists."""
+    rds = ctx.client("rds", Role.PRIMARY)
+    return (
+        call("failback", archived(db), _describe_instance, rds=rds, ident=archived(db)) is not None
+    )
+
+
+def archived(db: DatabaseFacts) -> str:
+    return f"{db.primary_id}-pre-failback"
+
+
+def wait_caught_up(ctx: OpsContext) -> str:
+    if ctx.dry_run:
+        return "would wait for the failback copies' lag to reach the RPO"
+    done = []
+    for db in ctx.facts.databases:
+        copy = failback_copy(db)
+        if _renamed_back(ctx, db):
+            done.append(f"{db.primary_id} already switched")
+            continue
+
+        def check(db: DatabaseFacts = db, copy: str = copy) -> tuple[bool, str]:
+            result = _lag_check(ctx, db, Role.PRIMARY, copy)
+            return bool(result.ok), result.detail
+
+        done.append(
+            f"{copy} {ctx.waiter.until('wait-caught-up', copy, 'lag within the RPO', check)}"
+        )
+    return "; ".join(done) or "no databases"
+
+
+def swap_identifiers(ctx: OpsContext) -> str:
+    """The old primary moves aside (`-pre-failback`) and the promoted copy takes the primary
+    identifier, so the primary stack's state matches again after a refresh."""
+    done = []
+    rds = ctx.client("rds", Role.PRIMARY)
+    for db in ctx.facts.databases:
+        copy, old = failback_copy(db), archived(db)
+        if call("swap-identifiers", copy, _describe_instance, rds=rds, ident=copy) is None:
+            done.append(f"{db.primary_id} already the failback copy")
+            continue
+        if ctx.dry_run:
+            done.append(f"would rename {db.primary_id} -> {old}, {copy} -> {db.primary_id}")
+            continue
+        if (
+            call(
+                "swap-identifiers", db.primary_id, _describe_instance, rds=rds, ident=db.primary_id
+            )
+            is not None
+        ):
+            call(
+                "swap-identifiers",
+                db.primary_id,
+                rds.modify_db_instance,
+                DBInstanceIdentifier=db.primary_id,
+                NewDBInstanceIdentifier=old,
+                ApplyImmediately=True,
+            )
+            _wait_available(ctx, "swap-identifiers", rds, old, cluster=False)
+        call(
+            "swap-identifiers",
+            copy,
+            rds.modify_db_instance,
+            DBInstanceIdentifier=copy,
+            NewDBInstanceIdentifier=db.primary_id,
+            ApplyImmediately=True,
+        )
+        _wait_available(ctx, "swap-identifiers", rds, db.primary_id, cluster=False)
+        done.append(f"{copy} is now {db.primary_id}; the old primary is {old}")
+    return "; ".join(done) or "no databases"
+
+
+# -- config ------------------------------------------------------------------------------
+
+
+DR_KEY = "resilience:dr"
+
+
+def write_config(ctx: OpsContext) -> str:
+    """Failover: the dr stack file says `dr.mode: active`, so the next `pulumi up -s dr`
+    reconciles (promoted replica, no replication) instead of recreating the database.
+    Failback: the override is removed and the system file's standby mode applies again."""
+    path = ctx.dr_stack_file
+    if path is None:
+        return "no dr stack file given: set resilience:dr.mode by hand"
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.setdefault("config", {})
+    current = config.get(DR_KEY)
+    if ctx.target is Role.DR:
+        wanted = dict(current) if isinstance(current, dict) else _included_dr(path, config)
+        if wanted.get("mode") == "active":
+            return f"{path.name} already says dr.mode active"
+        wanted["mode"] = "active"
+        if ctx.dry_run:
+            return f"would set {DR_KEY}.mode: active in {path.name}"
+        config[DR_KEY] = wanted
+        action = f"{path.name}: dr.mode active"
+    else:
+        if not isinstance(current, dict) or current.get("mode") != "active":
+            return f"{path.name} has no active override"
+        if ctx.dry_run:
+            return f"would remove the {DR_KEY} override from {path.name}"
+        del config[DR_KEY]
+        action = f"{path.name}: override removed, the system file's dr.mode applies"
+    header = "".join(line + "\n" for line in path.read_text().splitlines() if line.startswith("#"))
+    path.write_text(header + yaml.safe_dump(document, sort_keys=False))
+    return action + "; run `pulumi up -s dr` (and `pulumi refresh -s primary` after a failback)"
+
+
+def _included_dr(path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    from model.loader import with_includes
+
+    merged, _ = with_includes(config, path.parent, path.name)
+    found = merged.get(DR_KEY)
+    if not isinstance(found, dict):
+        raise StepError(
+            "write-config", str(path), "NoDrConfig", f"no {DR_KEY} in the stack or its includes"
+        )
+    return dict(found)
+
+
+# -- plans -------------------------------------------------------------------------------
+
+
+def failover_steps() -> list[Step]:
+    return [
+        Step(
+            "readiness",
+            "replica lag, recent DR copy, DR capacity and quotas",
+            readiness,
+            mutates=False,
+        ),
+        Step("fence-source", "take the primary region out of DNS", fence_source),
+        Step("promote-databases", "make the DR databases writable", promote_databases),
+        Step("enable-backups", "the new writers keep the primary's backups", enable_backups),
+        Step("scale-target", "DR compute to full capacity", scale_target),
+        Step(
+            "wait-target-healthy",
+            "DR compute in service, load balancers answering",
+            wait_target_healthy,
+        ),
+        Step("switch-traffic", "DNS to the DR region", switch_traffic),
+        Step("verify-endpoint", "public names answer", verify_endpoint),
+        Step("write-config", "dr.mode active in the dr stack file", write_config),
+    ]
+
+
+def failback_steps() -> list[Step]:
+    return [
+        Step("readiness", "primary databases and compute", readiness, mutates=False),
+        Step(
+            "reverse-replication",
+            "replicate the DR writer to the primary region",
+            reverse_replication,
+        ),
+        Step("wait-caught-up", "the copy's lag within the RPO", wait_caught_up),
+        Step("fence-source", "take the DR region out of DNS", fence_source),
+        Step("promote-databases", "make the failback copy writable", promote_databases),
+        Step("swap-identifiers", "the copy takes the primary identifier", swap_identifiers),
+        Step("enable-backups", "the primary writer's backups", enable_backups),
+        Step("scale-target", "primary compute to full capacity", scale_target),
+        Step(
+            "wait-target-healthy",
+            "primary compute in service, load balancers answering",
+            wait_target_healthy,
+        ),
+        Step("switch-traffic", "DNS back to the primary region", switch_traffic),
+        Step("verify-endpoint", "public names answer", verify_endpoint),
+        Step("lift-source-fence", "the DR region's fence lifted", lift_source_fence),
+        Step(
+            "scale-source-to-standby",
+            "DR compute back to its standby mode",
+            scale_source_to_standby,
+        ),
+        Step("write-config", "the dr stack file back to its standby mode", write_config),
+    ]
