@@ -109,6 +109,9 @@ class DrConfig(Strict):
     # Warm standby runs this share of the primary's minimum capacity (at least one unit per
     # group) and keeps the full maximum, so it scales out on its own when traffic arrives.
     warm_standby_percent: int = Field(default=50, ge=1, le=99)
+    # Written by `resilience failover` next to `mode: active`: the mode `resilience failback`
+    # returns to.
+    standby_mode: Literal["pilot-light", "warm-standby"] | None = None
 
 
 class ContactKind(StrEnum):

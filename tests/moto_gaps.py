@@ -52,3 +52,83 @@ def answer(route53: Any, zone_id: str, name: str, overrides: HealthOverrides) ->
         if up(by_role[role]):
             return str(by_role[role]["AliasTarget"]["DNSName"])
     return str(by_role["PRIMARY"]["AliasTarget"]["DNSName"])
+
+
+# -- what the failover tests need beyond moto ------------------------------------------------
+#
+# - RDS PromoteReadReplica: moto keeps ReadReplicaSourceDBInstanceIdentifier on the promoted
+#   instance; `patch_rds_promotion` clears it, as RDS does.
+# - AWS Backup ListRecoveryPointsByBackupVault, Service Quotas for EC2, and the Route 53 ARC
+#   data plane (route53-recovery-cluster) are not implemented: `install_api_gaps` answers them
+#   from a `GapState` through botocore `before-call` hooks on the session the code uses.
+
+
+def patch_rds_promotion() -> None:
+    """Make moto's promotion leave no source behind (idempotent to call twice)."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.promote_read_replica
+    if getattr(original, "_resilience_patched", False):
+        return
+
+    def promote(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        database = original(self, db_kwargs)
+        database.source_db_instance_identifier = None
+        return database
+
+    promote._resilience_patched = True  # type: ignore[attr-defined]
+    RDSBackend.promote_read_replica = promote  # type: ignore[method-assign]
+
+
+@dataclass
+class GapState:
+    """The answers moto cannot give, as the tests set them."""
+
+    recovery_points: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by vault
+    vcpu_quota: float | None = 1000.0  # None: the quota API fails
+    routing_controls: dict[str, str] = field(default_factory=dict)  # ARN -> On | Off
+    arc_calls: list[list[dict[str, str]]] = field(default_factory=list)
+
+
+def _ok(parsed: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    return AWSResponse("https://moto-gap", 200, HTTPHeaders(), None), parsed
+
+
+def install_api_gaps(session: Any, state: GapState) -> None:
+    """Register the gap answers on a boto3 session's event system."""
+    events = session._session.get_component("event_emitter")
+
+    def recovery_points(params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("url_path", "")
+        vault = body.split("/backup-vaults/")[-1].split("/")[0] if "/backup-vaults/" in body else ""
+        return _ok({"RecoveryPoints": state.recovery_points.get(vault, [])})
+
+    def quota(**_: Any) -> Any:
+        if state.vcpu_quota is None:
+            return None  # let the call go to moto, which refuses it
+        return _ok({"Quota": {"Value": state.vcpu_quota, "QuotaCode": "L-1216C47A"}})
+
+    def update_controls(params: dict[str, Any], **_: Any) -> Any:
+        import json
+
+        entries = json.loads(params["body"])["UpdateRoutingControlStateEntries"]
+        states = {**state.routing_controls}
+        for entry in entries:
+            states[entry["RoutingControlArn"]] = entry["RoutingControlState"]
+        if "On" not in states.values():  # the safety rule: at least one region on
+            from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+            return AWSResponse("https://moto-gap", 409, HTTPHeaders(), None), {
+                "Error": {"Code": "ConflictException", "Message": "safety rule violated"}
+            }
+        state.routing_controls = states
+        state.arc_calls.append(entries)
+        return _ok({})
+
+    events.register("before-call.backup.ListRecoveryPointsByBackupVault", recovery_points)
+    events.register("before-call.service-quotas.GetServiceQuota", quota)
+    events.register(
+        "before-call.route53-recovery-cluster.UpdateRoutingControlStates", update_controls
+    )

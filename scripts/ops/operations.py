@@ -535,22 +535,46 @@ def wait_target_healthy(ctx: OpsContext) -> str:
 
 
 def _fence(ctx: OpsContext, step: str, role: Role, value: float) -> str:
+    """Publish the fence value of a region's fence alarm (1 fences, 0 lifts).
+
+    The alarm reads the Maximum of one-minute periods, so two decisions in one minute would
+    merge (a lift right after a raise would not lift). Each decision therefore takes its own
+    minute: now, or the minute after the latest published one (CloudWatch accepts
+    timestamps up to two hours ahead), and the alarm follows within a minute."""
     namespace, metric, dims = ctx.facts.fence(role)
     region = ctx.facts.region(role)
-    if ctx.dry_run:
-        return f"would publish {metric}={value:g} in {region}"
+    resource = f"{namespace} {metric} {region}"
+    dimensions = [{"Name": k, "Value": v} for k, v in dims.items()]
+    cloudwatch = ctx.client("cloudwatch", role)
+    minute = ctx.now().replace(second=0, microsecond=0)
     try:
+        points = call(
+            step,
+            resource,
+            cloudwatch.get_metric_statistics,
+            Namespace=namespace,
+            MetricName=metric,
+            Dimensions=dimensions,
+            StartTime=minute - timedelta(hours=3),
+            EndTime=minute + timedelta(hours=3),
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        latest = max(points, key=lambda p: p["Timestamp"]) if points else None
+        if latest is not None and float(latest["Maximum"]) == value:
+            return f"{metric} already {value:g} in {region}"
+        if ctx.dry_run:
+            return f"would publish {metric}={value:g} in {region}"
+        stamp = minute
+        if latest is not None and latest["Timestamp"] >= minute:
+            stamp = latest["Timestamp"].replace(second=0, microsecond=0) + timedelta(minutes=1)
         call(
             step,
-            f"{namespace} {metric} {region}",
-            ctx.client("cloudwatch", role).put_metric_data,
+            resource,
+            cloudwatch.put_metric_data,
             Namespace=namespace,
             MetricData=[
-                {
-                    "MetricName": metric,
-                    "Value": value,
-                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                }
+                {"MetricName": metric, "Value": value, "Dimensions": dimensions, "Timestamp": stamp}
             ],
         )
     except StepError as exc:
@@ -558,7 +582,7 @@ def _fence(ctx: OpsContext, step: str, role: Role, value: float) -> str:
             # The source region does not answer: its HTTPS health check fails on its own.
             return f"{region} unreachable: its endpoint checks fail without a fence"
         raise
-    return f"{metric}={value:g} in {region}"
+    return f"{metric}={value:g} in {region} from {stamp:%H:%M}Z"
 
 
 def fence_source(ctx: OpsContext) -> str:
@@ -763,34 +787,34 @@ DR_KEY = "resilience:dr"
 
 
 def write_config(ctx: OpsContext) -> str:
-    """Failover: the dr stack file says `dr.mode: active`, so the next `pulumi up -s dr`
-    reconciles (promoted replica, no replication) instead of recreating the database.
-    Failback: the override is removed and the system file's standby mode applies again."""
+    """Failover: the dr stack file says `dr.mode: active` (and `dr.standby_mode`: the mode
+    before), so the next `pulumi up -s dr` reconciles (promoted replica, no replication)
+    instead of recreating the database. Failback: back to the standby mode."""
     path = ctx.dr_stack_file
     if path is None:
         return "no dr stack file given: set resilience:dr.mode by hand"
     document = yaml.safe_load(path.read_text()) or {}
     config = document.setdefault("config", {})
     current = config.get(DR_KEY)
+    wanted = dict(current) if isinstance(current, dict) else _included_dr(path, config)
     if ctx.target is Role.DR:
-        wanted = dict(current) if isinstance(current, dict) else _included_dr(path, config)
         if wanted.get("mode") == "active":
             return f"{path.name} already says dr.mode active"
+        wanted["standby_mode"] = wanted.get("mode", "pilot-light")
         wanted["mode"] = "active"
-        if ctx.dry_run:
-            return f"would set {DR_KEY}.mode: active in {path.name}"
-        config[DR_KEY] = wanted
-        action = f"{path.name}: dr.mode active"
     else:
-        if not isinstance(current, dict) or current.get("mode") != "active":
-            return f"{path.name} has no active override"
-        if ctx.dry_run:
-            return f"would remove the {DR_KEY} override from {path.name}"
-        del config[DR_KEY]
-        action = f"{path.name}: override removed, the system file's dr.mode applies"
+        if wanted.get("mode") != "active":
+            return f"{path.name} already says dr.mode {wanted.get('mode', 'pilot-light')}"
+        wanted["mode"] = wanted.pop("standby_mode", None) or "pilot-light"
+    if ctx.dry_run:
+        return f"would set {DR_KEY}.mode: {wanted['mode']} in {path.name}"
+    config[DR_KEY] = wanted
     header = "".join(line + "\n" for line in path.read_text().splitlines() if line.startswith("#"))
     path.write_text(header + yaml.safe_dump(document, sort_keys=False))
-    return action + "; run `pulumi up -s dr` (and `pulumi refresh -s primary` after a failback)"
+    after = "`pulumi up -s dr`" + (
+        "" if ctx.target is Role.DR else " and `pulumi refresh -s primary`"
+    )
+    return f"{path.name}: dr.mode {wanted['mode']}; run {after}"
 
 
 def _included_dr(path: Path, config: dict[str, Any]) -> dict[str, Any]:
