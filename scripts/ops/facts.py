@@ -61,7 +61,7 @@ class SystemFacts:
     dr_region: str
     rto_minutes: int
     rpo_minutes: int
-    mode: DrMode  # the dr stack's configured mode
+    mode: DrMode  # the dr stack's standby mode (what it runs outside a failover)
     mechanism: str | None  # health-check | arc | None (no DNS failover)
     databases: tuple[DatabaseFacts, ...]
     compute: dict[Role, tuple[ComputeFacts, ...]]
@@ -81,6 +81,14 @@ class SystemFacts:
         return FENCE_NAMESPACE, FENCE_METRIC, fence_dimensions(self.system, self.region(role))
 
 
+def standby_mode(config: StackConfig) -> DrMode:
+    """The DR mode outside a failover: after `resilience failover` wrote `mode: active`, the
+    `standby_mode` it kept."""
+    if config.dr.mode is DrMode.ACTIVE and config.dr.standby_mode is not None:
+        return DrMode(config.dr.standby_mode)
+    return config.dr.mode
+
+
 def _compute(config: StackConfig, role: Role) -> tuple[ComputeFacts, ...]:
     out = []
     for service in config.services:
@@ -95,7 +103,7 @@ def _compute(config: StackConfig, role: Role) -> tuple[ComputeFacts, ...]:
             continue
         full = capacity_for(service.scaling, Role.PRIMARY, config.dr.mode, 100)
         standby = capacity_for(
-            service.scaling, role, config.dr.mode, config.dr.warm_standby_percent
+            service.scaling, role, standby_mode(config), config.dr.warm_standby_percent
         )
         out.append(ComputeFacts(service.name, kind, name, full, standby))
     return tuple(out)
@@ -181,7 +189,7 @@ def system_facts(
         dr_region=dr.dr.region,
         rto_minutes=dr.dr.rto_minutes,
         rpo_minutes=dr.dr.rpo_minutes,
-        mode=dr.dr.mode,
+        mode=standby_mode(dr),
         mechanism=mechanism,
         databases=databases,
         compute={Role.PRIMARY: _compute(primary, Role.PRIMARY), Role.DR: _compute(dr, Role.DR)},
