@@ -7,9 +7,10 @@ Exit codes: 0 all good, 1 findings (a mandatory policy violation), 2 bad input o
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,12 +23,17 @@ from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
+from scripts.ops.aws import Clients
+from scripts.ops.commands import EXIT_FAILED, Options, run_drill, run_operation
+from scripts.ops.facts import FactsError, SystemFacts, read_outputs, system_facts
+from scripts.ops.runner import Refused, StepError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
     name="resilience",
-    help="Synthesize and check the resilience bundle's stacks offline.",
+    help="Synthesize and check the resilience bundle's stacks offline; fail over, fail back "
+    "and drill them for real.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -257,6 +263,176 @@ def check(
         highlight=False,
     )
     raise typer.Exit(EXIT_FINDINGS if mandatory else EXIT_OK)
+
+
+PrimaryStackOpt = Annotated[
+    str, typer.Option("--primary-stack", help="Name of the primary stack (Pulumi.<name>.yaml).")
+]
+DrStackOpt = Annotated[
+    str, typer.Option("--dr-stack", help="Name of the dr stack (Pulumi.<name>.yaml).")
+]
+OutputsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--primary-outputs",
+        help="The primary stack's outputs (`pulumi stack output --json`, or a graph from "
+        "`resilience synth`); needed with failover.mechanism arc.",
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Read state and print the plan; change nothing.")
+]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Go on although readiness checks fail (needs --reason).")
+]
+ReasonOpt = Annotated[
+    str | None, typer.Option("--reason", help="Why: recorded in the journal and reports.")
+]
+JournalOpt = Annotated[
+    Path, typer.Option("--journal-dir", help="Where journals are kept (resume from them).")
+]
+
+
+def _operation_inputs(
+    project_dir: Path | None, primary_stack: str, dr_stack: str, primary_outputs: Path | None
+) -> tuple[SystemFacts, Path]:
+    directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+    files = stack_files(directory)
+    for name in (primary_stack, dr_stack):
+        if name not in files:
+            raise InputError(f"unknown stack '{name}' (stacks in {directory}: {', '.join(files)})")
+    problems: list[Problem] = []
+    loaded = {}
+    for name in (primary_stack, dr_stack):
+        try:
+            loaded[name] = load_file(files[name])
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    outputs = read_outputs(primary_outputs) if primary_outputs else None
+    facts = system_facts(loaded[primary_stack].config, loaded[dr_stack].config, outputs)
+    return facts, files[dr_stack]
+
+
+def _run_ops(action: Callable[[], object], dry_run: bool, yes: bool, what: str) -> None:
+    if not dry_run and not yes:
+        if not sys.stdin.isatty():
+            fail(f"{what} changes real infrastructure: pass --yes (or --dry-run first)")
+        if not typer.confirm(f"{what}: go ahead?"):
+            raise typer.Exit(EXIT_INPUT)
+    try:
+        action()
+    except ConfigError as error:
+        err.print(f"[bold red]invalid stack config[/] ({len(error.problems)} problems):")
+        for problem in error.problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except (InputError, FactsError, Refused) as error:
+        fail(str(error))
+    except StepError as error:
+        hint = "" if dry_run else " (the journal records it; rerun to resume)"
+        fail(f"{error}{hint}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted: the journal records the finished steps; rerun to resume", 130)
+
+
+def _options(
+    journal_dir: Path, dr_file: Path, dry_run: bool, force: bool, reason: str | None
+) -> Options:
+    return Options(
+        dry_run=dry_run, force=force, reason=reason, journal_dir=journal_dir, dr_stack_file=dr_file
+    )
+
+
+@app.command()
+def failover(
+    *,
+    to: Annotated[str, typer.Option("--to", help="The region to fail over to: dr.")] = "dr",
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    primary_stack: PrimaryStackOpt = "primary",
+    dr_stack: DrStackOpt = "dr",
+    primary_outputs: OutputsOpt = None,
+    journal_dir: JournalOpt = Path(".resilience"),
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Move traffic and writes to the DR region, using DR-region APIs only: readiness,
+    fence the primary, promote the databases, keep their backups, scale DR compute, wait
+    until it is healthy, switch traffic, verify, and set dr.mode active in the dr stack file.
+    Resumes from its journal after a crash."""
+    if to != "dr":
+        fail("--to dr is the only failover direction; use `resilience failback` to return")
+
+    def action() -> None:
+        facts, dr_file = _operation_inputs(project_dir, primary_stack, dr_stack, primary_outputs)
+        options = _options(journal_dir, dr_file, dry_run, force, reason)
+        run_operation("failover", facts, Clients(), options, out)
+
+    _run_ops(action, dry_run, yes, "failover to the DR region")
+
+
+@app.command()
+def failback(
+    *,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    reason: ReasonOpt = None,
+    primary_stack: PrimaryStackOpt = "primary",
+    dr_stack: DrStackOpt = "dr",
+    primary_outputs: OutputsOpt = None,
+    journal_dir: JournalOpt = Path(".resilience"),
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Return to the primary region after a failover: replicate the DR writer back, switch
+    over with the DR region fenced, give the copy the primary's identifier, switch traffic,
+    and put the DR region back in its standby mode."""
+
+    def action() -> None:
+        facts, dr_file = _operation_inputs(project_dir, primary_stack, dr_stack, primary_outputs)
+        options = _options(journal_dir, dr_file, dry_run, force, reason)
+        run_operation("failback", facts, Clients(), options, out)
+
+    _run_ops(action, dry_run, yes, "failback to the primary region")
+
+
+@app.command()
+def drill(
+    *,
+    report_dir: Annotated[
+        Path, typer.Option("--report-dir", help="Where drill reports are written.")
+    ] = Path("drills"),
+    allow_production: Annotated[
+        bool, typer.Option("--allow-production", help="Drill a production system (game day).")
+    ] = False,
+    yes: YesOpt = False,
+    reason: ReasonOpt = None,
+    primary_stack: PrimaryStackOpt = "primary",
+    dr_stack: DrStackOpt = "dr",
+    primary_outputs: OutputsOpt = None,
+    journal_dir: JournalOpt = Path(".resilience"),
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Failover and failback of a non-production system, with a report of every step's
+    duration and the measured RTO (DIR/last-drill.json feeds the RTO analysis)."""
+
+    def action() -> None:
+        facts, dr_file = _operation_inputs(project_dir, primary_stack, dr_stack, primary_outputs)
+        options = _options(journal_dir, dr_file, False, False, reason)
+        run_drill(
+            facts,
+            Clients(),
+            options,
+            out,
+            report_dir=report_dir,
+            allow_production=allow_production,
+        )
+
+    _run_ops(action, False, yes, "drill (failover and failback)")
 
 
 def main() -> None:
