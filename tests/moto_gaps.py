@@ -63,6 +63,10 @@ def answer(route53: Any, zone_id: str, name: str, overrides: HealthOverrides) ->
 #   from a `GapState` through botocore `before-call` hooks on the session the code uses.
 
 
+# Instances whose promotion the tests make hang (status stays "modifying").
+STUCK_PROMOTIONS: set[str] = set()
+
+
 def patch_rds_promotion() -> None:
     """Make moto's promotion leave no source behind (idempotent to call twice)."""
     from moto.rds.models import RDSBackend
@@ -74,6 +78,8 @@ def patch_rds_promotion() -> None:
     def promote(self: Any, db_kwargs: dict[str, Any]) -> Any:
         database = original(self, db_kwargs)
         database.source_db_instance_identifier = None
+        if database.db_instance_identifier in STUCK_PROMOTIONS:
+            database.status = "modifying"  # a promotion that never finishes
         return database
 
     promote._resilience_patched = True  # type: ignore[attr-defined]

@@ -69,6 +69,7 @@ class World:
     session: boto3.Session
     gaps: GapState = field(default_factory=GapState)
     down: set[str] = field(default_factory=set)  # regions that do not answer
+    broken: set[Role] = field(default_factory=set)  # regions whose endpoints return errors
     faults: list[Fault] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # every API call, as service.Operation
     # Called with each API call before it is sent (the crash-injection hook of the tests).
@@ -88,7 +89,7 @@ class World:
 
     def region_healthy(self, role: Role) -> bool:
         region = self.facts.region(role)
-        if region in self.down:
+        if region in self.down or role in self.broken:
             return False
         autoscaling = self.client("autoscaling", region)
         names = [c.name for c in self.facts.compute[role] if c.kind == "asg"]

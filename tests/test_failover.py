@@ -4,7 +4,7 @@ stacks (tests/ops_world.py; moto's gaps are filled in tests/moto_gaps.py)."""
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,8 @@ def facts(shipped: dict[str, LoadedConfig]) -> SystemFacts:
 
 
 @pytest.fixture
-def world(
-    moto_endpoint: str, facts: SystemFacts, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
-    urllib.request.urlopen(  # noqa: S310 - the loopback moto server
+def world(moto_endpoint: str, facts: SystemFacts, monkeypatch: pytest.MonkeyPatch) -> World:
+    urllib.request.urlopen(
         urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
     ).close()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
@@ -41,7 +39,7 @@ def world(
         monkeypatch.delenv(key, raising=False)
     world = make_world(moto_endpoint, facts)
     seed(world)
-    yield world
+    return world
 
 
 def options(world: World, tmp_path: Path, write_config: ConfigWriter, **kw: Any) -> Options:
@@ -55,7 +53,7 @@ def options(world: World, tmp_path: Path, write_config: ConfigWriter, **kw: Any)
 
 
 def quiet() -> Console:
-    return Console(file=open("/dev/null", "w"), width=120)  # noqa: SIM115
+    return Console(file=open("/dev/null", "w"), width=120)
 
 
 def replica(world: World) -> dict[str, Any]:
@@ -108,3 +106,298 @@ def test_full_failover_and_failback(
     assert not world.fenced(Role.DR) and not world.fenced(Role.PRIMARY)
     assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)  # pilot light again
     assert load_file(dr_file).config.dr.mode is DrMode.PILOT_LIGHT
+
+
+def _mutating(calls: list[str]) -> list[str]:
+    return [c for c in calls if not c.split(".", 1)[1].startswith(READ_ONLY)]
+
+
+def test_dry_run_makes_no_mutating_call(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    opts = options(world, tmp_path, write_config, dry_run=True)
+    before = Path(opts.dr_stack_file or "").read_text()
+    world.calls.clear()
+    result = run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert result.journal.status == "dry-run"
+    assert world.calls, "the dry run reads state"
+    assert _mutating(world.calls) == []  # every call a Describe/Get/List, seen by botocore
+    details = {s.name: s.detail for s in result.journal.steps}
+    assert details["promote-databases"] == "would promote reskflow-db-dr"
+    assert "would set reskflow-orders-dr to 2..10" in details["scale-target"]
+    assert replica(world).get("ReadReplicaSourceDBInstanceIdentifier")
+    assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)
+    assert not (tmp_path / "journals").exists()  # not even a journal
+    assert Path(opts.dr_stack_file or "").read_text() == before
+
+
+def end_state(world: World, dr_file: Path) -> dict[str, Any]:
+    return {
+        "replica_source": replica(world).get("ReadReplicaSourceDBInstanceIdentifier"),
+        "retention": replica(world)["BackupRetentionPeriod"],
+        "groups": [
+            group(world, "us-west-2", f"reskflow-{s}-dr") for s in ("orders", "users", "tracking")
+        ],
+        "serving": world.serving(),
+        "fenced": world.fenced(Role.PRIMARY),
+        "mode": load_file(dr_file).config.dr.mode,
+    }
+
+
+@pytest.mark.parametrize("crash_after", range(9))
+def test_a_rerun_after_a_crash_at_any_step_converges(
+    world: World,
+    tmp_path: Path,
+    write_config: ConfigWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    crash_after: int,
+) -> None:
+    """A crash right after a step did its work, before the journal says so: the rerun redoes
+    that step (idempotent) and finishes with the same end state as an uninterrupted run."""
+    from scripts.ops import commands, operations
+
+    steps = operations.failover_steps()
+    crashed = steps[crash_after]
+
+    def crash(context: Any) -> str:
+        crashed.run(context)
+        raise KeyboardInterrupt
+
+    broken = [*steps[:crash_after], replace(crashed, run=crash), *steps[crash_after + 1 :]]
+    monkeypatch.setattr(commands, "failover_steps", lambda: broken)
+    opts = options(world, tmp_path, write_config)
+    with pytest.raises(KeyboardInterrupt):
+        run_operation("failover", world.facts, world.clients(), opts, quiet())
+    journal = Journal.load(tmp_path / "journals" / "reskflow-failover.journal.json")
+    assert journal.status == "interrupted"
+    assert [s.status for s in journal.steps[:crash_after]] == ["done"] * crash_after
+    assert journal.steps[crash_after].status == "running"
+
+    monkeypatch.setattr(commands, "failover_steps", lambda: steps)
+    rerun = run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert rerun.resumed and rerun.journal.status == "done"
+    assert end_state(world, opts.dr_stack_file or Path()) == {
+        "replica_source": None,
+        "retention": 35,
+        "groups": [(2, 10)] * 3,
+        "serving": Role.DR,
+        "fenced": True,
+        "mode": DrMode.ACTIVE,
+    }
+    # Running it once more changes nothing.
+    world.calls.clear()
+    again = run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert again.journal.status == "done"
+    assert [c for c in _mutating(world.calls) if c != "cloudwatch.PutMetricData"] == []
+
+
+def test_throttling_is_retried(world: World, tmp_path: Path, write_config: ConfigWriter) -> None:
+    fault = Fault("rds.PromoteReadReplica", 400, "Throttling", times=2)
+    world.faults.append(fault)
+    result = run_operation(
+        "failover", world.facts, world.clients(), options(world, tmp_path, write_config), quiet()
+    )
+    assert result.journal.status == "done"
+    assert fault.seen == 2  # standard retry mode absorbed both
+    assert not replica(world).get("ReadReplicaSourceDBInstanceIdentifier")
+
+
+def test_a_persistent_5xx_stops_at_its_step_with_nothing_half_applied(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    world.faults.append(Fault("auto-scaling.UpdateAutoScalingGroup", 503, "ServiceUnavailable", -1))
+    opts = options(world, tmp_path, write_config)
+    with pytest.raises(StepError) as info:
+        run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert (info.value.step, info.value.resource, info.value.code) == (
+        "scale-target",
+        "reskflow-orders-dr",
+        "ServiceUnavailable",
+    )
+    journal = Journal.load(tmp_path / "journals" / "reskflow-failover.journal.json")
+    statuses = {s.name: s.status for s in journal.steps}
+    assert statuses["promote-databases"] == "done"
+    assert statuses["scale-target"] == "failed"
+    assert statuses["switch-traffic"] == "pending"
+    assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)
+    assert world.serving() is Role.PRIMARY  # no traffic moved
+    world.faults.clear()
+    rerun = run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert rerun.resumed and rerun.journal.status == "done"
+
+
+def test_a_promotion_that_never_finishes_times_out_before_anything_else(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    from tests.moto_gaps import STUCK_PROMOTIONS
+
+    STUCK_PROMOTIONS.add("reskflow-db-dr")
+    try:
+        with pytest.raises(StepError) as info:
+            run_operation(
+                "failover",
+                world.facts,
+                world.clients(),
+                options(world, tmp_path, write_config),
+                quiet(),
+            )
+    finally:
+        STUCK_PROMOTIONS.clear()
+    assert (info.value.step, info.value.resource, info.value.code) == (
+        "promote-databases",
+        "reskflow-db-dr",
+        "Timeout",
+    )
+    assert "last state: modifying" in str(info.value)
+    assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)
+
+
+def test_replica_lag_above_the_rpo_refuses_unless_forced_with_a_reason(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    set_lag(world, Role.DR, "reskflow-db-dr", 900)
+    opts = options(world, tmp_path, write_config)
+    world.calls.clear()
+    with pytest.raises(Refused, match=r"replica lag reskflow-db-dr: 900 s \(RPO 300 s\)"):
+        run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert _mutating(world.calls) == []
+    with pytest.raises(Refused, match="--force needs --reason"):
+        run_operation("failover", world.facts, world.clients(), replace(opts, force=True), quiet())
+    forced = replace(opts, force=True, reason="us-east-1 outage, lag accepted by the IC")
+    result = run_operation("failover", world.facts, world.clients(), forced, quiet())
+    assert result.journal.status == "done"
+    assert result.journal.reason == "us-east-1 outage, lag accepted by the IC"
+    assert "forced" in result.journal.steps[0].detail
+
+
+def test_a_failing_dr_region_never_gets_the_traffic(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    world.broken.add(Role.DR)  # DR load balancers answer 5xx
+    with pytest.raises(StepError) as info:
+        run_operation(
+            "failover",
+            world.facts,
+            world.clients(),
+            options(world, tmp_path, write_config),
+            quiet(),
+        )
+    assert (info.value.step, info.value.code) == ("wait-target-healthy", "Timeout")
+    journal = Journal.load(tmp_path / "journals" / "reskflow-failover.journal.json")
+    assert {s.name: s.status for s in journal.steps}["switch-traffic"] == "pending"
+    # The primary is fenced, the DR unhealthy: Route 53 keeps answering with the primary.
+    assert world.fenced(Role.PRIMARY)
+    assert world.serving() is Role.PRIMARY
+
+
+def test_arc_switches_routing_controls_only_once_dr_is_healthy(
+    moto_endpoint: str,
+    write_config: ConfigWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts.engine import synth_all
+
+    def arc(config: dict[str, Any]) -> None:
+        config["resilience:failover"]["mechanism"] = "arc"
+
+    primary = load_file(write_config(arc, name="primary"))
+    dr = load_file(write_config(arc, base="dr", name="dr"))
+    outputs = synth_all([primary, dr])[0].outputs
+    facts = system_facts(primary.config, dr.config, outputs)
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    world = make_world(moto_endpoint, facts)
+    seed(world)
+    controls = facts.routing_controls
+    world.gaps.routing_controls = {controls[Role.PRIMARY]: "On", controls[Role.DR]: "Off"}
+    opts = Options(
+        journal_dir=tmp_path / "journals",
+        dr_stack_file=tmp_path / "Pulumi.dr.yaml",
+        waiter=world.waiter(),
+        prober=world.prober,
+    )
+    world.calls.clear()
+    result = run_operation("failover", facts, world.clients(), opts, quiet())
+    assert result.journal.status == "done"
+    details = {s.name: s.detail for s in result.journal.steps}
+    assert details["fence-source"].startswith("ARC:")
+    assert world.gaps.arc_calls == [
+        [
+            {"RoutingControlArn": controls[Role.DR], "RoutingControlState": "On"},
+            {"RoutingControlArn": controls[Role.PRIMARY], "RoutingControlState": "Off"},
+        ]
+    ]
+    assert world.serving() is Role.DR
+    assert "PutMetricData" not in " ".join(world.calls)  # no fences with ARC
+
+
+def test_arc_needs_the_primary_outputs(write_config: ConfigWriter) -> None:
+    from scripts.ops.facts import FactsError
+
+    def arc(config: dict[str, Any]) -> None:
+        config["resilience:failover"]["mechanism"] = "arc"
+
+    primary = load_file(write_config(arc, name="primary")).config
+    dr = load_file(write_config(arc, base="dr", name="dr")).config
+    with pytest.raises(FactsError, match="pass the primary stack's outputs"):
+        system_facts(primary, dr)
+
+
+def test_drill_reports_step_durations_and_the_measured_rto(
+    moto_endpoint: str,
+    write_config: ConfigWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def staging(config: dict[str, Any]) -> None:
+        config["resilience:environment"] = "staging"
+
+    primary = load_file(write_config(staging, name="primary")).config
+    dr_file = write_config(staging, base="dr", name="dr")
+    facts = system_facts(primary, load_file(dr_file).config)
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    world = make_world(moto_endpoint, facts)
+    seed(world)
+    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 1.0)
+    opts = Options(
+        journal_dir=tmp_path / "journals",
+        dr_stack_file=dr_file,
+        waiter=world.waiter(),
+        prober=world.prober,
+    )
+    report = run_drill(facts, world.clients(), opts, quiet(), report_dir=tmp_path / "drills")
+    assert report["rto_target_seconds"] == 900
+    assert report["measured_rto_seconds"] is not None and report["rto_met"] is True
+    assert [s["step"] for s in report["operations"]["failover"]][:2] == [
+        "readiness",
+        "fence-source",
+    ]
+    assert all(s["status"] == "done" for op in report["operations"].values() for s in op)
+    assert all(s["duration_s"] is not None for s in report["operations"]["failback"])
+    written = sorted(p.name for p in (tmp_path / "drills").iterdir())
+    assert "last-drill.json" in written
+    assert any(n.endswith(".md") for n in written)
+    markdown = next((tmp_path / "drills").glob("drill-*.md")).read_text()
+    assert "| promote-databases | done |" in markdown
+    assert not list((tmp_path / "journals").glob("*.json"))  # a finished drill leaves none
+    assert world.serving() is Role.PRIMARY
+    assert load_file(dr_file).config.dr.mode is DrMode.PILOT_LIGHT
+
+
+def test_drills_refuse_production(world: World, tmp_path: Path, write_config: ConfigWriter) -> None:
+    world.calls.clear()
+    with pytest.raises(Refused, match="production system"):
+        run_drill(
+            world.facts,
+            world.clients(),
+            options(world, tmp_path, write_config),
+            quiet(),
+            report_dir=tmp_path / "drills",
+        )
+    assert world.calls == []  # refused before any call

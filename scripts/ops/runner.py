@@ -130,6 +130,8 @@ def run_plan(
             )
         if previous.status != "done":
             journal, resumed = previous, True
+            journal.reason = reason or journal.reason
+            journal.status = "running"
             console.print(f"resuming the {operation} started {previous.started} from its journal")
     for step in steps:
         journal.record(step.name)
