@@ -4,6 +4,7 @@ stacks (tests/ops_world.py; moto's gaps are filled in tests/moto_gaps.py)."""
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,26 @@ def facts(shipped: dict[str, LoadedConfig]) -> SystemFacts:
     return system_facts(shipped["primary"].config, shipped["dr"].config)
 
 
-@pytest.fixture
-def world(moto_endpoint: str, facts: SystemFacts, monkeypatch: pytest.MonkeyPatch) -> World:
+def reset(endpoint: str) -> None:
     urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+        urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     ).close()
+
+
+@pytest.fixture
+def clean_moto(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The session's moto server, emptied before and after: other moto tests share it."""
+    reset(moto_endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(key, raising=False)
-    world = make_world(moto_endpoint, facts)
+    yield moto_endpoint
+    reset(moto_endpoint)
+
+
+@pytest.fixture
+def world(clean_moto: str, facts: SystemFacts) -> World:
+    world = make_world(clean_moto, facts)
     seed(world)
     return world
 
@@ -291,10 +303,7 @@ def test_a_failing_dr_region_never_gets_the_traffic(
 
 
 def test_arc_switches_routing_controls_only_once_dr_is_healthy(
-    moto_endpoint: str,
-    write_config: ConfigWriter,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clean_moto: str, write_config: ConfigWriter, tmp_path: Path
 ) -> None:
     from scripts.engine import synth_all
 
@@ -305,11 +314,7 @@ def test_arc_switches_routing_controls_only_once_dr_is_healthy(
     dr = load_file(write_config(arc, base="dr", name="dr"))
     outputs = synth_all([primary, dr])[0].outputs
     facts = system_facts(primary.config, dr.config, outputs)
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    world = make_world(moto_endpoint, facts)
+    world = make_world(clean_moto, facts)
     seed(world)
     controls = facts.routing_controls
     world.gaps.routing_controls = {controls[Role.PRIMARY]: "On", controls[Role.DR]: "Off"}
@@ -347,10 +352,7 @@ def test_arc_needs_the_primary_outputs(write_config: ConfigWriter) -> None:
 
 
 def test_drill_reports_step_durations_and_the_measured_rto(
-    moto_endpoint: str,
-    write_config: ConfigWriter,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clean_moto: str, write_config: ConfigWriter, tmp_path: Path
 ) -> None:
     def staging(config: dict[str, Any]) -> None:
         config["resilience:environment"] = "staging"
@@ -358,11 +360,7 @@ def test_drill_reports_step_durations_and_the_measured_rto(
     primary = load_file(write_config(staging, name="primary")).config
     dr_file = write_config(staging, base="dr", name="dr")
     facts = system_facts(primary, load_file(dr_file).config)
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    world = make_world(moto_endpoint, facts)
+    world = make_world(clean_moto, facts)
     seed(world)
     set_lag(world, Role.PRIMARY, "reskflow-db-failback", 1.0)
     opts = Options(
@@ -401,3 +399,52 @@ def test_drills_refuse_production(world: World, tmp_path: Path, write_config: Co
             report_dir=tmp_path / "drills",
         )
     assert world.calls == []  # refused before any call
+
+
+def test_cli_dry_run_exit_codes_and_confirmation(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from scripts import cli
+    from tests.conftest import ROOT
+
+    project = tmp_path / "project"
+    project.mkdir()
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, project / path.name)
+    shutil.copytree(ROOT / "systems", project / "systems")
+    monkeypatch.setattr(cli, "Clients", world.clients)
+    runner = CliRunner()
+    common = ["--project-dir", str(project), "--journal-dir", str(tmp_path / "j")]
+
+    world.calls.clear()
+    dry = runner.invoke(cli.app, ["failover", "--dry-run", *common])
+    assert dry.exit_code == 0, dry.output
+    assert "would promote reskflow-db-dr" in dry.output
+    assert "readiness" in dry.output and "recent copy in reskflow-dr" in dry.output
+    assert world.calls and _mutating(world.calls) == []
+
+    unattended = runner.invoke(cli.app, ["failover", *common])
+    assert unattended.exit_code == 2
+    assert "pass --yes" in unattended.output
+
+    wrong = runner.invoke(cli.app, ["failover", "--to", "primary", "--yes", *common])
+    assert wrong.exit_code == 2
+    assert "resilience failback" in wrong.output
+
+    world.faults.append(Fault("rds.PromoteReadReplica", 500, "InternalFailure", -1))
+    failed = runner.invoke(cli.app, ["failover", "--yes", *common])
+    assert failed.exit_code == 1
+    assert "step promote-databases: reskflow-db-dr: InternalFailure" in failed.output
+    assert "rerun to resume" in failed.output
+    world.faults.clear()
+
+    set_lag(world, Role.DR, "reskflow-db-dr", 900)
+    fresh = ["--project-dir", str(project), "--journal-dir", str(tmp_path / "j2")]
+    refused = runner.invoke(cli.app, ["failover", "--yes", *fresh])
+    assert refused.exit_code == 2
+    assert "not ready" in refused.output
+    assert replica(world).get("ReadReplicaSourceDBInstanceIdentifier")  # nothing done
