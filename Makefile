@@ -29,6 +29,7 @@ pytest: .venv/.synced
 
 bench: .venv/.synced
 	$(RUN) python benchmarks/synth_scaling.py
+	$(RUN) python benchmarks/failover_overhead.py
 
 sync: .venv/.synced
 

@@ -161,12 +161,11 @@ def test_a_rerun_after_a_crash_at_any_step_converges(
     world: World,
     tmp_path: Path,
     write_config: ConfigWriter,
-    monkeypatch: pytest.MonkeyPatch,
     crash_after: int,
 ) -> None:
     """A crash right after a step did its work, before the journal says so: the rerun redoes
     that step (idempotent) and finishes with the same end state as an uninterrupted run."""
-    from scripts.ops import commands, operations
+    from scripts.ops import operations
 
     steps = operations.failover_steps()
     crashed = steps[crash_after]
@@ -176,16 +175,14 @@ def test_a_rerun_after_a_crash_at_any_step_converges(
         raise KeyboardInterrupt
 
     broken = [*steps[:crash_after], replace(crashed, run=crash), *steps[crash_after + 1 :]]
-    monkeypatch.setattr(commands, "failover_steps", lambda: broken)
     opts = options(world, tmp_path, write_config)
     with pytest.raises(KeyboardInterrupt):
-        run_operation("failover", world.facts, world.clients(), opts, quiet())
+        run_operation("failover", world.facts, world.clients(), opts, quiet(), steps=broken)
     journal = Journal.load(tmp_path / "journals" / "reskflow-failover.journal.json")
     assert journal.status == "interrupted"
     assert [s.status for s in journal.steps[:crash_after]] == ["done"] * crash_after
     assert journal.steps[crash_after].status == "running"
 
-    monkeypatch.setattr(commands, "failover_steps", lambda: steps)
     rerun = run_operation("failover", world.facts, world.clients(), opts, quiet())
     assert rerun.resumed and rerun.journal.status == "done"
     assert end_state(world, opts.dr_stack_file or Path()) == {

@@ -7,6 +7,7 @@ bad input (not ready, production drill, unreadable files), 130 interrupted (jour
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from scripts.ops.operations import (
     failover_steps,
     https_probe,
 )
-from scripts.ops.runner import Journal, Refused, RunResult, StepError, run_plan
+from scripts.ops.runner import Journal, Refused, RunResult, Step, StepError, run_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The first failover step that changes anything, and the last: the window a drill times
@@ -69,12 +70,16 @@ def run_operation(
     clients: Clients,
     options: Options,
     console: Console,
+    *,
+    steps: Sequence[Step] | None = None,
 ) -> RunResult:
-    """Run `failover` (to the DR region) or `failback` (to the primary region)."""
+    """Run `failover` (to the DR region) or `failback` (to the primary region); `steps`
+    replaces the standard plan (tests and benchmarks wrap its steps)."""
     if options.force and not options.reason:
         raise Refused("--force needs --reason: the journal and the drill report record it")
     target = Role.DR if operation == "failover" else Role.PRIMARY
-    steps = failover_steps() if operation == "failover" else failback_steps()
+    if steps is None:
+        steps = failover_steps() if operation == "failover" else failback_steps()
     context = _context(facts, clients, options, target)
     path = journal_path(options, facts, operation)
     result = run_plan(
