@@ -61,6 +61,8 @@ def answer(route53: Any, zone_id: str, name: str, overrides: HealthOverrides) ->
 # - AWS Backup ListRecoveryPointsByBackupVault, Service Quotas for EC2, and the Route 53 ARC
 #   data plane (route53-recovery-cluster) are not implemented: `install_api_gaps` answers them
 #   from a `GapState` through botocore `before-call` hooks on the session the code uses.
+# - Application Auto Scaling registers an ECS target without moving the service's desired
+#   count into the new bounds; `install_api_gaps` does that move, as AWS does.
 
 
 # Instances whose promotion the tests make hang (status stays "modifying").
@@ -133,6 +135,23 @@ def install_api_gaps(session: Any, state: GapState) -> None:
         state.arc_calls.append(entries)
         return _ok({})
 
+    def ecs_bounds(params: dict[str, Any], request_signer: Any, **_: Any) -> None:
+        import json
+
+        request = json.loads(params["body"])
+        if request.get("ServiceNamespace") != "ecs":
+            return
+        _, cluster, service = request["ResourceId"].split("/")
+        ecs = session.client("ecs", region_name=request_signer._region_name)
+        found = ecs.describe_services(cluster=cluster, services=[service])["services"]
+        if not found:
+            return
+        desired = found[0]["desiredCount"]
+        clamped = min(max(desired, request["MinCapacity"]), request["MaxCapacity"])
+        if clamped != desired:
+            ecs.update_service(cluster=cluster, service=service, desiredCount=clamped)
+
+    events.register("before-call.application-autoscaling.RegisterScalableTarget", ecs_bounds)
     events.register("before-call.backup.ListRecoveryPointsByBackupVault", recovery_points)
     events.register("before-call.service-quotas.GetServiceQuota", quota)
     events.register(

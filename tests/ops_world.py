@@ -24,7 +24,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from model.config import Role
 from scripts.ops.aws import Clients, Waiter
-from scripts.ops.facts import SystemFacts
+from scripts.ops.facts import ComputeFacts, SystemFacts
 from tests.moto_gaps import GapState, install_api_gaps, patch_rds_promotion
 
 TEST_RETRIES = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2)
@@ -202,6 +202,9 @@ def seed(world: World, *, lag_seconds: float = 3.0, copy_age_hours: float = 3.0)
         ]
         autoscaling = world.client("autoscaling", region)
         for compute in facts.compute[role]:
+            if compute.kind == "ecs":
+                _seed_ecs(world, role, compute)
+                continue
             template = compute.name.removesuffix("-dr")
             with contextlib.suppress(ec2.exceptions.ClientError):  # shared by DR and primary
                 ec2.create_launch_template(
@@ -248,6 +251,27 @@ def seed(world: World, *, lag_seconds: float = 3.0, copy_age_hours: float = 3.0)
             "CreationDate": datetime.now(UTC) - timedelta(hours=copy_age_hours),
         }
     ]
+
+
+def _seed_ecs(world: World, role: Role, compute: ComputeFacts) -> None:
+    region = world.facts.region(role)
+    _, cluster, service = compute.name.split("/")
+    ecs = world.client("ecs", region)
+    ecs.create_cluster(clusterName=cluster)
+    ecs.register_task_definition(
+        family=service, containerDefinitions=[{"name": service, "image": "worker", "memory": 512}]
+    )
+    capacity = compute.full if role is Role.PRIMARY else compute.standby
+    ecs.create_service(
+        cluster=cluster, serviceName=service, taskDefinition=service, desiredCount=capacity.min
+    )
+    world.client("application-autoscaling", region).register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=compute.name,
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=capacity.min,
+        MaxCapacity=capacity.max,
+    )
 
 
 def set_lag(world: World, role: Role, ident: str, seconds: float) -> None:

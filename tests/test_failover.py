@@ -445,3 +445,43 @@ def test_cli_dry_run_exit_codes_and_confirmation(
     assert refused.exit_code == 2
     assert "not ready" in refused.output
     assert replica(world).get("ReadReplicaSourceDBInstanceIdentifier")  # nothing done
+
+
+def test_failover_scales_an_ecs_worker_through_application_auto_scaling(
+    clean_moto: str, write_config: ConfigWriter, tmp_path: Path
+) -> None:
+    from tests.test_traffic import _worker
+
+    primary = load_file(write_config(_worker, name="primary")).config
+    dr_file = write_config(_worker, base="dr", name="dr")
+    facts = system_facts(primary, load_file(dr_file).config)
+    (worker,) = [c for c in facts.compute[Role.DR] if c.kind == "ecs"]
+    assert (worker.name, worker.standby.max, worker.full.max) == (
+        "service/reskflow-dr/order-worker",
+        0,
+        5,
+    )
+    world = make_world(clean_moto, facts)
+    seed(world)
+    ecs = world.client("ecs", "us-west-2")
+
+    def running() -> int:
+        found = ecs.describe_services(cluster="reskflow-dr", services=["order-worker"])
+        return int(found["services"][0]["runningCount"])
+
+    assert running() == 0  # pilot light
+    opts = Options(
+        journal_dir=tmp_path / "journals",
+        dr_stack_file=dr_file,
+        waiter=world.waiter(),
+        prober=world.prober,
+    )
+    result = run_operation("failover", facts, world.clients(), opts, quiet())
+    assert result.journal.status == "done"
+    target = world.client("application-autoscaling", "us-west-2").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[worker.name]
+    )["ScalableTargets"][0]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 5)
+    assert running() == 1  # waited for: wait-target-healthy counts running tasks
+    details = {s.name: s.detail for s in result.journal.steps}
+    assert "service/reskflow-dr/order-worker 1/1 in service" in details["wait-target-healthy"]
