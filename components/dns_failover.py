@@ -8,8 +8,14 @@ stack the SECONDARY, both created ahead of time. A failover therefore never chan
     calculated health check (healthy only if every child is healthy)
       ├── HTTPS check of the region's load balancer (path, interval, threshold from config)
       ├── CloudWatch-alarm checks of chosen service alarms (optional)
-      └── fence check: an alarm on `Resilience/Failover Fenced`, which `resilience failover`
-          raises with PutMetricData in that region to take the region out deliberately
+      └── fence check: an alarm on `Resilience/Failover Fenced {System, Region}`, which
+          `resilience failover` / `failback` raise and lift with PutMetricData
+
+Every fence alarm lives in the DR region, so a failover fences the primary with DR-region
+APIs only, and a primary that comes back after an outage stays out of DNS. The DR region is
+fenced while it stands by (its fence counts missing data as unhealthy): it takes traffic
+only once `resilience failover` has promoted its databases, seen it healthy and lifted the
+fence, never by Route 53 alone while its database is still a read replica.
 
 With `failover.mechanism: arc` the record's health check is instead the region's ARC routing
 control (a RECOVERY_CONTROL health check): only an operator (or `resilience failover`, through
@@ -82,6 +88,11 @@ class RegionEndpointsArgs:
     partition: pulumi.Input[str]
     config: StackConfig  # for the thresholds of the alarms health checks follow
     runbook_url: str
+    # Where the fence alarm lives (the DR region) and whether missing data means fenced
+    # (the DR region while it stands by).
+    fence_provider: aws.Provider
+    fence_region: str
+    standby_fenced: bool = False
     # ARC: this region's routing control (None with the health-check mechanism).
     routing_control_arn: pulumi.Input[str] | None = None
 
@@ -113,6 +124,7 @@ class RegionEndpoints(pulumi.ComponentResource):
         label = f"{args.system}-{args.role.value}"
         self.monthly_usd = 0.0
         self.fence_dimensions = fence_dimensions(args.system, args.region)
+        self._fence_region = args.fence_region
 
         self.fence_alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-fence",
@@ -133,10 +145,10 @@ class RegionEndpoints(pulumi.ComponentResource):
             comparison_operator="GreaterThanOrEqualToThreshold",
             threshold=1,
             # A fence holds until lifted: between datapoints the alarm keeps its state, so one
-            # datapoint of 1 fences and one of 0 unfences (never published: no data, and the
-            # health check counts insufficient data as healthy).
+            # datapoint of 1 fences and one of 0 unfences (never published: no data, which the
+            # check counts as fenced only for a standing-by DR region).
             treat_missing_data="ignore",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.fence_provider),
         )
         self.inventory = [
             InventoryEntry(
@@ -155,8 +167,8 @@ class RegionEndpoints(pulumi.ComponentResource):
             f"{name}-fence",
             type="CLOUDWATCH_METRIC",
             cloudwatch_alarm_name=self.fence_alarm.name,
-            cloudwatch_alarm_region=args.region,
-            insufficient_data_health_status="Healthy",
+            cloudwatch_alarm_region=args.fence_region,
+            insufficient_data_health_status="Unhealthy" if args.standby_fenced else "Healthy",
             tags={"Name": f"{label} fence"},
             opts=child,
         )
@@ -327,6 +339,7 @@ class RegionEndpoints(pulumi.ComponentResource):
     def outputs(self) -> dict[str, object]:
         return {
             "fence_alarm": self.fence_alarm.name,
+            "fence_region": self._fence_region,
             "fence_metric": {
                 "namespace": FENCE_NAMESPACE,
                 "name": FENCE_METRIC,

@@ -199,7 +199,9 @@ def compose_traffic(
     prefix: str,
     base: RegionalFoundation,
     monitoring: RegionMonitoring,
+    *,
     routing_control_arn: pulumi.Input[str] | None = None,
+    fence_provider: aws.Provider | None = None,
 ) -> Traffic:
     """Scaling of each service's compute at this stack's capacity (its role and DR mode) and
     this region's half of every failover record pair."""
@@ -258,6 +260,9 @@ def compose_traffic(
                 partition=base.partition,
                 config=config,
                 runbook_url=config.monitoring.runbook_url or config.services[0].runbook_url,
+                fence_provider=fence_provider or base.provider,
+                fence_region=config.dr.region,
+                standby_fenced=role is Role.DR and mode is not DrMode.ACTIVE,
                 routing_control_arn=routing_control_arn,
             ),
         )
@@ -280,7 +285,9 @@ def route53_alarms(
         f"{prefix}-health-check-alarms",
         HealthCheckAlarmsArgs(
             config=config,
-            health_checks={n: e.health_check.id for n, e in endpoints.endpoints.items()},
+            # The endpoint itself: the calculated check is also down while a region is fenced
+            # (the DR region in standby, the primary after a failover), which pages no one.
+            health_checks={n: e.https_check.id for n, e in endpoints.endpoints.items()},
             provider=provider,
             topic_arns=topics,
             region_label=f"{config.region} endpoints, status in {ROUTE53_METRICS_REGION}",

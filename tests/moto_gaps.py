@@ -63,6 +63,8 @@ def answer(route53: Any, zone_id: str, name: str, overrides: HealthOverrides) ->
 #   from a `GapState` through botocore `before-call` hooks on the session the code uses.
 # - Application Auto Scaling registers an ECS target without moving the service's desired
 #   count into the new bounds; `install_api_gaps` does that move, as AWS does.
+# - A cross-region read replica's DB subnet group is looked up in the source's region;
+#   tests/ops_world.py `seed` creates the group there as well (marked at the call).
 
 
 # Instances whose promotion the tests make hang (status stays "modifying").

@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
-from model.config import Role
+from model.config import DrMode, Role
 from scripts.ops.aws import Clients, Waiter
 from scripts.ops.facts import ComputeFacts, SystemFacts
 from tests.moto_gaps import GapState, install_api_gaps, patch_rds_promotion
@@ -100,9 +100,11 @@ class World:
         )
 
     def fenced(self, role: Role) -> bool:
-        region = self.facts.region(role)
+        """The fence alarm's state: the latest decision, published in the fence region (the
+        DR region); without one, the DR region is fenced while it stands by."""
+        region = self.facts.fence_region
         if region in self.down:
-            return False
+            return False  # Route 53 reads no alarm: insufficient data
         namespace, metric, dims = self.facts.fence(role)
         now = datetime.now(UTC)
         points = self.client("cloudwatch", region).get_metric_statistics(
@@ -115,7 +117,7 @@ class World:
             Statistics=["Maximum"],
         )["Datapoints"]
         if not points:
-            return False
+            return role is Role.DR and self.facts.mode is not DrMode.ACTIVE
         return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) >= 1
 
     def serving(self) -> Role:
@@ -134,6 +136,14 @@ class World:
         if primary_ok or not secondary_ok:
             return Role.PRIMARY
         return Role.DR
+
+    def resolver(self, host: str) -> set[str]:
+        """Addresses: a load balancer's are its region's; a public name's are the region
+        Route 53 answers with."""
+        for role in (Role.PRIMARY, Role.DR):
+            if host.endswith(f".{self.facts.region(role)}.elb.amazonaws.com"):
+                return {f"ip-{self.facts.region(role)}"}
+        return {f"ip-{self.facts.region(self.serving())}"}
 
     def prober(self, host: str, path: str) -> tuple[bool, str]:  # noqa: ARG002 - one answer per host
         for role in (Role.PRIMARY, Role.DR):
@@ -190,6 +200,7 @@ def seed(world: World, *, lag_seconds: float = 3.0, copy_age_hours: float = 3.0)
     replica, groups (primary at full capacity, DR at its mode's), load balancers, a vault
     with a recent copy, and a replica-lag datapoint."""
     facts = world.facts
+    subnets_by_region: dict[str, list[str]] = {}
     for role in (Role.PRIMARY, Role.DR):
         region = facts.region(role)
         ec2 = world.client("ec2", region)
@@ -219,6 +230,7 @@ def seed(world: World, *, lag_seconds: float = 3.0, copy_age_hours: float = 3.0)
                 MaxSize=capacity.max,
                 VPCZoneIdentifier=",".join(subnets),
             )
+        subnets_by_region[region] = subnets
         elb = world.client("elbv2", region)
         for endpoint in facts.endpoints:
             elb.create_load_balancer(Name=endpoint.load_balancers[role], Subnets=subnets)
@@ -226,6 +238,24 @@ def seed(world: World, *, lag_seconds: float = 3.0, copy_age_hours: float = 3.0)
     primary_rds = world.client("rds", facts.primary_region)
     dr_rds = world.client("rds", facts.dr_region)
     for db in facts.databases:
+        # The subnet and parameter groups the primary stack names after the identifier.
+        primary_rds.create_db_subnet_group(
+            DBSubnetGroupName=db.primary_id,
+            DBSubnetGroupDescription="private subnets",
+            SubnetIds=subnets_by_region[facts.primary_region],
+        )
+        primary_rds.create_db_parameter_group(
+            DBParameterGroupName=db.primary_id,
+            DBParameterGroupFamily="postgres16",
+            Description="hardened",
+        )
+        # moto gap: a cross-region read replica's subnet group is looked up in the source
+        # database's region; the same group there lets failback's copy be created.
+        dr_rds.create_db_subnet_group(
+            DBSubnetGroupName=db.primary_id,
+            DBSubnetGroupDescription="moto looks here for cross-region replicas",
+            SubnetIds=subnets_by_region[facts.dr_region],
+        )
         created = primary_rds.create_db_instance(
             DBInstanceIdentifier=db.primary_id,
             Engine="postgres",
@@ -286,3 +316,19 @@ def set_lag(world: World, role: Role, ident: str, seconds: float) -> None:
             }
         ],
     )
+
+
+def rebuild_dr_replica(world: World) -> None:
+    """What `pulumi up -s dr` does after a failback: the DR database is a replica of the
+    primary again. moto fails (HTTP 500) deleting an instance that was the source of a
+    promoted replica, so the rebuild is done on moto's own objects, in one place here."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.rds.models import rds_backends
+
+    primary = rds_backends[DEFAULT_ACCOUNT_ID][world.facts.primary_region]
+    replicas = rds_backends[DEFAULT_ACCOUNT_ID][world.facts.dr_region]
+    for db in world.facts.databases:
+        instance = replicas.databases[db.replica_id]
+        instance.source_db_instance_identifier = primary.databases[db.primary_id].arn
+        instance.is_replica = True
+        set_lag(world, Role.DR, db.replica_id, 2.0)

@@ -18,7 +18,7 @@ from scripts.ops.commands import Options, run_drill, run_operation
 from scripts.ops.facts import SystemFacts, system_facts
 from scripts.ops.runner import Journal, Refused, StepError
 from tests.conftest import ConfigWriter
-from tests.ops_world import Fault, World, make_world, seed, set_lag
+from tests.ops_world import Fault, World, make_world, rebuild_dr_replica, seed, set_lag
 
 pytestmark = pytest.mark.moto
 
@@ -60,6 +60,7 @@ def options(world: World, tmp_path: Path, write_config: ConfigWriter, **kw: Any)
         dr_stack_file=write_config(base="dr", name="dr"),
         waiter=world.waiter(),
         prober=world.prober,
+        resolver=world.resolver,
         **kw,
     )
 
@@ -89,33 +90,39 @@ def test_full_failover_and_failback(
     result = run_operation("failover", world.facts, world.clients(), opts, quiet())
     journal = result.journal
     assert journal.status == "done"
-    assert [s.status for s in journal.steps] == ["done"] * 9
+    assert [s.status for s in journal.steps] == ["done"] * 10
     details = {s.name: s.detail for s in journal.steps}
-    assert "us-east-1 unreachable" in details["fence-source"]
+    assert "us-east-1 did not answer" in details["drain-source"]
+    assert details["fence-source"].startswith("us-east-1 fenced")  # in us-west-2
     # The replica is a writer with the primary's backups; the DR groups run full capacity.
     assert not replica(world).get("ReadReplicaSourceDBInstanceIdentifier")
     assert replica(world)["BackupRetentionPeriod"] == 35
     for name in ("reskflow-orders-dr", "reskflow-users-dr", "reskflow-tracking-dr"):
         assert group(world, "us-west-2", name) == (2, 10)
     assert world.serving() is Role.DR
-    # No call went to the failed region but the best-effort fence.
+    assert "us-west-2" in details["verify-endpoint"]
     dr_file = opts.dr_stack_file
     assert dr_file is not None
     assert load_file(dr_file).config.dr.mode is DrMode.ACTIVE
 
     # The primary region is back: fail back.
     world.down.clear()
-    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 1.0)
+    # The region comes back: still fenced (its fence lives in us-west-2), it gets no traffic.
+    assert world.serving() is Role.DR
+    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
     back = run_operation("failback", world.facts, world.clients(), opts, quiet()).journal
     assert back.status == "done", [(s.name, s.status, s.error) for s in back.steps]
     rds = world.client("rds", "us-east-1")
     names = {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]}
-    assert {"reskflow-db", "reskflow-db-pre-failback"} <= names
+    assert "reskflow-db" in names
+    assert any(n.startswith("reskflow-db-pre-failback-2") for n in names)  # kept, per run
     assert "reskflow-db-failback" not in names
     writer = rds.describe_db_instances(DBInstanceIdentifier="reskflow-db")["DBInstances"][0]
     assert not writer.get("ReadReplicaSourceDBInstanceIdentifier")
     assert world.serving() is Role.PRIMARY
-    assert not world.fenced(Role.DR) and not world.fenced(Role.PRIMARY)
+    assert not world.fenced(Role.PRIMARY)
+    assert world.fenced(Role.DR)  # standing by again
+    assert group(world, "us-east-1", "reskflow-orders") == (2, 10)
     assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)  # pilot light again
     assert load_file(dr_file).config.dr.mode is DrMode.PILOT_LIGHT
 
@@ -156,7 +163,7 @@ def end_state(world: World, dr_file: Path) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("crash_after", range(9))
+@pytest.mark.parametrize("crash_after", range(10))
 def test_a_rerun_after_a_crash_at_any_step_converges(
     world: World,
     tmp_path: Path,
@@ -193,11 +200,11 @@ def test_a_rerun_after_a_crash_at_any_step_converges(
         "fenced": True,
         "mode": DrMode.ACTIVE,
     }
-    # Running it once more changes nothing.
+    # Running it once more is refused, with no call at all: it is complete.
     world.calls.clear()
-    again = run_operation("failover", world.facts, world.clients(), opts, quiet())
-    assert again.journal.status == "done"
-    assert [c for c in _mutating(world.calls) if c != "cloudwatch.PutMetricData"] == []
+    with pytest.raises(Refused, match="is complete; the next one comes after a failback"):
+        run_operation("failover", world.facts, world.clients(), opts, quiet())
+    assert world.calls == []
 
 
 def test_throttling_is_retried(world: World, tmp_path: Path, write_config: ConfigWriter) -> None:
@@ -320,6 +327,7 @@ def test_arc_switches_routing_controls_only_once_dr_is_healthy(
         dr_stack_file=tmp_path / "Pulumi.dr.yaml",
         waiter=world.waiter(),
         prober=world.prober,
+        resolver=world.resolver,
     )
     world.calls.clear()
     result = run_operation("failover", facts, world.clients(), opts, quiet())
@@ -359,18 +367,20 @@ def test_drill_reports_step_durations_and_the_measured_rto(
     facts = system_facts(primary, load_file(dr_file).config)
     world = make_world(clean_moto, facts)
     seed(world)
-    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 1.0)
+    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
     opts = Options(
         journal_dir=tmp_path / "journals",
         dr_stack_file=dr_file,
         waiter=world.waiter(),
         prober=world.prober,
+        resolver=world.resolver,
     )
     report = run_drill(facts, world.clients(), opts, quiet(), report_dir=tmp_path / "drills")
     assert report["rto_target_seconds"] == 900
     assert report["measured_rto_seconds"] is not None and report["rto_met"] is True
-    assert [s["step"] for s in report["operations"]["failover"]][:2] == [
+    assert [s["step"] for s in report["operations"]["failover"]][:3] == [
         "readiness",
+        "drain-source",
         "fence-source",
     ]
     assert all(s["status"] == "done" for op in report["operations"].values() for s in op)
@@ -475,6 +485,7 @@ def test_failover_scales_an_ecs_worker_through_application_auto_scaling(
         dr_stack_file=dr_file,
         waiter=world.waiter(),
         prober=world.prober,
+        resolver=world.resolver,
     )
     result = run_operation("failover", facts, world.clients(), opts, quiet())
     assert result.journal.status == "done"
@@ -485,3 +496,31 @@ def test_failover_scales_an_ecs_worker_through_application_auto_scaling(
     assert running() == 1  # waited for: wait-target-healthy counts running tasks
     details = {s.name: s.detail for s in result.journal.steps}
     assert "service/reskflow-dr/order-worker 1/1 in service" in details["wait-target-healthy"]
+
+
+def test_a_second_cycle_replicates_again(
+    world: World, tmp_path: Path, write_config: ConfigWriter
+) -> None:
+    """Each failback run tags its copy and archives the old primary under its own name, so
+    the next cycle cannot mistake the last one's work for its own."""
+    opts = options(world, tmp_path, write_config)
+    set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
+    copies = []
+    for cycle in range(2):
+        if cycle:
+            # Without `pulumi up -s dr` the DR database still is the old writer: refused.
+            with pytest.raises(Refused, match="rebuild the replica"):
+                run_operation("failover", world.facts, world.clients(), opts, quiet())
+            (tmp_path / "journals" / "reskflow-failover.journal.json").unlink()
+            rebuild_dr_replica(world)
+        # A finished failback made the last failover's journal history.
+        assert not (tmp_path / "journals" / "reskflow-failover.journal.json").exists()
+        run_operation("failover", world.facts, world.clients(), opts, quiet())
+        back = run_operation("failback", world.facts, world.clients(), opts, quiet()).journal
+        assert back.status == "done"
+        copies.append({s.name: s.detail for s in back.steps}["reverse-replication"])
+    assert all("replicating from reskflow-db-dr" in c for c in copies)
+    rds = world.client("rds", "us-east-1")
+    names = [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]]
+    assert len([n for n in names if n.startswith("reskflow-db-pre-failback-")]) == 2
+    assert world.serving() is Role.PRIMARY

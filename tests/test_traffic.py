@@ -103,10 +103,12 @@ def test_health_checks_follow_config(synthesized: dict[str, SynthResult]) -> Non
         assert inputs["fqdn"].endswith(".us-east-1.elb.amazonaws.com")
     (fence,) = [c for c in checks.values() if c["name"].endswith("-dns-fence")]
     assert fence["inputs"]["type"] == "CLOUDWATCH_METRIC"
-    assert fence["inputs"]["insufficientDataHealthStatus"] == "Healthy"
+    assert fence["inputs"]["insufficientDataHealthStatus"] == "Healthy"  # unfenced by default
     fence_alarm = only(result, ALARM, "dns-fence")
     assert fence["inputs"]["cloudwatchAlarmName"] == fence_alarm["computed"]["name"]
     assert fence_alarm["inputs"]["dimensions"] == {"System": "reskflow", "Region": "us-east-1"}
+    # It lives in the DR region: a failover fences the primary with DR-region APIs only.
+    assert fence_alarm["region"] == fence["inputs"]["cloudwatchAlarmRegion"] == "us-west-2"
     assert fence_alarm["inputs"]["actionsEnabled"] is False
     assert fence_alarm["inputs"]["treatMissingData"] == "ignore"  # holds until lifted
     for calculated in (c for c in checks.values() if c["inputs"]["type"] == "CALCULATED"):
@@ -115,6 +117,23 @@ def test_health_checks_follow_config(synthesized: dict[str, SynthResult]) -> Non
         assert calculated["inputs"]["childHealthThreshold"] == len(children) == 2
         assert {checks[c]["inputs"]["type"] for c in children} == {"HTTPS", "CLOUDWATCH_METRIC"}
         assert fence["id"] in children
+
+
+@pytest.mark.parametrize(
+    ("mode", "fenced"), [("pilot-light", True), ("warm-standby", True), ("active", False)]
+)
+def test_the_dr_region_is_fenced_while_it_stands_by(
+    write_config: ConfigWriter, mode: str, fenced: bool
+) -> None:
+    """Route 53 alone never sends traffic to a DR region whose database is a replica: its
+    fence counts missing data as fenced until `resilience failover` lifts it."""
+    _, dr = pair(write_config, mode=mode)
+    (fence,) = [c for c in resources(dr, HC) if c["name"].endswith("-dns-fence")]
+    expected = "Unhealthy" if fenced else "Healthy"
+    assert fence["inputs"]["insufficientDataHealthStatus"] == expected
+    alarm = only(dr, ALARM, "dns-fence")
+    assert alarm["region"] == "us-west-2"
+    assert alarm["inputs"]["dimensions"] == {"System": "reskflow", "Region": "us-west-2"}
 
 
 def test_alarm_health_checks_join_the_calculated_check(write_config: ConfigWriter) -> None:
@@ -170,8 +189,9 @@ def test_health_check_status_alarms_are_critical_in_us_east_1(
         assert alarm["inputs"]["alarmActions"] == [critical]
         (query,) = alarm["inputs"]["metricQueries"]
         assert query["metric"]["metricName"] == "HealthCheckStatus"
+        # The endpoint's own check: the calculated one is down while a region is fenced.
         check = checks[query["metric"]["dimensions"]["HealthCheckId"]]
-        assert check["inputs"]["type"] == "CALCULATED"
+        assert check["inputs"]["type"] == "HTTPS"
     assert primary.outputs["route53_alarm_topics"] == primary.outputs["alarm_topics"]
     # Pilot light: no compute, so the DR endpoint is meant to be down; no alarm on it.
     assert not [a for a in resources(dr, ALARM) if "health-check-alarms" in a["name"]]

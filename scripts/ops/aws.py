@@ -31,6 +31,10 @@ RETRY_CONFIG = Config(
     read_timeout=30,
 )
 UNREACHABLE = "Unreachable"
+# One attempt, short timeouts: for best-effort calls to a region that may be down.
+BEST_EFFORT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=5
+)
 
 
 @dataclass
@@ -41,12 +45,20 @@ class Clients:
     config: Config = RETRY_CONFIG
     _cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict)
 
-    def __call__(self, service: str, region: str, endpoint_url: str | None = None) -> Any:
-        key = (service, region, endpoint_url)
+    def __call__(
+        self,
+        service: str,
+        region: str,
+        endpoint_url: str | None = None,
+        *,
+        best_effort: bool = False,
+    ) -> Any:
+        key = (service, region, endpoint_url if not best_effort else f"best-effort:{endpoint_url}")
         if key not in self._cache:
             make: Any = self.session.client
+            config = self.config.merge(BEST_EFFORT_CONFIG) if best_effort else self.config
             self._cache[key] = make(
-                service, region_name=region, config=self.config, endpoint_url=endpoint_url
+                service, region_name=region, config=config, endpoint_url=endpoint_url
             )
         return self._cache[key]
 

@@ -22,16 +22,18 @@ from scripts.ops.facts import SystemFacts
 from scripts.ops.operations import (
     OpsContext,
     Prober,
+    Resolver,
     failback_steps,
     failover_steps,
     https_probe,
+    resolve,
 )
 from scripts.ops.runner import Journal, Refused, RunResult, Step, StepError, run_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The first failover step that changes anything, and the last: the window a drill times
 # against the RTO.
-RTO_FROM, RTO_TO = "fence-source", "verify-endpoint"
+RTO_FROM, RTO_TO = "drain-source", "verify-endpoint"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Options:
     dr_stack_file: Path | None = None
     waiter: Waiter = field(default_factory=Waiter)
     prober: Prober = https_probe
+    resolver: Resolver = resolve
 
 
 def journal_path(options: Options, facts: SystemFacts, operation: str) -> Path:
@@ -60,6 +63,7 @@ def _context(facts: SystemFacts, clients: Clients, options: Options, target: Rol
         reason=options.reason,
         waiter=options.waiter,
         prober=options.prober,
+        resolver=options.resolver,
         dr_stack_file=options.dr_stack_file,
     )
 
@@ -82,6 +86,20 @@ def run_operation(
         steps = failover_steps() if operation == "failover" else failback_steps()
     context = _context(facts, clients, options, target)
     path = journal_path(options, facts, operation)
+    if path.exists() and not options.dry_run:
+        last = Journal.load(path)
+        if last.status == "done":
+            other = "failback" if operation == "failover" else "failover"
+            raise Refused(
+                f"the {operation} started {last.started} is complete; the next one comes after "
+                f"a {other} (its journal: {path})"
+            )
+
+    def start(journal: Journal) -> None:
+        # One id per run (kept on resume): it tags what the run creates.
+        context.run_id = "".join(c for c in journal.started if c.isdigit())[:14]
+        context.resumed = any(step.status != "pending" for step in journal.steps)
+
     result = run_plan(
         operation,
         facts.system,
@@ -91,7 +109,12 @@ def run_operation(
         dry_run=options.dry_run,
         reason=options.reason,
         console=console,
+        on_start=start,
     )
+    if result.journal.status == "done":
+        # The other direction's unfinished journal is stale now: never resume it.
+        other = "failback" if operation == "failover" else "failover"
+        journal_path(options, facts, other).unlink(missing_ok=True)
     if context.checks:
         console.print(readiness_table(context))
     if not options.dry_run:

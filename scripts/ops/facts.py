@@ -27,6 +27,10 @@ class DatabaseFacts:
     replica_id: str  # ... in the DR region
     backup_retention_days: int
     global_cluster_id: str | None = None
+    multi_az: bool = True
+    # The primary region's security groups (the failback copy joins them; its subnet and
+    # parameter groups are named after the primary identifier, as the stacks name them).
+    security_groups: tuple[str, ...] = ()
 
     @property
     def aurora(self) -> bool:
@@ -77,8 +81,14 @@ class SystemFacts:
         return vault_name(self.system, role)
 
     def fence(self, role: Role) -> tuple[str, str, dict[str, str]]:
-        """(namespace, metric, dimensions) of the fence of a role's region."""
+        """(namespace, metric, dimensions) of the fence of a role's region. Every fence is
+        published in `fence_region`."""
         return FENCE_NAMESPACE, FENCE_METRIC, fence_dimensions(self.system, self.region(role))
+
+    @property
+    def fence_region(self) -> str:
+        """Where every fence alarm lives: the DR region (components/dns_failover.py)."""
+        return self.dr_region
 
 
 def standby_mode(config: StackConfig) -> DrMode:
@@ -150,6 +160,10 @@ def system_facts(
             global_cluster_id=(
                 f"{db.primary_identifier(dr.name)}-global" if db.engine != "postgres" else None
             ),
+            multi_az=db.multi_az,
+            security_groups=tuple(primary.network.primary.security_group_ids)
+            if primary.network.primary
+            else (),
         )
         for db in dr.databases
     )
@@ -180,8 +194,14 @@ def system_facts(
                 "failover.mechanism is arc: pass the primary stack's outputs (--primary-outputs "
                 "FILE, from `pulumi stack output --json -s primary`) for the routing controls"
             )
-        controls = {Role(k): str(v) for k, v in recovery["routing_controls"].items()}
-        cluster = tuple((e["region"], e["endpoint"]) for e in recovery["cluster_endpoints"])
+        try:
+            controls = {Role(k): str(v) for k, v in recovery["routing_controls"].items()}
+            cluster = tuple((e["region"], e["endpoint"]) for e in recovery["cluster_endpoints"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FactsError(
+                f"the primary outputs' recovery_controls are incomplete ({exc!r}): expected "
+                "routing_controls {primary, dr} and cluster_endpoints [{region, endpoint}]"
+            ) from None
     return SystemFacts(
         system=dr.name,
         environment=dr.environment,

@@ -1,21 +1,22 @@
 """Failover, failback and their steps (the seeds' procedures: ReskFlow's DisasterRecoveryManager
-and checklist, L414-537; Light on Campus' recovery steps).
+and checklist, L414-537, and failback plan, L543-575; Light on Campus' recovery steps).
 
-Failover to the DR region uses only DR-region APIs plus, at most, one best-effort call to the
-failed region (the fence). It never needs the Route 53 record-change API: the failover
-records exist already (components/dns_failover.py); traffic moves because the old primary's
-health check fails (fenced or down) or because ARC routing controls are flipped through the
-ARC cluster's data plane.
+Failover to the DR region uses DR-region APIs, plus one best-effort call that stops the old
+primary's compute if its region still answers. It never needs the Route 53 record-change
+API: the failover records exist already and every fence alarm lives in the DR region
+(components/dns_failover.py); traffic moves when the primary is fenced and the DR fence is
+lifted, or when ARC routing controls flip through the ARC cluster's data plane.
 
-Failover steps: readiness, fence-source, promote-databases, enable-backups, scale-target,
-wait-target-healthy, switch-traffic, verify-endpoint, write-config.
-Failback steps: readiness, reverse-replication, wait-caught-up, fence-source, promote-databases,
-swap-identifiers, enable-backups, scale-target, wait-target-healthy, switch-traffic,
-verify-endpoint, lift-source-fence, scale-source-to-standby, write-config.
+Failover: readiness, drain-source, fence-source, promote-databases, enable-backups,
+scale-target, wait-target-healthy, switch-traffic, verify-endpoint, write-config.
+Failback: readiness, reverse-replication, wait-caught-up, drain-target, fence-source,
+wait-in-sync, promote-databases, swap-identifiers, enable-backups, scale-target,
+wait-target-healthy, switch-traffic, verify-endpoint, scale-source-to-standby, write-config.
 """
 
 from __future__ import annotations
 
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -26,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ClientError
 
-from model.config import Role
-from scripts.ops.aws import UNREACHABLE, Clients, Waiter, call
+from model.config import DrMode, Role
+from scripts.ops.aws import Clients, Waiter, call
 from scripts.ops.facts import ComputeFacts, DatabaseFacts, SystemFacts
 from scripts.ops.runner import Refused, Step, StepError
 
@@ -38,6 +40,14 @@ RECENT_COPY_HOURS = 26
 STANDARD_VCPU_QUOTA = ("ec2", "L-1216C47A")
 
 Prober = Callable[[str, str], tuple[bool, str]]  # (host, path) -> (answers, detail)
+Resolver = Callable[[str], set[str]]  # host -> its addresses
+
+
+def resolve(host: str) -> set[str]:
+    try:
+        return set(socket.gethostbyname_ex(host)[2])
+    except OSError:
+        return set()
 
 
 def https_probe(host: str, path: str) -> tuple[bool, str]:
@@ -74,7 +84,12 @@ class OpsContext:
     reason: str | None = None
     waiter: Waiter = field(default_factory=Waiter)
     prober: Prober = https_probe
+    resolver: Resolver = resolve
     dr_stack_file: Path | None = None
+    # Identifies one run (tags failback's database copy; set from the journal), and whether
+    # the run resumes a journal.
+    run_id: str = ""
+    resumed: bool = False
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     checks: list[Check] = field(default_factory=list)
 
@@ -124,41 +139,67 @@ def _lag_check(ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str
 
 
 def _database_checks(ctx: OpsContext) -> list[Check]:
+    """Failover: each DR replica is available with its lag within the RPO (or already
+    promoted). Failback: each DR writer, the source of the copy, is promoted and available."""
     checks = []
-    rds = ctx.client("rds", ctx.target)
+    rds = ctx.client("rds", Role.DR)
     for db in ctx.facts.databases:
-        ident = db.replica_id if ctx.target is Role.DR else db.primary_id
-        if db.aurora:
-            found = call("readiness", ident, _describe_cluster, rds=rds, ident=ident)
-            promoted = found is not None and not found.get("GlobalClusterIdentifier")
-        else:
-            found = call("readiness", ident, _describe_instance, rds=rds, ident=ident)
-            promoted = found is not None and not found.get("ReadReplicaSourceDBInstanceIdentifier")
+        ident = db.replica_id
+        describe = _describe_cluster if db.aurora else _describe_instance
+        found = call("readiness", ident, describe, rds=rds, ident=ident)
         if found is None:
-            checks.append(
-                Check(f"database {ident}", False, f"not found in {ctx.facts.region(ctx.target)}")
-            )
+            checks.append(Check(f"database {ident}", False, f"not found in {ctx.facts.dr_region}"))
             continue
-        status = found.get("DBInstanceStatus") or found.get("Status")
+        promoted = not (
+            found.get("GlobalClusterIdentifier")
+            if db.aurora
+            else found.get("ReadReplicaSourceDBInstanceIdentifier")
+        )
+        status = found.get("Status" if db.aurora else "DBInstanceStatus")
         checks.append(Check(f"database {ident}", status == "available", f"status {status}"))
-        if promoted:
-            checks.append(Check(f"replica lag {ident}", True, "already promoted"))
+        if ctx.target is Role.PRIMARY:
+            checks.append(
+                Check(
+                    f"writer {ident}",
+                    promoted,
+                    "promoted" if promoted else "still a replica: nothing to fail back",
+                )
+            )
+        elif promoted:
+            # Promoted by this run before a crash, or never rebuilt after the last failback.
+            checks.append(
+                Check(
+                    f"replica lag {ident}",
+                    ctx.resumed,
+                    "promoted by this failover"
+                    if ctx.resumed
+                    else "not replicating: rebuild the replica (`pulumi up -s dr` after a "
+                    "failback) before failing over to it",
+                )
+            )
         else:
-            checks.append(_lag_check(ctx, db, ctx.target, ident))
+            checks.append(_lag_check(ctx, db, Role.DR, ident))
     return checks
 
 
 def _vault_check(ctx: OpsContext) -> Check:
     vault = ctx.facts.vault(ctx.target)
     backup = ctx.client("backup", ctx.target)
-    found = call(
-        "readiness",
-        vault,
-        backup.list_recovery_points_by_backup_vault,
-        BackupVaultName=vault,
-        ByCreatedAfter=ctx.now() - timedelta(hours=RECENT_COPY_HOURS),
-    )
-    points = [p for p in found.get("RecoveryPoints", []) if p.get("Status") == "COMPLETED"]
+    points: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        found = call(
+            "readiness",
+            vault,
+            backup.list_recovery_points_by_backup_vault,
+            BackupVaultName=vault,
+            ByCreatedAfter=ctx.now() - timedelta(hours=RECENT_COPY_HOURS),
+            **token,
+        )
+        points += [p for p in found.get("RecoveryPoints", []) if p.get("Status") == "COMPLETED"]
+        if not found.get("NextToken"):
+            break
+        token = {"NextToken": found["NextToken"]}
     if not points:
         return Check(
             f"recent copy in {vault}",
@@ -174,6 +215,7 @@ def _vault_check(ctx: OpsContext) -> Check:
 def _compute_checks(ctx: OpsContext) -> list[Check]:
     checks = []
     vcpus_needed = 0
+    unknown: list[str] = []
     for compute in ctx.facts.compute[ctx.target]:
         if compute.kind == "asg":
             groups = call(
@@ -190,7 +232,11 @@ def _compute_checks(ctx: OpsContext) -> list[Check]:
                 )
             )
             if groups:
-                vcpus_needed += compute.full.min * _vcpus(ctx, groups[0])
+                vcpus = _vcpus(ctx, groups[0])
+                if vcpus is None:
+                    unknown.append(compute.name)
+                else:
+                    vcpus_needed += compute.full.min * vcpus
         else:
             targets = call(
                 "readiness",
@@ -206,13 +252,21 @@ def _compute_checks(ctx: OpsContext) -> list[Check]:
                     "registered" if targets else "not registered",
                 )
             )
-    if vcpus_needed:
+    if unknown:
+        checks.append(
+            Check("EC2 vCPU quota", None, f"instance types of {', '.join(unknown)} unknown")
+        )
+    elif vcpus_needed:
         checks.append(_quota_check(ctx, vcpus_needed))
     return checks
 
 
-def _vcpus(ctx: OpsContext, group: dict[str, Any]) -> int:
+def _vcpus(ctx: OpsContext, group: dict[str, Any]) -> int | None:
+    """vCPUs of the group's launch-template instance type (None: not knowable, e.g. a
+    mixed-instances group)."""
     template = group.get("LaunchTemplate") or {}
+    if "LaunchTemplateName" not in template:
+        return None
     ec2 = ctx.client("ec2", ctx.target)
     try:
         versions = ec2.describe_launch_template_versions(
@@ -222,8 +276,8 @@ def _vcpus(ctx: OpsContext, group: dict[str, Any]) -> int:
         itype = versions[0]["LaunchTemplateData"]["InstanceType"]
         info = ec2.describe_instance_types(InstanceTypes=[itype])["InstanceTypes"][0]
         return int(info["VCpuInfo"]["DefaultVCpus"])
-    except Exception:
-        return 0
+    except (ClientError, KeyError, IndexError):
+        return None
 
 
 def _quota_check(ctx: OpsContext, needed: int) -> Check:
@@ -285,41 +339,55 @@ def _wait_available(ctx: OpsContext, step: str, rds: Any, ident: str, cluster: b
 
 def promote_databases(ctx: OpsContext) -> str:
     """RDS: promote the target region's replica; Aurora: detach the target cluster from the
-    global database (an unplanned failover: the source region may be down)."""
+    global database (an unplanned failover: the source region may be down). Done only when
+    the database is writable: no source left and status available."""
     done = []
     rds = ctx.client("rds", ctx.target)
     for db in ctx.facts.databases:
         ident = _target_db(ctx, db)
+        describe = _describe_cluster if db.aurora else _describe_instance
+        found = call("promote-databases", ident, describe, rds=rds, ident=ident)
+        if found is None:
+            raise StepError("promote-databases", ident, "NotFound", "no such database")
+        if not _replicating(db, found):
+            done.append(f"{ident} already writable")
+            continue
+        if ctx.dry_run:
+            done.append(f"would {'detach' if db.aurora else 'promote'} {ident}")
+            continue
+
+        def check(
+            db: DatabaseFacts = db, ident: str = ident, describe: Any = describe
+        ) -> tuple[bool, str]:
+            current = call("promote-databases", ident, describe, rds=rds, ident=ident) or {}
+            status = str(current.get("Status" if db.aurora else "DBInstanceStatus", "missing"))
+            if not _replicating(db, current):
+                return status == "available", status
+            if status == "available":
+                _promote(rds, db, ident, current)  # (again) until it takes
+            return False, f"{status}, still replicating"
+
+        ctx.waiter.until("promote-databases", ident, "a writable database", check)
+        done.append(f"{ident} {'detached and writable' if db.aurora else 'promoted'}")
+    return "; ".join(done) or "no databases"
+
+
+def _replicating(db: DatabaseFacts, found: dict[str, Any]) -> bool:
+    key = "GlobalClusterIdentifier" if db.aurora else "ReadReplicaSourceDBInstanceIdentifier"
+    return bool(found.get(key))
+
+
+def _promote(rds: Any, db: DatabaseFacts, ident: str, found: dict[str, Any]) -> None:
+    try:
         if db.aurora:
-            cluster = call("promote-databases", ident, _describe_cluster, rds=rds, ident=ident)
-            if cluster is None:
-                raise StepError("promote-databases", ident, "DBClusterNotFound", "no such cluster")
-            if not cluster.get("GlobalClusterIdentifier"):
-                done.append(f"{ident} already standalone")
-                continue
-            if ctx.dry_run:
-                done.append(f"would detach {ident} from {cluster['GlobalClusterIdentifier']}")
-                continue
             call(
                 "promote-databases",
                 ident,
                 rds.remove_from_global_cluster,
-                GlobalClusterIdentifier=cluster["GlobalClusterIdentifier"],
-                DbClusterIdentifier=cluster["DBClusterArn"],
+                GlobalClusterIdentifier=found["GlobalClusterIdentifier"],
+                DbClusterIdentifier=found["DBClusterArn"],
             )
-            _wait_available(ctx, "promote-databases", rds, ident, cluster=True)
-            done.append(f"{ident} detached and writable")
-            continue
-        instance = call("promote-databases", ident, _describe_instance, rds=rds, ident=ident)
-        if instance is None:
-            raise StepError("promote-databases", ident, "DBInstanceNotFound", "no such instance")
-        if not instance.get("ReadReplicaSourceDBInstanceIdentifier"):
-            done.append(f"{ident} already promoted")
-            continue
-        if ctx.dry_run:
-            done.append(f"would promote {ident}")
-            continue
-        if instance.get("DBInstanceStatus") == "available":
+        else:
             call(
                 "promote-databases",
                 ident,
@@ -327,15 +395,18 @@ def promote_databases(ctx: OpsContext) -> str:
                 DBInstanceIdentifier=ident,
                 BackupRetentionPeriod=db.backup_retention_days,
             )
-        _wait_available(ctx, "promote-databases", rds, ident, cluster=False)
-        done.append(f"{ident} promoted")
-    return "; ".join(done) or "no databases"
+    except StepError as exc:
+        # Already under way (the status lags the call): keep waiting.
+        if exc.code not in ("InvalidDBInstanceState", "InvalidDBClusterStateFault"):
+            raise
 
 
 def _target_db(ctx: OpsContext, db: DatabaseFacts) -> str:
+    """The database that becomes the writer: the DR replica, or on failback this run's copy
+    (under the primary identifier once swapped)."""
     if ctx.target is Role.DR:
         return db.replica_id
-    return failback_copy(db) if not _swapped(ctx, db) else db.primary_id
+    return db.primary_id if _swapped(ctx, db) else failback_copy(db)
 
 
 def failback_copy(db: DatabaseFacts) -> str:
@@ -343,11 +414,26 @@ def failback_copy(db: DatabaseFacts) -> str:
     return f"{db.primary_id}-failback"
 
 
+FAILBACK_TAG = "resilience-failback-run"
+
+
+def _run_tag(rds: Any, instance: dict[str, Any] | None) -> str | None:
+    if instance is None:
+        return None
+    tags = call(
+        "failback",
+        instance["DBInstanceIdentifier"],
+        rds.list_tags_for_resource,
+        ResourceName=instance["DBInstanceArn"],
+    ).get("TagList", [])
+    return next((t["Value"] for t in tags if t["Key"] == FAILBACK_TAG), None)
+
+
 def _swapped(ctx: OpsContext, db: DatabaseFacts) -> bool:
-    """Whether failback already renamed its copy to the primary identifier."""
+    """Whether this run's copy already carries the primary identifier."""
     rds = ctx.client("rds", Role.PRIMARY)
-    copy = call("failback", failback_copy(db), _describe_instance, rds=rds, ident=failback_copy(db))
-    return copy is None
+    at_primary = call("failback", db.primary_id, _describe_instance, rds=rds, ident=db.primary_id)
+    return ctx.run_id != "" and _run_tag(rds, at_primary) == ctx.run_id
 
 
 def enable_backups(ctx: OpsContext) -> str:
@@ -462,13 +548,6 @@ def scale_target(ctx: OpsContext) -> str:
     return _scale(ctx, "scale-target", ctx.target, lambda c: (c.full.min, c.full.max))
 
 
-def scale_source_to_standby(ctx: OpsContext) -> str:
-    """After failback, the DR compute back to its standby mode's capacity."""
-    return _scale(
-        ctx, "scale-source-to-standby", ctx.source, lambda c: (c.standby.min, c.standby.max)
-    )
-
-
 def _in_service(ctx: OpsContext, compute: ComputeFacts) -> tuple[bool, str]:
     if compute.kind == "asg":
         groups = call(
@@ -535,60 +614,55 @@ def wait_target_healthy(ctx: OpsContext) -> str:
 
 
 def _fence(ctx: OpsContext, step: str, role: Role, value: float) -> str:
-    """Publish the fence value of a region's fence alarm (1 fences, 0 lifts).
+    """Publish a region's fence value (1 fences, 0 lifts), in the fence region (the DR
+    region, so a failover never needs the failed region for it).
 
     The alarm reads the Maximum of one-minute periods, so two decisions in one minute would
     merge (a lift right after a raise would not lift). Each decision therefore takes its own
     minute: now, or the minute after the latest published one (CloudWatch accepts
     timestamps up to two hours ahead), and the alarm follows within a minute."""
     namespace, metric, dims = ctx.facts.fence(role)
-    region = ctx.facts.region(role)
-    resource = f"{namespace} {metric} {region}"
+    fenced = ctx.facts.region(role)
+    resource = f"{namespace} {metric} {fenced}"
     dimensions = [{"Name": k, "Value": v} for k, v in dims.items()]
-    cloudwatch = ctx.client("cloudwatch", role)
+    cloudwatch = ctx.clients("cloudwatch", ctx.facts.fence_region)
     minute = ctx.now().replace(second=0, microsecond=0)
-    try:
-        points = call(
-            step,
-            resource,
-            cloudwatch.get_metric_statistics,
-            Namespace=namespace,
-            MetricName=metric,
-            Dimensions=dimensions,
-            StartTime=minute - timedelta(hours=3),
-            EndTime=minute + timedelta(hours=3),
-            Period=60,
-            Statistics=["Maximum"],
-        )["Datapoints"]
-        latest = max(points, key=lambda p: p["Timestamp"]) if points else None
-        if latest is not None and float(latest["Maximum"]) == value:
-            return f"{metric} already {value:g} in {region}"
-        if ctx.dry_run:
-            return f"would publish {metric}={value:g} in {region}"
-        stamp = minute
-        if latest is not None and latest["Timestamp"] >= minute:
-            stamp = latest["Timestamp"].replace(second=0, microsecond=0) + timedelta(minutes=1)
-        call(
-            step,
-            resource,
-            cloudwatch.put_metric_data,
-            Namespace=namespace,
-            MetricData=[
-                {"MetricName": metric, "Value": value, "Dimensions": dimensions, "Timestamp": stamp}
-            ],
-        )
-    except StepError as exc:
-        if exc.code == UNREACHABLE and value == 1 and role is ctx.source:
-            # The source region does not answer: its HTTPS health check fails on its own.
-            return f"{region} unreachable: its endpoint checks fail without a fence"
-        raise
-    return f"{metric}={value:g} in {region} from {stamp:%H:%M}Z"
+    points = call(
+        step,
+        resource,
+        cloudwatch.get_metric_statistics,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=dimensions,
+        StartTime=minute - timedelta(hours=3),
+        EndTime=minute + timedelta(hours=3),
+        Period=60,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    latest = max(points, key=lambda p: p["Timestamp"]) if points else None
+    if latest is not None and float(latest["Maximum"]) == value:
+        return f"{fenced} {'fenced' if value else 'unfenced'} already"
+    if ctx.dry_run:
+        return f"would {'fence' if value else 'lift the fence of'} {fenced}"
+    stamp = minute
+    if latest is not None and latest["Timestamp"] >= minute:
+        stamp = latest["Timestamp"].replace(second=0, microsecond=0) + timedelta(minutes=1)
+    call(
+        step,
+        resource,
+        cloudwatch.put_metric_data,
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": metric, "Value": value, "Dimensions": dimensions, "Timestamp": stamp}
+        ],
+    )
+    return f"{fenced} {'fenced' if value else 'unfenced'} from {stamp:%H:%M}Z"
 
 
 def fence_source(ctx: OpsContext) -> str:
-    """Take the source region out of DNS. Health-check mechanism: raise its fence alarm
-    (best effort when the region is down). ARC: routing controls move in switch-traffic,
-    once the target is healthy."""
+    """Take the source region out of DNS. Health-check mechanism: raise its fence (in the
+    DR region). ARC: the routing controls move in switch-traffic, once the target is
+    healthy."""
     if ctx.facts.mechanism == "health-check":
         return _fence(ctx, "fence-source", ctx.source, 1)
     if ctx.facts.mechanism == "arc":
@@ -596,15 +670,77 @@ def fence_source(ctx: OpsContext) -> str:
     return "no DNS failover configured"
 
 
-def lift_source_fence(ctx: OpsContext) -> str:
-    if ctx.facts.mechanism != "health-check":
-        return "nothing to lift"
-    return _fence(ctx, "lift-source-fence", ctx.source, 0)
+def _drain(ctx: OpsContext, step: str, role: Role, *, best_effort: bool) -> str:
+    """Stop a region's compute (groups and ECS services to 0), so that no application there
+    writes to a database that is about to be left behind."""
+    done = []
+    for compute in ctx.facts.compute[role]:
+        try:
+            if compute.kind == "asg":
+                client = ctx.clients("autoscaling", ctx.facts.region(role), best_effort=best_effort)
+                groups = call(
+                    step,
+                    compute.name,
+                    client.describe_auto_scaling_groups,
+                    AutoScalingGroupNames=[compute.name],
+                )["AutoScalingGroups"]
+                if not groups or (groups[0]["MinSize"], groups[0]["MaxSize"]) == (0, 0):
+                    done.append(f"{compute.name} stopped")
+                    continue
+                if ctx.dry_run:
+                    done.append(f"would stop {compute.name}")
+                    continue
+                call(
+                    step,
+                    compute.name,
+                    client.update_auto_scaling_group,
+                    AutoScalingGroupName=compute.name,
+                    MinSize=0,
+                    MaxSize=0,
+                    DesiredCapacity=0,
+                )
+            else:
+                client = ctx.clients(
+                    "application-autoscaling", ctx.facts.region(role), best_effort=best_effort
+                )
+                if ctx.dry_run:
+                    done.append(f"would stop {compute.name}")
+                    continue
+                call(
+                    step,
+                    compute.name,
+                    client.register_scalable_target,
+                    ServiceNamespace="ecs",
+                    ResourceId=compute.name,
+                    ScalableDimension="ecs:service:DesiredCount",
+                    MinCapacity=0,
+                    MaxCapacity=0,
+                )
+            done.append(f"{compute.name} stopped")
+        except StepError as exc:
+            if not best_effort:
+                raise
+            # The region is down or failing: its compute serves no one either way.
+            return f"{ctx.facts.region(role)} did not answer ({exc.code}); nothing to stop"
+    return "; ".join(done) or "no scalable compute"
+
+
+def drain_source(ctx: OpsContext) -> str:
+    """Best effort: if the old primary's region still answers, stop its compute (it would
+    keep writing to the old database). One attempt, short timeouts: a dark region costs
+    seconds, not minutes."""
+    return _drain(ctx, "drain-source", ctx.source, best_effort=True)
+
+
+def drain_target(ctx: OpsContext) -> str:
+    """Failback: the primary region's compute stops until its database is the copy: it
+    must not serve from the old primary left behind at failover."""
+    return _drain(ctx, "drain-target", ctx.target, best_effort=False)
 
 
 def switch_traffic(ctx: OpsContext) -> str:
-    """Health checks: lift any fence on the target (Route 53 then answers with the healthy
-    target). ARC: target on and source off in one call to the cluster's data plane."""
+    """Health checks: lift the target's fence (Route 53 then answers with it: the source
+    is fenced). ARC: target on and source off in one call to the cluster's data plane."""
     if ctx.facts.mechanism == "health-check":
         return _fence(ctx, "switch-traffic", ctx.target, 0)
     if ctx.facts.mechanism != "arc":
@@ -634,30 +770,50 @@ def switch_traffic(ctx: OpsContext) -> str:
 
 
 def verify_endpoint(ctx: OpsContext) -> str:
-    """Each service's public name answers (through DNS, now pointing at the target)."""
+    """Each public name resolves to the target's load balancer and answers."""
     if ctx.dry_run:
         return "would probe " + ", ".join(e.record for e in ctx.facts.endpoints)
     if not ctx.facts.endpoints:
         return "no public names"
     results: list[str] = []
+    targets = {
+        e.service: _load_balancer_host(ctx, ctx.target, e.load_balancers[ctx.target])
+        for e in ctx.facts.endpoints
+        if ctx.target in e.load_balancers
+    }
 
     def check() -> tuple[bool, str]:
         results.clear()
         ok = True
         for endpoint in ctx.facts.endpoints:
+            host = targets.get(endpoint.service)
+            there = host is not None and bool(ctx.resolver(endpoint.record) & ctx.resolver(host))
             answers, detail = ctx.prober(endpoint.record, endpoint.path)
-            ok &= answers
-            results.append(f"{endpoint.record} {detail}")
+            ok &= there and answers
+            where = ctx.facts.region(ctx.target) if there else "elsewhere"
+            results.append(f"{endpoint.record} -> {where} {detail}")
         return ok, ", ".join(results)
 
     return ctx.waiter.until("verify-endpoint", "public names", "every name answering", check)
+
+
+def source_standby(ctx: OpsContext) -> str:
+    """After failback the DR region stands by again: compute at its standby capacity, and
+    fenced unless its standby mode is active."""
+    scaled = _scale(
+        ctx, "scale-source-to-standby", ctx.source, lambda c: (c.standby.min, c.standby.max)
+    )
+    if ctx.facts.mechanism == "health-check" and ctx.facts.mode is DrMode.ACTIVE:
+        return f"{scaled}; {_fence(ctx, 'scale-source-to-standby', ctx.source, 0)}"
+    return scaled
 
 
 # -- failback databases ------------------------------------------------------------------
 
 
 def reverse_replication(ctx: OpsContext) -> str:
-    """A replica of the DR writer in the primary region (the failback copy)."""
+    """A replica of the DR writer in the primary region (this run's failback copy), in the
+    primary database's network, parameter group and key."""
     done = []
     source_rds, rds = ctx.client("rds", Role.DR), ctx.client("rds", Role.PRIMARY)
     for db in ctx.facts.databases:
@@ -668,9 +824,18 @@ def reverse_replication(ctx: OpsContext) -> str:
                 "`aws rds switchover-global-cluster`"
             )
         copy = failback_copy(db)
-        if call(
-            "reverse-replication", copy, _describe_instance, rds=rds, ident=copy
-        ) is not None or _renamed_back(ctx, db):
+        if _swapped(ctx, db):
+            done.append(f"{db.primary_id} is already this run's copy")
+            continue
+        existing = call("reverse-replication", copy, _describe_instance, rds=rds, ident=copy)
+        if existing is not None:
+            if _run_tag(rds, existing) != ctx.run_id:
+                raise StepError(
+                    "reverse-replication",
+                    copy,
+                    "ForeignCopy",
+                    "a failback copy from another run exists: resume that run or delete it",
+                )
             done.append(f"{copy} exists")
             continue
         writer = call(
@@ -690,6 +855,12 @@ def reverse_replication(ctx: OpsContext) -> str:
         if ctx.dry_run:
             done.append(f"would create {copy} from {db.replica_id}")
             continue
+        encryption = (
+            {"KmsKeyId": f"alias/{ctx.facts.system}-primary/data"}
+            if writer.get("StorageEncrypted")
+            else {}
+        )
+        network = {"VpcSecurityGroupIds": list(db.security_groups)} if db.security_groups else {}
         call(
             "reverse-replication",
             copy,
@@ -698,66 +869,76 @@ def reverse_replication(ctx: OpsContext) -> str:
             SourceDBInstanceIdentifier=writer["DBInstanceArn"],
             DBInstanceClass=writer["DBInstanceClass"],
             SourceRegion=ctx.facts.dr_region,
-            KmsKeyId=f"alias/{ctx.facts.system}-primary/data",
-            MultiAZ=True,
+            DBSubnetGroupName=db.primary_id,
+            DBParameterGroupName=db.primary_id,
+            MultiAZ=db.multi_az,
+            DeletionProtection=True,
+            Tags=[{"Key": FAILBACK_TAG, "Value": ctx.run_id}],
+            **encryption,
+            **network,
         )
         _wait_available(ctx, "reverse-replication", rds, copy, cluster=False)
         done.append(f"{copy} replicating from {db.replica_id}")
     return "; ".join(done) or "no databases"
 
 
-def _renamed_back(ctx: OpsContext, db: DatabaseFacts) -> bool:
-    """Whether swap-identifiers already ran: the primary id is a writer that is no replica
-    and an archived old primary exists."""
-    rds = ctx.client("rds", Role.PRIMARY)
-    return (
-        call("failback", archived(db), _describe_instance, rds=rds, ident=archived(db)) is not None
-    )
+def archived(db: DatabaseFacts, run_id: str) -> str:
+    """Where failback moves the old primary (one name per run: archives never collide)."""
+    return f"{db.primary_id}-pre-failback-{run_id}"[:63]
 
 
-def archived(db: DatabaseFacts) -> str:
-    return f"{db.primary_id}-pre-failback"
-
-
-def wait_caught_up(ctx: OpsContext) -> str:
+def _wait_lag(ctx: OpsContext, step: str, limit_s: float) -> str:
     if ctx.dry_run:
-        return "would wait for the failback copies' lag to reach the RPO"
+        return f"would wait for the failback copies' lag to reach {limit_s:g} s"
     done = []
     for db in ctx.facts.databases:
         copy = failback_copy(db)
-        if _renamed_back(ctx, db):
+        if _swapped(ctx, db):
             done.append(f"{db.primary_id} already switched")
             continue
 
         def check(db: DatabaseFacts = db, copy: str = copy) -> tuple[bool, str]:
             result = _lag_check(ctx, db, Role.PRIMARY, copy)
-            return bool(result.ok), result.detail
+            lag = result.detail.split(" s ")[0]
+            ok = (
+                result.ok is not False
+                and lag.replace(".", "", 1).isdigit()
+                and float(lag) <= limit_s
+            )
+            return ok, result.detail
 
-        done.append(
-            f"{copy} {ctx.waiter.until('wait-caught-up', copy, 'lag within the RPO', check)}"
-        )
+        done.append(f"{copy} {ctx.waiter.until(step, copy, f'lag of {limit_s:g} s', check)}")
     return "; ".join(done) or "no databases"
 
 
+def wait_caught_up(ctx: OpsContext) -> str:
+    """The copy's lag within the RPO before writes stop (shortens the stop)."""
+    return _wait_lag(ctx, "wait-caught-up", ctx.facts.rpo_minutes * 60)
+
+
+def wait_in_sync(ctx: OpsContext) -> str:
+    """With the DR region fenced and writes stopped, the copy has every write (lag 0)."""
+    return _wait_lag(ctx, "wait-in-sync", 0)
+
+
 def swap_identifiers(ctx: OpsContext) -> str:
-    """The old primary moves aside (`-pre-failback`) and the promoted copy takes the primary
-    identifier, so the primary stack's state matches again after a refresh."""
+    """The old primary moves aside (`-pre-failback-<run>`, kept for inspection) and this
+    run's copy takes the primary identifier, so the primary stack's state matches again
+    after a refresh."""
     done = []
     rds = ctx.client("rds", Role.PRIMARY)
     for db in ctx.facts.databases:
-        copy, old = failback_copy(db), archived(db)
-        if call("swap-identifiers", copy, _describe_instance, rds=rds, ident=copy) is None:
-            done.append(f"{db.primary_id} already the failback copy")
+        copy, old = failback_copy(db), archived(db, ctx.run_id)
+        if _swapped(ctx, db):
+            done.append(f"{db.primary_id} is this run's copy")
             continue
         if ctx.dry_run:
             done.append(f"would rename {db.primary_id} -> {old}, {copy} -> {db.primary_id}")
             continue
-        if (
-            call(
-                "swap-identifiers", db.primary_id, _describe_instance, rds=rds, ident=db.primary_id
-            )
-            is not None
-        ):
+        current = call(
+            "swap-identifiers", db.primary_id, _describe_instance, rds=rds, ident=db.primary_id
+        )
+        if current is not None:
             call(
                 "swap-identifiers",
                 db.primary_id,
@@ -793,6 +974,13 @@ def write_config(ctx: OpsContext) -> str:
     path = ctx.dr_stack_file
     if path is None:
         return "no dr stack file given: set resilience:dr.mode by hand"
+    try:
+        return _write_config(ctx, path)
+    except (OSError, yaml.YAMLError) as exc:
+        raise StepError("write-config", str(path), type(exc).__name__, str(exc)) from None
+
+
+def _write_config(ctx: OpsContext, path: Path) -> str:
     document = yaml.safe_load(path.read_text()) or {}
     config = document.setdefault("config", {})
     current = config.get(DR_KEY)
@@ -840,6 +1028,7 @@ def failover_steps() -> list[Step]:
             readiness,
             mutates=False,
         ),
+        Step("drain-source", "stop the old primary's compute if its region answers", drain_source),
         Step("fence-source", "take the primary region out of DNS", fence_source),
         Step("promote-databases", "make the DR databases writable", promote_databases),
         Step("enable-backups", "the new writers keep the primary's backups", enable_backups),
@@ -850,21 +1039,25 @@ def failover_steps() -> list[Step]:
             wait_target_healthy,
         ),
         Step("switch-traffic", "DNS to the DR region", switch_traffic),
-        Step("verify-endpoint", "public names answer", verify_endpoint),
+        Step("verify-endpoint", "public names answer from the DR region", verify_endpoint),
         Step("write-config", "dr.mode active in the dr stack file", write_config),
     ]
 
 
 def failback_steps() -> list[Step]:
     return [
-        Step("readiness", "primary databases and compute", readiness, mutates=False),
+        Step("readiness", "the DR writers and the primary region", readiness, mutates=False),
         Step(
             "reverse-replication",
             "replicate the DR writer to the primary region",
             reverse_replication,
         ),
         Step("wait-caught-up", "the copy's lag within the RPO", wait_caught_up),
-        Step("fence-source", "take the DR region out of DNS", fence_source),
+        Step(
+            "drain-target", "the primary region serves nothing from its old database", drain_target
+        ),
+        Step("fence-source", "take the DR region out of DNS: writes stop", fence_source),
+        Step("wait-in-sync", "the copy has every write", wait_in_sync),
         Step("promote-databases", "make the failback copy writable", promote_databases),
         Step("swap-identifiers", "the copy takes the primary identifier", swap_identifiers),
         Step("enable-backups", "the primary writer's backups", enable_backups),
@@ -875,12 +1068,7 @@ def failback_steps() -> list[Step]:
             wait_target_healthy,
         ),
         Step("switch-traffic", "DNS back to the primary region", switch_traffic),
-        Step("verify-endpoint", "public names answer", verify_endpoint),
-        Step("lift-source-fence", "the DR region's fence lifted", lift_source_fence),
-        Step(
-            "scale-source-to-standby",
-            "DR compute back to its standby mode",
-            scale_source_to_standby,
-        ),
+        Step("verify-endpoint", "public names answer from the primary region", verify_endpoint),
+        Step("scale-source-to-standby", "the DR region stands by again", source_standby),
         Step("write-config", "the dr stack file back to its standby mode", write_config),
     ]

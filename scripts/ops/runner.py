@@ -116,9 +116,10 @@ def run_plan(
     dry_run: bool,
     reason: str | None,
     console: Console,
+    on_start: Callable[[Journal], None] | None = None,
 ) -> RunResult:
     """Run `steps` in order. Raises StepError (journal saved as failed) or KeyboardInterrupt
-    (journal saved as interrupted)."""
+    (journal saved as interrupted). `on_start` sees the journal (new or resumed) first."""
     journal = Journal(operation, system, _now(), reason)
     resumed = False
     if journal_path is not None and journal_path.exists() and not dry_run:
@@ -135,6 +136,8 @@ def run_plan(
             console.print(f"resuming the {operation} started {previous.started} from its journal")
     for step in steps:
         journal.record(step.name)
+    if on_start is not None:
+        on_start(journal)
 
     def save() -> None:
         if journal_path is not None and not dry_run:
@@ -145,9 +148,10 @@ def run_plan(
         for index, step in enumerate(steps, 1):
             record = journal.record(step.name)
             label = f"[{index}/{len(steps)}] {step.name}"
-            if record.status == "done":
+            if record.status == "done" and step.mutates:
                 console.print(f"{label}: done earlier ({record.detail})", highlight=False)
                 continue
+            # A step that only reads (readiness) runs again on resume: the world moved on.
             record.status, record.started, record.error = "running", _now(), None
             save()
             began = time.monotonic()

@@ -142,12 +142,23 @@ def program(config: StackConfig, stack: str) -> None:
                 provider=arc_provider,
             ),
         )
+    # The primary's fence alarm lives in the DR region: a failover raises it there.
+    fence_provider = (
+        aws.Provider(
+            f"{prefix}-fence",
+            region=config.dr.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(config, stack)),
+        )
+        if config.failover is not None and any(s.dns for s in config.services)
+        else None
+    )
     traffic = compose_traffic(
         config,
         prefix,
         base,
         monitoring,
         routing_control_arn=controls.routing_controls[Role.PRIMARY].arn if controls else None,
+        fence_provider=fence_provider,
     )
     check_alarms = None
     route53_topics = None
