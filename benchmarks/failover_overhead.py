@@ -62,7 +62,7 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
             ).close()
             world = make_world(endpoint, facts)
             seed(world)
-            set_lag(world, Role.PRIMARY, "reskflow-db-failback", 1.0)
+            set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
 
             def measured(operation: str, steps: list[Step], world: Any = world) -> list[Step]:
                 def wrap(step: Step) -> Step:
@@ -86,6 +86,7 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
                     dr_stack_file=dr_file,
                     waiter=world.waiter(timeout_s=30),
                     prober=world.prober,
+                    resolver=world.resolver,
                 )
                 quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
                 world.down.add(facts.primary_region)
