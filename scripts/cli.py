@@ -360,10 +360,10 @@ def failover(
     journal_dir: JournalOpt = Path(".resilience"),
     project_dir: ProjectOpt = None,
 ) -> None:
-    """Move traffic and writes to the DR region, using DR-region APIs only: readiness,
-    fence the primary, promote the databases, keep their backups, scale DR compute, wait
-    until it is healthy, switch traffic, verify, and set dr.mode active in the dr stack file.
-    Resumes from its journal after a crash."""
+    """Move traffic and writes to the DR region with DR-region APIs: readiness, stop the old
+    primary's compute if its region answers (best effort), fence it, promote the databases,
+    keep their backups, scale DR compute, wait until it is healthy, lift its fence, verify,
+    and set dr.mode active in the dr stack file. Resumes from its journal after a crash."""
     if to != "dr":
         fail("--to dr is the only failover direction; use `resilience failback` to return")
 
