@@ -22,6 +22,7 @@ from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
+from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
 from scripts.ops.aws import Clients
 from scripts.ops.commands import EXIT_FAILED, Options, run_drill, run_operation
@@ -433,6 +434,50 @@ def drill(
         )
 
     _run_ops(action, False, yes, "drill (failover and failback)")
+
+
+@app.command()
+def diff(
+    *,
+    base: Annotated[str, typer.Option("--base", help="Git ref to compare from.")],
+    head: Annotated[
+        str,
+        typer.Option("--head", help="Git ref to compare to (default: the working tree)."),
+    ] = WORKTREE,
+    output_format: Annotated[
+        str, typer.Option("--format", help="md (a PR comment) or json.")
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write the report here, not to stdout.")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Keep each commit's graphs here and reuse them."),
+    ] = None,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """What a change does to every stack, offline: resources added, removed, replaced and
+    changed, policy findings that appear or disappear, recovery numbers. Each ref is
+    synthesized in a temporary git worktree with its own code. Exit 2 on an unknown ref or
+    when the head side does not synthesize (the report still says why)."""
+    if output_format not in ("md", "json"):
+        fail(f"--format must be md or json, not {output_format!r}")
+    try:
+        directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+        result = run_diff(directory, base, head, cache_dir)
+    except (DiffError, InputError) as error:
+        fail(str(error))
+    text = (
+        json.dumps(result.as_json(), indent=2) + "\n"
+        if output_format == "json"
+        else markdown(result)
+    )
+    if output is None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}", highlight=False)
+    raise typer.Exit(EXIT_INPUT if result.head.error else EXIT_OK)
 
 
 def main() -> None:
