@@ -22,6 +22,7 @@ from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
+from scripts import reports
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
 from scripts.ops.aws import Clients
@@ -222,30 +223,47 @@ def findings_table(findings: Sequence[Finding]) -> Table:
 
 @app.command()
 def check(
+    *,
     stack: StacksOpt = None,
     config_file: ConfigOpt = None,
     all_stacks: AllOpt = False,
     out_dir: OutOpt = Path("out"),
     project_dir: ProjectOpt = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Reports to write, comma-separated: json (always), md, html, sarif, junit.",
+        ),
+    ] = "json",
 ) -> None:
     """The main job: synthesize the stacks (all shipped stacks by default), run every policy
     rule on their graphs, write graphs and findings.json to DIR. Exit 1 on a mandatory
     violation."""
+    formats = [f.strip() for f in output_format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in reports.FORMATS]
+    if unknown:
+        fail(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(reports.FORMATS)})")
     started = time.perf_counter()
     results = run_synth(project_dir, stack or [], config_file or [], all_stacks)
     findings: list[Finding] = []
+    stacks: list[reports.StackResult] = []
     for result in results:
         graph_io.write(result.graph, out_dir)
         findings.extend(evaluate(result.graph, ALL_RULES))
+        stacks.append(
+            reports.StackResult(
+                stack=result.stack,
+                source=Path(result.loaded.source).name,
+                resources=result.resource_count,
+                checked=reports.checked_counts(result.graph, ALL_RULES),
+            )
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = {
-        "stacks": {
-            r.stack: {"source": r.loaded.source, "resources": r.resource_count} for r in results
-        },
-        "rules": [rule.id for rule in ALL_RULES],
-        "findings": [f.as_dict() for f in findings],
-    }
-    (out_dir / "findings.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    report = reports.Report(stacks=stacks, rules=ALL_RULES, findings=sorted(findings))
+    for name in dict.fromkeys(["json", *formats]):  # findings.json always
+        path = out_dir / reports.FILES[name]
+        path.write_text(reports.RENDER[name](report), encoding="utf-8")
 
     table = Table(title="resilience check")
     for column in ("stack", "source", "resources", "findings"):

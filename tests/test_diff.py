@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scripts import cli
-from scripts.diff import run_diff
+from scripts.diff import markdown, run_diff
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -118,7 +118,7 @@ def test_a_new_database_identifier_is_a_replacement(repo: Path, cache: Path) -> 
     primary = next(s for s in result.stacks if s.stack == "primary")
     replaced = {urn.rsplit("::", 1)[-1]: props for urn, props in primary.replaced.items()}
     assert replaced["reskflow-primary-orders-db"] == ["identifier"]
-    text = cli.markdown(result)
+    text = markdown(result)
     assert "**Replaced** (deleted and recreated):" in text
     assert "`reskflow-primary-orders-db` (aws:rds/instance:Instance): identifier" in text
 
