@@ -100,24 +100,21 @@ class OpsContext:
 # -- readiness ---------------------------------------------------------------------------
 
 
-def _lag_check(ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str) -> Check:
-    """Replica lag over the last 10 minutes against the RPO."""
+def _replica_lag(
+    ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str, step: str = "readiness"
+) -> tuple[float | None, str]:
+    """(seconds of the newest lag datapoint of the last 10 minutes or None, metric name)."""
     cloudwatch = ctx.client("cloudwatch", region_role)
     if db.aurora:
-        namespace, metric, dim, scale = (
-            "AWS/RDS",
-            "AuroraGlobalDBReplicationLag",
-            "DBClusterIdentifier",
-            1000,
-        )
+        metric, dim, scale = "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", 1000
     else:
-        namespace, metric, dim, scale = "AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", 1
+        metric, dim, scale = "ReplicaLag", "DBInstanceIdentifier", 1
     now = ctx.now()
     stats = call(
-        "readiness",
+        step,
         ident,
         cloudwatch.get_metric_statistics,
-        Namespace=namespace,
+        Namespace="AWS/RDS",
         MetricName=metric,
         Dimensions=[{"Name": dim, "Value": ident}],
         StartTime=now - timedelta(minutes=10),
@@ -127,15 +124,18 @@ def _lag_check(ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str
     )
     points = stats.get("Datapoints", [])
     if not points:
-        return Check(f"replica lag {ident}", False, f"no {metric} datapoints in 10 minutes")
+        return None, metric
     newest = max(points, key=lambda p: p["Timestamp"])
-    lag_s = float(newest["Maximum"]) / scale
+    return float(newest["Maximum"]) / scale, metric
+
+
+def _lag_check(ctx: OpsContext, db: DatabaseFacts, region_role: Role, ident: str) -> Check:
+    """Replica lag over the last 10 minutes against the RPO."""
+    lag_s, metric = _replica_lag(ctx, db, region_role, ident)
+    if lag_s is None:
+        return Check(f"replica lag {ident}", False, f"no {metric} datapoints in 10 minutes")
     limit = ctx.facts.rpo_minutes * 60
-    return Check(
-        f"replica lag {ident}",
-        lag_s <= limit,
-        f"{lag_s:g} s (RPO {limit} s)",
-    )
+    return Check(f"replica lag {ident}", lag_s <= limit, f"{lag_s:g} s (RPO {limit} s)")
 
 
 def _database_checks(ctx: OpsContext) -> list[Check]:
@@ -898,14 +898,10 @@ def _wait_lag(ctx: OpsContext, step: str, limit_s: float) -> str:
             continue
 
         def check(db: DatabaseFacts = db, copy: str = copy) -> tuple[bool, str]:
-            result = _lag_check(ctx, db, Role.PRIMARY, copy)
-            lag = result.detail.split(" s ")[0]
-            ok = (
-                result.ok is not False
-                and lag.replace(".", "", 1).isdigit()
-                and float(lag) <= limit_s
-            )
-            return ok, result.detail
+            lag_s, metric = _replica_lag(ctx, db, Role.PRIMARY, copy, step)
+            if lag_s is None:
+                return False, f"no {metric} datapoints"
+            return lag_s <= limit_s, f"{lag_s:g} s"
 
         done.append(f"{copy} {ctx.waiter.until(step, copy, f'lag of {limit_s:g} s', check)}")
     return "; ".join(done) or "no databases"
