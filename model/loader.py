@@ -57,6 +57,7 @@ class LoadedConfig:
     config: StackConfig
     source: str  # the file name used in messages
     stack: str  # the Pulumi stack name
+    path: Path | None = None  # the file it was read from (None inside `pulumi up`)
 
 
 def stack_name_from_path(path: Path) -> str:
@@ -146,7 +147,7 @@ def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
     config = _read_config_mapping(path, str(path) if not path.exists() else source)
     merged, origins = with_includes(config, path.parent, source)
     return LoadedConfig(
-        load_mapping(merged, source, origins), source, stack or stack_name_from_path(path)
+        load_mapping(merged, source, origins), source, stack or stack_name_from_path(path), path
     )
 
 

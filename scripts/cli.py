@@ -22,7 +22,7 @@ from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
-from scripts import reports
+from scripts import reports, secret_scan
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
 from scripts.ops.aws import Clients
@@ -246,6 +246,12 @@ def check(
         fail(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(reports.FORMATS)})")
     started = time.perf_counter()
     results = run_synth(project_dir, stack or [], config_file or [], all_stacks)
+    leaks = secret_scan.scan([r.loaded.path for r in results if r.loaded.path is not None])
+    if leaks:
+        err.print(f"[bold red]plaintext secrets[/] ({len(leaks)}):")
+        for problem in leaks:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT)
     findings: list[Finding] = []
     stacks: list[reports.StackResult] = []
     for result in results:
