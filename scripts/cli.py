@@ -23,6 +23,7 @@ from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
 from scripts import graph as graph_io
 from scripts import reports, secret_scan
+from scripts import requirements as traceability
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
 from scripts.ops.aws import Clients
@@ -281,6 +282,7 @@ def check(
     if findings:
         out.print(findings_table(findings))
     mandatory = [f for f in findings if f.enforcement is Enforcement.MANDATORY]
+    out.print(requirements_coverage(project_dir), highlight=False)
     elapsed = time.perf_counter() - started
     out.print(
         f"{len(results)} stack(s), {len(ALL_RULES)} rules, {len(findings)} finding(s) "
@@ -458,6 +460,58 @@ def drill(
         )
 
     _run_ops(action, False, yes, "drill (failover and failback)")
+
+
+def requirements_coverage(project_dir: Path | None) -> str:
+    """One line on how many of the manuals' requirements the bundle meets."""
+    try:
+        directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+        _, rows = traceability.load(directory / "requirements.yaml")
+    except (ConfigError, InputError) as error:
+        return f"requirements: not checked ({str(error).splitlines()[0]})"
+    counts = traceability.coverage(rows)
+    return (
+        f"requirements: {counts['implemented']}/{len(rows)} implemented, "
+        f"{counts['partial']} partial, {counts['open']} open (docs/requirements.md)"
+    )
+
+
+@app.command()
+def requirements(
+    *,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Fail if docs/requirements.md is out of date.")
+    ] = False,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Validate requirements.yaml (every file, rule, alarm and test it names exists) and
+    render the traceability matrix to docs/requirements.md."""
+    try:
+        directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+        manuals, rows = traceability.load(directory / "requirements.yaml")
+    except ConfigError as error:
+        err.print(f"[bold red]invalid requirements[/] ({len(error.problems)} problems):")
+        for problem in error.problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except InputError as error:
+        fail(str(error))
+    text = traceability.render(manuals, rows)
+    target = directory / "docs" / "requirements.md"
+    counts = traceability.coverage(rows)
+    summary = (
+        f"{len(rows)} requirements: {counts['implemented']} implemented, "
+        f"{counts['partial']} partial, {counts['open']} open"
+    )
+    if check_only:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            fail(f"{target} is out of date: run `resilience requirements`")
+        out.print(f"{summary}; {target.name} is up to date", highlight=False)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    out.print(f"{summary}; wrote {target}", highlight=False)
 
 
 @app.command()
