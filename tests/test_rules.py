@@ -497,6 +497,62 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "r: environment variables are not encrypted with a customer-managed KMS key",
     ),
     (
+        "aws-rds-iam-authentication-enabled",
+        "aws:rds/cluster:Cluster",
+        {"iamDatabaseAuthenticationEnabled": True, "engine": "aurora-postgresql"},
+        {"iamDatabaseAuthenticationEnabled": None},
+        "r: IAM database authentication is off",
+    ),
+    (
+        "aws-rds-logs-exported-to-cloudwatch",
+        "aws:rds/instance:Instance",
+        {"engine": "postgres", "enabledCloudwatchLogsExports": ["postgresql", "upgrade"]},
+        {"enabledCloudwatchLogsExports": ["upgrade"]},
+        "r: the postgresql log is not exported to CloudWatch Logs",
+    ),
+    (
+        "aws-rds-copy-tags-to-snapshots",
+        "aws:rds/instance:Instance",
+        {"copyTagsToSnapshot": True},
+        {"copyTagsToSnapshot": False},
+        "r: snapshots do not get the database's tags (backup classes)",
+    ),
+    (
+        "aws-rds-auto-minor-version-upgrade",
+        "aws:rds/clusterInstance:ClusterInstance",
+        {"autoMinorVersionUpgrade": True},
+        {"autoMinorVersionUpgrade": False},
+        "r: automatic minor version upgrades are off",
+    ),
+    (
+        "aws-s3-bucket-acls-disabled",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        {"rule": {"objectOwnership": "ObjectWriter"}},
+        "r: ACLs still decide object access (set BucketOwnerEnforced)",
+    ),
+    (
+        "aws-sqs-queue-encrypted",
+        "aws:sqs/queue:Queue",
+        {"kmsMasterKeyId": CMK},
+        {"kmsMasterKeyId": None, "sqsManagedSseEnabled": False},
+        "r: messages are not encrypted at rest",
+    ),
+    (
+        "aws-cloudwatch-alarm-treats-missing-data",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        {"treatMissingData": "breaching"},
+        {"treatMissingData": None},
+        "r: says nothing of missing data (the default hides a silent metric)",
+    ),
+    (
+        "aws-route53-failover-record-ttl-at-most-60s",
+        "aws:route53/record:Record",
+        {"failoverRoutingPolicies": [{"type": "PRIMARY"}], "ttl": 60},
+        {"ttl": 300},
+        "r: TTL 300 s; a failover waits that long in resolvers (<= 60 s)",
+    ),
+    (
         "aws-route53-failover-record-has-health-check",
         "aws:route53/record:Record",
         {"failoverRoutingPolicies": [{"type": "SECONDARY"}], "healthCheckId": "hc-1"},
@@ -567,6 +623,17 @@ def test_scaling_triggers_and_plain_records_are_not_flagged() -> None:
     assert list(actions.check(mixed)) == ["r: no action on OK"]
     record = RULES["aws-route53-failover-record-has-health-check"]
     assert list(record.check(view("aws:route53/record:Record", type="A"))) == []
+    # An alias failover record answers with its target's TTL: no ttl of its own is right.
+    ttl = RULES["aws-route53-failover-record-ttl-at-most-60s"]
+    alias = view(
+        "aws:route53/record:Record",
+        failoverRoutingPolicies=[{"type": "PRIMARY"}],
+        aliases=[{"name": "lb", "zoneId": "Z", "evaluateTargetHealth": True}],
+    )
+    assert list(ttl.check(alias)) == []
+    # A read replica inherits IAM authentication from its source.
+    iam = RULES["aws-rds-iam-authentication-enabled"]
+    assert list(iam.check(view("aws:rds/instance:Instance", replicateSourceDb="arn:db"))) == []
 
 
 def test_disabled_alarm_actions_mark_a_composite_input() -> None:

@@ -7,12 +7,14 @@ the same functions; a rule is never written twice. Import `ALL_RULES` for the fu
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.data import RULES as DATA_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
+from policies.rules.hardening import RULES as HARDENING_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
 from policies.rules.traffic import RULES as TRAFFIC_RULES
 
 ALL_RULES: tuple[Rule, ...] = (
     *FOUNDATION_RULES,
     *DATA_RULES,
+    *HARDENING_RULES,
     *MONITORING_RULES,
     *TRAFFIC_RULES,
 )

@@ -39,6 +39,18 @@ def _actions(resource: ResourceView) -> Iterator[str]:
             yield f"{resource.name}: no action on {state}"
 
 
+def _missing_data(resource: ResourceView) -> Iterator[str]:
+    if resource.type.endswith("compositeAlarm:CompositeAlarm"):
+        return  # composites have no metric of their own
+    if resource.props.get("treatMissingData") not in (
+        "breaching",
+        "notBreaching",
+        "ignore",
+        "missing",
+    ):
+        yield f"{resource.name}: says nothing of missing data (the default hides a silent metric)"
+
+
 def _runbook(resource: ResourceView) -> Iterator[str]:
     description = resource.props.get("alarmDescription")
     if not isinstance(description, str) or "https://" not in description:
@@ -65,6 +77,17 @@ RULES: tuple[Rule, ...] = (
         check=_actions,
         resource_types=ALARM_TYPES,
         frameworks=(Framework("AWS FSBP", "CloudWatch.15"), Framework("SOC 2", "CC7.2")),
+    ),
+    Rule(
+        id="aws-cloudwatch-alarm-treats-missing-data",
+        description="Metric alarms state how missing data counts.",
+        severity=Severity.LOW,
+        remediation="Set treat_missing_data: breaching when silence means trouble, else "
+        "notBreaching (ignore for alarms that hold a state, like the failover fence).",
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data",
+        check=_missing_data,
+        resource_types=("aws:cloudwatch/metricAlarm:MetricAlarm",),
+        frameworks=(Framework("SOC 2", "CC7.2"),),
     ),
     Rule(
         id="aws-cloudwatch-alarm-has-runbook",

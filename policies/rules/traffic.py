@@ -22,6 +22,18 @@ def _failover_health_check(resource: ResourceView) -> Iterator[str]:
         )
 
 
+# Clients and resolvers keep an answer this long; a failover takes at least that.
+MAX_FAILOVER_TTL = 60
+
+
+def _failover_ttl(resource: ResourceView) -> Iterator[str]:
+    if not resource.props.get("failoverRoutingPolicies") or resource.props.get("aliases"):
+        return  # an alias answers with its target's TTL (60 s for load balancers)
+    ttl = resource.props.get("ttl")
+    if not isinstance(ttl, int) or ttl > MAX_FAILOVER_TTL:
+        yield f"{resource.name}: TTL {ttl} s; a failover waits that long in resolvers (<= 60 s)"
+
+
 def _elb_health_check(resource: ResourceView) -> Iterator[str]:
     if resource.props.get("targetGroupArns") and resource.props.get("healthCheckType") != "ELB":
         yield (
@@ -66,6 +78,16 @@ RULES: tuple[Rule, ...] = (
         check=_failover_health_check,
         resource_types=(RECORD,),
         frameworks=(Framework("AWS Well-Architected", "REL10-BP03"), Framework("SOC 2", "A1.2")),
+    ),
+    Rule(
+        id="aws-route53-failover-record-ttl-at-most-60s",
+        description="Failover records that are not aliases have a TTL of at most 60 seconds.",
+        severity=Severity.MEDIUM,
+        remediation="Use an alias record (as components/dns_failover.py does) or ttl <= 60.",
+        url="https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-configuring.html",
+        check=_failover_ttl,
+        resource_types=(RECORD,),
+        frameworks=(Framework("AWS Well-Architected", "REL10-BP03"),),
     ),
     Rule(
         id="aws-route53-health-check-detects-within-90s",
