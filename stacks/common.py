@@ -43,6 +43,11 @@ PRIMARY_CONTRACT: tuple[str, ...] = (
 )
 
 
+def tagged_provider(name: str, region: str, tags: pulumi.Input[Mapping[str, str]]) -> aws.Provider:
+    """An extra explicit provider (another region) carrying the stack's default tags."""
+    return aws.Provider(name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+
+
 def name_prefix(config: StackConfig) -> str:
     """Physical name prefix: `<system>-<role>`, e.g. `reskflow-primary`."""
     return f"{config.name}-{config.role.value}"

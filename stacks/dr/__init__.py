@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from components.database import ReplicaDatabaseArgs, replica_database
 from components.dns_failover import HealthCheckAlarms
@@ -31,6 +30,7 @@ from stacks.common import (
     recovery_output,
     route53_alarms,
     stack_tags,
+    tagged_provider,
 )
 
 
@@ -79,11 +79,7 @@ def _route53_alarms(
     if config.region == ROUTE53_METRICS_REGION:
         provider, topics = base.provider, dict(monitoring.escalation.topic_arns)
     else:
-        provider = aws.Provider(
-            f"{prefix}-route53-metrics",
-            region=ROUTE53_METRICS_REGION,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
-        )
+        provider = tagged_provider(f"{prefix}-route53-metrics", ROUTE53_METRICS_REGION, tags)
         # The primary stack keeps escalation topics in us-east-1 for exactly this.
         exported = primary.require_output("route53_alarm_topics")
         topics = {s: _entry(exported, s.value) for s in Severity}
@@ -130,10 +126,8 @@ def program(config: StackConfig, stack: str) -> None:
     if config.data_buckets and not active:
         # Replication is configured on the source buckets, in the primary region. In active
         # mode it leaves the program (retain_on_delete: no call to the primary region).
-        source_provider = aws.Provider(
-            f"{prefix}-replication-source",
-            region=config.primary.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=gated_tags),
+        source_provider = tagged_provider(
+            f"{prefix}-replication-source", config.primary.region, gated_tags
         )
         replication = S3Replication(
             f"{prefix}-s3-replication",

@@ -30,6 +30,7 @@ from stacks.common import (
     recovery_output,
     route53_alarms,
     stack_tags,
+    tagged_provider,
 )
 
 
@@ -127,10 +128,8 @@ def program(config: StackConfig, stack: str) -> None:
         arc_provider = (
             base.provider
             if config.region == ARC_CONTROL_PLANE_REGION
-            else aws.Provider(
-                f"{prefix}-arc-control-plane",
-                region=ARC_CONTROL_PLANE_REGION,
-                default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(config, stack)),
+            else tagged_provider(
+                f"{prefix}-arc-control-plane", ARC_CONTROL_PLANE_REGION, stack_tags(config, stack)
             )
         )
         controls = RecoveryControls(
@@ -144,11 +143,7 @@ def program(config: StackConfig, stack: str) -> None:
         )
     # The primary's fence alarm lives in the DR region: a failover raises it there.
     fence_provider = (
-        aws.Provider(
-            f"{prefix}-fence",
-            region=config.dr.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(config, stack)),
-        )
+        tagged_provider(f"{prefix}-fence", config.dr.region, stack_tags(config, stack))
         if config.failover is not None and any(s.dns for s in config.services)
         else None
     )
