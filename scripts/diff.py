@@ -123,10 +123,14 @@ def synthesize(tree: Path, ref: str) -> Side:
             lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
             side.error = "\n".join(lines[-20:]) or f"synth exited {done.returncode}"
             return side
-        for path in sorted(Path(out).glob("*.graph.json")):
-            graph = graph_io.load(path)
-            side.graphs[str(graph["stack"])] = graph
+        side.graphs = read_graphs(Path(out))
     return side
+
+
+def read_graphs(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every `<stack>.graph.json` of a directory, by stack."""
+    graphs = (graph_io.load(path) for path in sorted(directory.glob("*.graph.json")))
+    return {str(graph["stack"]): graph for graph in graphs}
 
 
 @dataclass
@@ -255,11 +259,7 @@ def run_diff(
     for ref in (base_ref, head_ref):
         cached = cache_dir / commits[ref] if cache_dir and ref in commits else None
         if cached is not None and cached.is_dir():
-            side = Side(ref)
-            for path in sorted(cached.glob("*.graph.json")):
-                graph = graph_io.load(path)
-                side.graphs[str(graph["stack"])] = graph
-            sides.append(side)
+            sides.append(Side(ref, read_graphs(cached)))
             continue
         with checkout(repo, ref) as tree:
             side = synthesize(tree, ref)

@@ -80,6 +80,11 @@ class Report:
                     out[name][control][stack.stack] = status
         return out
 
+    def counts(self, stack: str) -> tuple[int, int]:
+        """(findings, mandatory findings) of a stack."""
+        mine = [f for f in self.findings if f.stack == stack]
+        return len(mine), sum(1 for f in mine if f.enforcement is Enforcement.MANDATORY)
+
     @property
     def mandatory(self) -> list[Finding]:
         return [f for f in self.findings if f.enforcement is Enforcement.MANDATORY]
@@ -122,9 +127,8 @@ def to_markdown(report: Report) -> str:
     lines = ["# Compliance report", ""]
     lines += ["| stack | file | resources | findings | mandatory |", "|---|---|---|---|---|"]
     for s in report.stacks:
-        mine = [f for f in report.findings if f.stack == s.stack]
-        mandatory = [f for f in mine if f.enforcement is Enforcement.MANDATORY]
-        lines.append(f"| {s.stack} | {s.source} | {s.resources} | {len(mine)} | {len(mandatory)} |")
+        found, mandatory = report.counts(s.stack)
+        lines.append(f"| {s.stack} | {s.source} | {s.resources} | {found} | {mandatory} |")
     lines += ["", f"{len(report.rules)} rules; {len(report.findings)} findings.", ""]
     for framework, controls in report.matrix().items():
         lines += [f"<details><summary><b>{framework}</b></summary>", ""]
@@ -169,11 +173,10 @@ def to_html(report: Report) -> str:
         "<th>mandatory</th></tr>",
     ]
     for s in report.stacks:
-        mine = [f for f in report.findings if f.stack == s.stack]
-        mandatory = sum(1 for f in mine if f.enforcement is Enforcement.MANDATORY)
+        found, mandatory = report.counts(s.stack)
         parts.append(
             f"<tr><td>{e(s.stack)}</td><td>{e(s.source)}</td><td>{s.resources}</td>"
-            f"<td>{len(mine)}</td><td>{mandatory}</td></tr>"
+            f"<td>{found}</td><td>{mandatory}</td></tr>"
         )
     parts.append("</table>")
     for framework, controls in report.matrix().items():

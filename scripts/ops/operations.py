@@ -484,19 +484,30 @@ def enable_backups(ctx: OpsContext) -> str:
 
 
 def _scale(
-    ctx: OpsContext, step: str, role: Role, capacity: Callable[[ComputeFacts], tuple[int, int]]
+    ctx: OpsContext,
+    step: str,
+    role: Role,
+    capacity: Callable[[ComputeFacts], tuple[int, int]],
+    *,
+    best_effort: bool = False,
 ) -> str:
+    """Set each group's or ECS service's bounds in a role's region, reading first. With
+    `best_effort`: one attempt, short timeouts, and a missing group is nothing to do."""
     done = []
+    region = ctx.facts.region(role)
     for compute in ctx.facts.compute[role]:
         low, high = capacity(compute)
         if compute.kind == "asg":
-            autoscaling = ctx.client("autoscaling", role)
+            autoscaling = ctx.clients("autoscaling", region, best_effort=best_effort)
             groups = call(
                 step,
                 compute.name,
                 autoscaling.describe_auto_scaling_groups,
                 AutoScalingGroupNames=[compute.name],
             )["AutoScalingGroups"]
+            if not groups and best_effort:
+                done.append(f"{compute.name} absent")
+                continue
             if not groups:
                 raise StepError(step, compute.name, "NotFound", "no such Auto Scaling group")
             group = groups[0]
@@ -515,7 +526,7 @@ def _scale(
                 MaxSize=high,
             )
         else:
-            scaling = ctx.client("application-autoscaling", role)
+            scaling = ctx.clients("application-autoscaling", region, best_effort=best_effort)
             targets = call(
                 step,
                 compute.name,
@@ -581,12 +592,22 @@ def _load_balancer_host(ctx: OpsContext, role: Role, name: str) -> str:
     return str(found["LoadBalancers"][0]["DNSName"])
 
 
+def _target_hosts(ctx: OpsContext) -> dict[str, str]:
+    """Service -> DNS name of its load balancer in the target region."""
+    return {
+        e.service: _load_balancer_host(ctx, ctx.target, e.load_balancers[ctx.target])
+        for e in ctx.facts.endpoints
+        if ctx.target in e.load_balancers
+    }
+
+
 def wait_target_healthy(ctx: OpsContext) -> str:
     """Compute in service and every endpoint answering at the target's load balancer:
     traffic never moves to a region that does not answer."""
     if ctx.dry_run:
         return "would wait for the target's compute and load balancers"
     states: list[str] = []
+    hosts = _target_hosts(ctx)  # load balancers keep their names: look them up once
 
     def check() -> tuple[bool, str]:
         states.clear()
@@ -596,10 +617,9 @@ def wait_target_healthy(ctx: OpsContext) -> str:
             ok &= ready
             states.append(state)
         for endpoint in ctx.facts.endpoints:
-            name = endpoint.load_balancers.get(ctx.target)
-            if name is None:
+            host = hosts.get(endpoint.service)
+            if host is None:
                 continue
-            host = _load_balancer_host(ctx, ctx.target, name)
             answers, detail = ctx.prober(host, endpoint.path)
             ok &= answers
             states.append(f"{endpoint.service} {detail}")
@@ -673,56 +693,13 @@ def fence_source(ctx: OpsContext) -> str:
 def _drain(ctx: OpsContext, step: str, role: Role, *, best_effort: bool) -> str:
     """Stop a region's compute (groups and ECS services to 0), so that no application there
     writes to a database that is about to be left behind."""
-    done = []
-    for compute in ctx.facts.compute[role]:
-        try:
-            if compute.kind == "asg":
-                client = ctx.clients("autoscaling", ctx.facts.region(role), best_effort=best_effort)
-                groups = call(
-                    step,
-                    compute.name,
-                    client.describe_auto_scaling_groups,
-                    AutoScalingGroupNames=[compute.name],
-                )["AutoScalingGroups"]
-                if not groups or (groups[0]["MinSize"], groups[0]["MaxSize"]) == (0, 0):
-                    done.append(f"{compute.name} stopped")
-                    continue
-                if ctx.dry_run:
-                    done.append(f"would stop {compute.name}")
-                    continue
-                call(
-                    step,
-                    compute.name,
-                    client.update_auto_scaling_group,
-                    AutoScalingGroupName=compute.name,
-                    MinSize=0,
-                    MaxSize=0,
-                    DesiredCapacity=0,
-                )
-            else:
-                client = ctx.clients(
-                    "application-autoscaling", ctx.facts.region(role), best_effort=best_effort
-                )
-                if ctx.dry_run:
-                    done.append(f"would stop {compute.name}")
-                    continue
-                call(
-                    step,
-                    compute.name,
-                    client.register_scalable_target,
-                    ServiceNamespace="ecs",
-                    ResourceId=compute.name,
-                    ScalableDimension="ecs:service:DesiredCount",
-                    MinCapacity=0,
-                    MaxCapacity=0,
-                )
-            done.append(f"{compute.name} stopped")
-        except StepError as exc:
-            if not best_effort:
-                raise
-            # The region is down or failing: its compute serves no one either way.
-            return f"{ctx.facts.region(role)} did not answer ({exc.code}); nothing to stop"
-    return "; ".join(done) or "no scalable compute"
+    try:
+        return _scale(ctx, step, role, lambda _: (0, 0), best_effort=best_effort)
+    except StepError as exc:
+        if not best_effort:
+            raise
+        # The region is down or failing: its compute serves no one either way.
+        return f"{ctx.facts.region(role)} did not answer ({exc.code}); nothing to stop"
 
 
 def drain_source(ctx: OpsContext) -> str:
@@ -776,11 +753,7 @@ def verify_endpoint(ctx: OpsContext) -> str:
     if not ctx.facts.endpoints:
         return "no public names"
     results: list[str] = []
-    targets = {
-        e.service: _load_balancer_host(ctx, ctx.target, e.load_balancers[ctx.target])
-        for e in ctx.facts.endpoints
-        if ctx.target in e.load_balancers
-    }
+    targets = _target_hosts(ctx)
 
     def check() -> tuple[bool, str]:
         results.clear()
