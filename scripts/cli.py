@@ -21,8 +21,8 @@ from rich.table import Table
 from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.rules import ALL_RULES, Enforcement, Finding
 from policies.rules.core import evaluate
+from scripts import checkov, reports, secret_scan
 from scripts import graph as graph_io
-from scripts import reports, secret_scan
 from scripts import requirements as traceability
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
@@ -206,6 +206,31 @@ def synth(
     out.print(f"{len(results)} stack(s) in {time.perf_counter() - started:.2f} s")
 
 
+def checkov_second_opinion(results: Sequence[SynthResult], out_dir: Path) -> checkov.CheckovReport:
+    """Export every checked stack into DIR and run checkov once over the exports."""
+    out.print(f"checkov {checkov.CHECKOV_VERSION} (its own environment; the first run installs it)")
+    try:
+        exports = [
+            checkov.export_stack(r.graph, out_dir, source=Path(r.loaded.source).name)
+            for r in results
+        ]
+        return checkov.scan(exports, out_dir)
+    except checkov.CheckovError as error:
+        fail(f"checkov: {error}")
+
+
+def checkov_table(report: checkov.CheckovReport) -> Table:
+    table = Table(
+        title=f"checkov {report.version}: {len(report.open)} finding(s), {len(report.excepted)} "
+        "excepted with reasons (advisory: not in the exit code)"
+    )
+    for column in ("stack", "check", "name", "resource"):
+        table.add_column(column, overflow="fold")
+    for f in report.open:
+        table.add_row(f.stack, f.check_id, f.check_name, f.resource)
+    return table
+
+
 def findings_table(findings: Sequence[Finding]) -> Table:
     table = Table(title=f"{len(findings)} finding(s)")
     for column in ("stack", "rule", "severity", "enforcement", "resource", "message"):
@@ -237,10 +262,19 @@ def check(
             help="Reports to write, comma-separated: json (always), md, html, sarif, junit.",
         ),
     ] = "json",
+    with_checkov: Annotated[
+        bool,
+        typer.Option(
+            "--with-checkov",
+            help="Also write DIR/<stack>.tfplan.json (and .k8s.yaml) and run checkov on them in "
+            "its own environment (uv tool run); its findings, CKV ids and reviewed exceptions "
+            "go into every report but are advisory: they never change the exit code.",
+        ),
+    ] = False,
 ) -> None:
     """The main job: synthesize the stacks (all shipped stacks by default), run every policy
     rule on their graphs, write graphs and findings.json to DIR. Exit 1 on a mandatory
-    violation."""
+    violation (checkov's findings, with --with-checkov, are advisory)."""
     formats = [f.strip() for f in output_format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in reports.FORMATS]
     if unknown:
@@ -267,7 +301,10 @@ def check(
             )
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = reports.Report(stacks=stacks, rules=ALL_RULES, findings=sorted(findings))
+    second = checkov_second_opinion(results, out_dir) if with_checkov else None
+    report = reports.Report(
+        stacks=stacks, rules=ALL_RULES, findings=sorted(findings), checkov=second
+    )
     for name in dict.fromkeys(["json", *formats]):  # findings.json always
         path = out_dir / reports.FILES[name]
         path.write_text(reports.RENDER[name](report), encoding="utf-8")
@@ -281,6 +318,8 @@ def check(
     out.print(table)
     if findings:
         out.print(findings_table(findings))
+    if second is not None:
+        out.print(checkov_table(second))
     mandatory = [f for f in findings if f.enforcement is Enforcement.MANDATORY]
     out.print(requirements_coverage(project_dir), highlight=False)
     elapsed = time.perf_counter() - started

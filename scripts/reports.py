@@ -17,6 +17,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from policies.rules.core import Enforcement, Finding, Rule, Severity, views_from_graph
+from scripts import checkov_report
+from scripts.checkov import CheckovReport
 
 FORMATS = ("json", "md", "html", "sarif", "junit")
 FILES = {
@@ -54,6 +56,7 @@ class Report:
     stacks: Sequence[StackResult]
     rules: Sequence[Rule]
     findings: Sequence[Finding]
+    checkov: CheckovReport | None = None  # --with-checkov: advisory, never the exit code
 
     def findings_of(self, stack: str, rule_ids: Iterable[str]) -> list[Finding]:
         wanted = set(rule_ids)
@@ -110,6 +113,8 @@ def to_json(report: Report) -> str:
         "frameworks": report.matrix(),
         "mandatory_violations": len(report.mandatory),
     }
+    if report.checkov is not None:
+        document["checkov"] = checkov_report.to_json(report.checkov)
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -148,6 +153,8 @@ def to_markdown(report: Report) -> str:
                 f"| {f.stack} | {f.rule_id} | {f.severity.value} | {f.enforcement.value} | "
                 f"`{f.urn.rsplit('::', 1)[-1]}` | {_cell(f.message)} | {_cell(f.remediation)} |"
             )
+    if report.checkov is not None:
+        lines += ["", *checkov_report.to_markdown(report.checkov)]
     return "\n".join(lines) + "\n"
 
 
@@ -206,6 +213,8 @@ def to_html(report: Report) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>No findings.</p>")
+    if report.checkov is not None:
+        parts += checkov_report.to_html(report.checkov)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -254,7 +263,7 @@ def to_sarif(report: Report) -> str:
         }
         for f in report.findings
     ]
-    document = {
+    document: dict[str, Any] = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
@@ -270,6 +279,8 @@ def to_sarif(report: Report) -> str:
             }
         ],
     }
+    if report.checkov is not None:
+        document["runs"].append(checkov_report.sarif_run(report.checkov, sources))
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -308,6 +319,9 @@ def to_junit(report: Report) -> str:
         suite.set("errors", "0")
         total += cases
         failures += fails
+    if report.checkov is not None:
+        extra_tests, extra_failures = checkov_report.junit_suites(report.checkov, suites)
+        total, failures = total + extra_tests, failures + extra_failures
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
     ET.indent(suites)
