@@ -347,6 +347,15 @@ def _resolve(export: StackExport, framework: str, resource: str) -> tuple[str | 
         kind, _, rest = resource.partition(".")
         namespace, _, name = rest.partition(".")
         urn = export.manifests.urns.get((kind, namespace, name))
+        if urn is None:  # a Pod checkov derives from a workload's template: `<name>.<suffix>`
+            urn = next(
+                (
+                    u
+                    for (_, ns, owner), u in sorted(export.manifests.urns.items())
+                    if ns == namespace and name.startswith(f"{owner}.")
+                ),
+                None,
+            )
         return urn, (urn.split("::")[-2].rsplit("$", 1)[-1] if urn else kind), kind
     tf_type = resource.split(".", 1)[0]
     return export.plan.addresses.get(resource), export.plan.types.get(resource, tf_type), tf_type

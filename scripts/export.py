@@ -62,10 +62,7 @@ TYPES: dict[str, TfType] = {
     "aws:autoscaling/group:Group": _t(
         "aws_autoscaling_group", vpcZoneIdentifiers="vpc_zone_identifier"
     ),
-    "aws:autoscaling/policy:Policy": _t(
-        "aws_autoscaling_policy",
-        targetTrackingConfiguration__customizedMetricSpecification__metrics="metrics",
-    ),
+    "aws:autoscaling/policy:Policy": _t("aws_autoscaling_policy"),
     "aws:autoscaling/schedule:Schedule": _t("aws_autoscaling_schedule"),
     "aws:backup/plan:Plan": _t("aws_backup_plan"),
     "aws:backup/regionSettings:RegionSettings": _t("aws_backup_region_settings"),
@@ -153,8 +150,15 @@ MAP_FIELDS = frozenset(
         "backupOptions",  # backup plan advanced settings
         "resourceTypeManagementPreference",
         "resourceTypeOptInPreference",
+        "headerParameters",  # EventBridge targets
+        "queryStringParameters",
+        "inputPaths",
+        "triggers",  # Route 53 health checks
+        "keepers",  # random
     }
 )
+# Repeated blocks Terraform itself names in the plural (custom metrics of scaling policies).
+PLURAL_BLOCKS = frozenset({"dimensions", "metrics"})
 # Plural Pulumi names of repeated blocks whose singular is not the name minus "s"/"ies".
 _IRREGULAR_SINGULAR = {
     "aliases": "alias",
@@ -189,7 +193,7 @@ def tf_name(key: str, value: Any, path: str, tf_type: TfType) -> str:
         return tf_type.renames[path]
     name = snake(key)
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        return singular(name)
+        return name if key in PLURAL_BLOCKS else singular(name)
     return name
 
 
