@@ -30,6 +30,7 @@ pytest: .venv/.synced
 bench: .venv/.synced
 	$(RUN) python benchmarks/synth_scaling.py
 	$(RUN) python benchmarks/failover_overhead.py
+	$(RUN) python benchmarks/policy_eval.py
 
 sync: .venv/.synced
 

@@ -344,6 +344,28 @@ def test_checkov_runs_pinned_and_isolated(tmp_path: Path, monkeypatch: pytest.Mo
     assert "BC_SKIP_MAPPING=TRUE" in (tmp_path / "args.env").read_text()
 
 
+def test_check_says_when_checkov_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(checkov.UV_ENV, _fake_uv(tmp_path, "echo 'no network' >&2; exit 1"))
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "check",
+            "--stack",
+            "example-minimal",
+            "--project-dir",
+            str(ROOT),
+            "--out",
+            str(tmp_path / "out"),
+            "--with-checkov",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "checkov: checkov exited with 1: no network" in result.output
+    assert (tmp_path / "out" / "example-minimal.tfplan.json").is_file()
+
+
 def test_uv_is_found_by_override_then_on_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,176 @@
+"""Policy evaluation cost at scale, side by side with checkov on the same resources.
+
+For each size (10 and 50 services: about 1,000 and 4,700 resources) the primary + dr pair
+of benchmarks/synth_scaling.py is synthesized once; then, over both graphs:
+
+- rules: `evaluate(graph, ALL_RULES)`, the median of `--repeat` runs, and the peak memory
+  the evaluation allocates on top of the graphs it reads (tracemalloc, one extra run);
+- export: the graphs to Terraform plan JSON (scripts/export.py), median of the same runs;
+- checkov: one `checkov --framework terraform_plan` run over the exported plans (what
+  `resilience check --with-checkov` runs), its wall time and the peak RSS of its process
+  tree, measured from a fresh child process; and checkov's fixed start-up on an empty plan.
+
+The ratio is checkov's time over the rules' time. Target (issue 7): full rule evaluation
+on 1,000 resources under 1 s. Nothing here asserts a time.
+
+    python benchmarks/policy_eval.py [--sizes 10 50] [--repeat 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.synth_scaling import config_pair  # noqa: E402
+from model.loader import load_file  # noqa: E402
+from policies.rules import ALL_RULES  # noqa: E402
+from policies.rules.core import evaluate, views_from_graph  # noqa: E402
+from scripts import checkov  # noqa: E402
+from scripts.engine import synth_all  # noqa: E402
+from scripts.export import to_terraform_plan  # noqa: E402
+
+
+def _median_time(action: Any, repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def checkov_child(directory: Path, files: list[str]) -> dict[str, Any]:
+    """Runs in a fresh process: one checkov run, its wall time and its tree's peak RSS."""
+    args = [a for name in files for a in ("--file", name)]
+    started = time.perf_counter()
+    reports = checkov.run_checkov(
+        [*args, "--framework", "terraform_plan", "--compact", "--quiet"], cwd=directory
+    )
+    elapsed = time.perf_counter() - started
+    summary = reports[0]["summary"] if reports else {}
+    return {
+        "checkov_s": elapsed,
+        "checkov_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "checkov_resources": summary.get("resource_count", 0),
+        "checkov_failed": summary.get("failed", 0),
+    }
+
+
+def run_checkov_measured(directory: Path, files: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--checkov-child", str(directory), *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"checkov measurement failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def measure(size: int, repeat: int, directory: Path) -> dict[str, Any]:
+    paths = config_pair(size, directory)
+    started = time.perf_counter()
+    graphs = [r.graph for r in synth_all([load_file(p) for p in paths])]
+    synth_s = time.perf_counter() - started
+    checked = sum(1 for g in graphs for _ in views_from_graph(g))
+
+    def rules() -> None:
+        for graph in graphs:
+            evaluate(graph, ALL_RULES)
+
+    rules_s = _median_time(rules, repeat)
+    tracemalloc.start()
+    rules()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    export_s = _median_time(lambda: [to_terraform_plan(g) for g in graphs], repeat)
+
+    out = directory / "out"
+    exports = [checkov.export_stack(g, out) for g in graphs]
+    row = {
+        "label": f"{size} svc x 2",
+        "resources": checkov_resources(exports),
+        "graph_resources": sum(len(g["resources"]) for g in graphs),
+        "checked": checked,
+        "synth_s": synth_s,
+        "rules_s": rules_s,
+        "rules_ms_per_1000": rules_s / checked * 1000 * 1000,
+        "rules_peak_kb": peak / 1024,
+        "export_s": export_s,
+        **run_checkov_measured(out, [e.plan_file for e in exports]),
+    }
+    row["ratio"] = row["checkov_s"] / row["rules_s"]
+    return row
+
+
+def checkov_resources(exports: list[checkov.StackExport]) -> int:
+    return sum(len(e.plan.addresses) for e in exports)
+
+
+def startup(directory: Path) -> dict[str, Any]:
+    """checkov on a plan with no resources: the fixed cost of every run."""
+    empty = {"resources": [], "edges": [], "stack": "empty", "outputs": {}}
+    export = checkov.export_stack(empty, directory)
+    return run_checkov_measured(directory, [export.plan_file])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--checkov-child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.checkov_child:
+        directory, *files = args.checkov_child
+        print(json.dumps(checkov_child(Path(directory), files)))
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = startup(Path(tmp) / "empty")
+        for size in args.sizes:
+            directory = Path(tmp) / str(size)
+            directory.mkdir()
+            rows.append(measure(size, args.repeat, directory))
+    if args.json:
+        print(json.dumps({"checkov_startup": base, "rows": rows}, indent=2))
+        return
+    print(
+        f"{'config':<13}{'resources':>10}{'rules s':>9}{'ms/1k':>7}{'rules KB':>9}"
+        f"{'export s':>9}{'checkov s':>10}{'checkov MB':>11}{'checkov/rules':>14}"
+    )
+    for row in rows:
+        print(
+            f"{row['label']:<13}{row['checked']:>10}{row['rules_s']:>9.3f}"
+            f"{row['rules_ms_per_1000']:>7.1f}{row['rules_peak_kb']:>9.0f}"
+            f"{row['export_s']:>9.3f}{row['checkov_s']:>10.1f}{row['checkov_rss_mb']:>11.0f}"
+            f"{row['ratio']:>13.0f}x"
+        )
+    print(
+        f"\n{len(ALL_RULES)} rules; resources = custom resources the rules see (providers and "
+        f"reads excluded); checkov read {', '.join(str(r['checkov_resources']) for r in rows)} "
+        f"exported resources; checkov start-up on an empty plan: {base['checkov_s']:.1f} s, "
+        f"{base['checkov_rss_mb']:.0f} MB. Target: rules on 1,000 resources under 1 s "
+        f"({rows[0]['rules_ms_per_1000']:.0f} ms per 1,000 at {rows[0]['checked']})."
+    )
+
+
+if __name__ == "__main__":
+    main()
