@@ -20,9 +20,10 @@ import pulumi_aws as aws
 
 from components.iam import service_trust_policy
 from model.config import BackupClass, BackupConfig, Role
+from model.tags import BACKUP_CLASS
 
 COMPONENT_TYPE = "resilience:backup:RegionBackup"
-SELECTION_TAG = "backup-policy"
+SELECTION_TAG = BACKUP_CLASS
 # Vault events that only ever report failures (BACKUP_JOB_COMPLETED would also report every
 # success: failed backup and restore jobs come from EventBridge instead).
 VAULT_FAILURE_EVENTS = ("COPY_JOB_FAILED", "S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED")

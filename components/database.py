@@ -26,6 +26,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from model.config import Database, RegionNetwork
+from model.tags import BACKUP_CLASS, RPO_MINUTES
 
 PRIMARY_TYPE = "resilience:database:PostgresPrimary"
 REPLICA_TYPE = "resilience:database:PostgresReplica"
@@ -76,16 +77,22 @@ def _subnet_group(
     )
 
 
-def _lifecycle(db: Database, identifier: str, replicating: bool) -> dict[str, Any]:
-    """Final snapshot and backup tag. RDS refuses a final snapshot of a read replica, and a
+def _lifecycle(
+    db: Database, identifier: str, *, replicating: bool, rpo_minutes: int
+) -> dict[str, Any]:
+    """Final snapshot and tags. RDS refuses a final snapshot of a read replica, and a
     replica that is still replicating is not backed up by the DR plans (the primary's
-    backups and their copies cover its data): both start with the promotion."""
+    backups and their copies cover its data): both start with the promotion. Both carry
+    their data's RPO, which the RTO/RPO analysis (policies/rules/recovery.py) reads."""
+    tags = {RPO_MINUTES: str(rpo_minutes)}
     if replicating:
-        return {"skip_final_snapshot": True, "tags": None}
+        return {"skip_final_snapshot": True, "tags": tags}
+    if db.backup_class:
+        tags[BACKUP_CLASS] = db.backup_class
     return {
         "skip_final_snapshot": False,
         "final_snapshot_identifier": f"{identifier}-final",
-        "tags": {"backup-policy": db.backup_class} if db.backup_class else None,
+        "tags": tags,
     }
 
 
@@ -99,6 +106,7 @@ def _hardened_instance(
     provider: aws.Provider,
     key_arn: pulumi.Input[str],
     backup_retention_days: int,
+    rpo_minutes: int,
     replicating: bool = False,
     continuous_backup: bool = False,
     **role_specific: Any,
@@ -124,7 +132,7 @@ def _hardened_instance(
         maintenance_window=MAINTENANCE_WINDOW,
         copy_tags_to_snapshot=True,
         deletion_protection=True,
-        **_lifecycle(db, identifier, replicating),
+        **_lifecycle(db, identifier, replicating=replicating, rpo_minutes=rpo_minutes),
         auto_minor_version_upgrade=True,
         enabled_cloudwatch_logs_exports=LOG_EXPORTS,
         performance_insights_enabled=True,
@@ -208,6 +216,8 @@ class PrimaryDatabaseArgs:
     provider: aws.Provider
     key_arn: pulumi.Input[str]
     dr_region: str
+    # The RPO of its data class (tagged on the instance for the RTO/RPO analysis).
+    rpo_minutes: int
     # Its backup class has continuous backup: AWS Backup then manages the backup window
     # and retention, which Pulumi must not fight.
     continuous_backup: bool = False
@@ -232,6 +242,7 @@ class PostgresPrimary(pulumi.ComponentResource):
             provider=args.provider,
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
+            rpo_minutes=args.rpo_minutes,
             continuous_backup=args.continuous_backup,
             engine="postgres",
             engine_version=db.engine_version,
@@ -257,6 +268,7 @@ class ReplicaDatabaseArgs:
     # What it replicates: the primary instance's ARN (RDS) or the global cluster's id
     # (Aurora); None once the DR region is active (promoted, or detached).
     source: pulumi.Input[str] | None
+    rpo_minutes: int  # of its data class, as on the primary
     continuous_backup: bool = False
 
 
@@ -279,6 +291,7 @@ class PostgresReplica(pulumi.ComponentResource):
             key_arn=args.key_arn,
             # The replica's own backups: a promoted replica is never left without them.
             backup_retention_days=db.replica_backup_retention_days,
+            rpo_minutes=args.rpo_minutes,
             replicating=not promoted,
             continuous_backup=promoted and args.continuous_backup,
             replicate_source_db=args.source,
@@ -310,6 +323,7 @@ def _aurora_cluster(
     backup_retention_days: int,
     instances: int,
     instance_class: str,
+    rpo_minutes: int,
     replicating: bool = False,
     continuous_backup: bool = False,
     opts: pulumi.ResourceOptions | None = None,
@@ -344,7 +358,7 @@ def _aurora_cluster(
         preferred_maintenance_window=MAINTENANCE_WINDOW,
         copy_tags_to_snapshot=True,
         deletion_protection=True,
-        **_lifecycle(db, identifier, replicating),
+        **_lifecycle(db, identifier, replicating=replicating, rpo_minutes=rpo_minutes),
         enabled_cloudwatch_logs_exports=AURORA_LOG_EXPORTS,
         iam_database_authentication_enabled=True,
         opts=pulumi.ResourceOptions.merge(
@@ -410,6 +424,7 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
             provider=args.provider,
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
+            rpo_minutes=args.rpo_minutes,
             instances=db.instances,
             instance_class=db.instance_class,
             continuous_backup=args.continuous_backup,
@@ -446,6 +461,7 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
             provider=args.provider,
             key_arn=args.key_arn,
             backup_retention_days=db.replica_backup_retention_days,
+            rpo_minutes=args.rpo_minutes,
             instances=db.dr_instances,
             instance_class=db.replica_instance_class or db.instance_class,
             replicating=args.source is not None,

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from model.config import GlobalTable
+from model.tags import BACKUP_CLASS, RPO_MINUTES
 
 COMPONENT_TYPE = "resilience:data:GlobalTable"
 REPLICA_TYPE = "resilience:data:GlobalTableReplica"
@@ -26,6 +27,7 @@ class GlobalTableArgs:
     table: GlobalTable
     provider: aws.Provider
     key_arn: pulumi.Input[str]  # the multi-Region app key in the primary region
+    rpo_minutes: int  # of its data class (tagged for the RTO/RPO analysis)
 
 
 class DynamoGlobalTable(pulumi.ComponentResource):
@@ -59,7 +61,10 @@ class DynamoGlobalTable(pulumi.ComponentResource):
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True)
             if spec.ttl_attribute
             else None,
-            tags={"backup-policy": spec.backup_class} if spec.backup_class else None,
+            tags={
+                RPO_MINUTES: str(args.rpo_minutes),
+                **({BACKUP_CLASS: spec.backup_class} if spec.backup_class else {}),
+            },
             # The DR replica is the dr stack's aws.dynamodb.TableReplica.
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, protect=True, ignore_changes=["replicas"]
@@ -74,6 +79,7 @@ class TableReplicaArgs:
     global_table_arn: pulumi.Input[str]
     provider: aws.Provider  # the DR region's
     key_arn: pulumi.Input[str]  # the DR replica of the multi-Region app key
+    rpo_minutes: int  # of its data class, as on the global table
 
 
 class DynamoTableReplica(pulumi.ComponentResource):
@@ -89,6 +95,7 @@ class DynamoTableReplica(pulumi.ComponentResource):
             kms_key_arn=args.key_arn,
             point_in_time_recovery=True,
             deletion_protection_enabled=True,
+            tags={RPO_MINUTES: str(args.rpo_minutes)},
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
         )
         self.register_outputs({"arn": self.replica.arn})

@@ -32,6 +32,7 @@ from components import pricing
 from components.backup import vault_name
 from components.escalation import Escalation, EscalationArgs
 from components.slo import Objective, SliMetric, SloAlarms, SloAlarmsArgs, SloInventoryEntry
+from model import tags as tag_keys
 from model.alarms import BY_ID, CATALOG, AlarmSpec, Basis
 from model.burn_rate import TIERS
 from model.config import (
@@ -271,6 +272,7 @@ def create_metric_alarm(
         metric_queries=queries,
         alarm_actions=[topic],
         ok_actions=[topic],
+        tags={tag_keys.ALARM: spec.id, **({tag_keys.SERVICE: ctx.service} if ctx.service else {})},
         opts=pulumi.ResourceOptions(
             parent=ctx.parent,
             provider=ctx.provider,

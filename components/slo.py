@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from model import tags as tag_keys
 from model.burn_rate import BurnAlarm, BurnTier, compile_objective
 from model.enums import Severity
 
@@ -182,6 +183,10 @@ class SloAlarms(pulumi.ComponentResource):
             metric_queries=queries,
             # An input of the tier's composite alarm: the composite notifies.
             actions_enabled=False,
+            tags={
+                tag_keys.SERVICE: args.service,
+                tag_keys.ALARM: f"slo-{objective.key}-{alarm.tier.name}-{alarm.label}",
+            },
             opts=self._options(args, logical, name),
         )
         self.window_alarms.append(resource)
@@ -222,6 +227,10 @@ class SloAlarms(pulumi.ComponentResource):
             alarm_actions=[topic],
             ok_actions=[topic],
             actions_suppressor=suppressor,
+            tags={
+                tag_keys.SERVICE: args.service,
+                tag_keys.ALARM: f"slo-{objective.key}-{tier.name}",
+            },
             opts=self._options(args, logical, name),
         )
         self.composites.append(composite)

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from model.config import BucketLifecycle, DataBucket
+from model.tags import BACKUP_CLASS, RPO_MINUTES
 
 COMPONENT_TYPE = "resilience:storage:SecureBucket"
 DATA_COMPONENT_TYPE = "resilience:storage:DataBuckets"
@@ -213,6 +214,8 @@ class DataBucketsArgs:
     # Tag the buckets for their backup class. A DR replica bucket is not backed up while
     # replicating (the primary's backups and copies cover the data), only once active.
     backup_tags: bool = True
+    # Bucket name -> the RPO of its data class (tagged for the RTO/RPO analysis).
+    rpo_minutes: Mapping[str, int] = field(default_factory=dict)
 
 
 class DataBuckets(pulumi.ComponentResource):
@@ -245,10 +248,10 @@ class DataBuckets(pulumi.ComponentResource):
         self.buckets = {}
         for spec in args.buckets:
             tags = (
-                {"backup-policy": spec.backup_class}
-                if spec.backup_class and args.backup_tags
-                else {}
+                {BACKUP_CLASS: spec.backup_class} if spec.backup_class and args.backup_tags else {}
             )
+            if spec.name in args.rpo_minutes:
+                tags[RPO_MINUTES] = str(args.rpo_minutes[spec.name])
             self.buckets[spec.name] = SecureBucket(
                 f"{name}-{spec.name}",
                 SecureBucketArgs(

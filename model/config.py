@@ -551,6 +551,19 @@ class Frequency(StrEnum):
     MONTHLY = "monthly"
     YEARLY = "yearly"
 
+    @property
+    def minutes(self) -> int:
+        """The longest gap between two backups (a month of 31 days, a leap year)."""
+        return {
+            Frequency.HOURLY: 60,
+            Frequency.FOUR_HOURLY: 240,
+            Frequency.TWELVE_HOURLY: 720,
+            Frequency.DAILY: 1_440,
+            Frequency.WEEKLY: 10_080,
+            Frequency.MONTHLY: 44_640,
+            Frequency.YEARLY: 527_040,
+        }[self]
+
     def cron(self, hour: int) -> str:
         """AWS Backup schedule (six fields, UTC; one of day-of-month/day-of-week is '?')."""
         return {
@@ -584,6 +597,9 @@ class BackupClass(Strict):
     # Continuous backup / point-in-time recovery (RDS, S3, ...), kept 1-35 days.
     continuous_days: int | None = Field(default=None, ge=1, le=35)
     rules: list[BackupRule] = Field(default_factory=list)
+    # The class's own recovery point objective when it differs from `dr.rpo_minutes` (e.g.
+    # user uploads backed up hourly); the RTO/RPO analysis holds its data stores to it.
+    rpo_minutes: int | None = Field(default=None, gt=0, le=10_080)
 
 
 class VaultLock(Strict):
@@ -793,6 +809,22 @@ class StackConfig(Strict):
     @property
     def peer_region(self) -> str:
         return self.dr.region if self.role is Role.PRIMARY else self.primary.region
+
+    def rpo_minutes_for(self, backup_class: str | None) -> int:
+        """The RPO a data store of this class is held to: its class's, else the system's."""
+        spec = self.backup.classes.get(backup_class) if backup_class else None
+        if spec is not None and spec.rpo_minutes is not None:
+            return spec.rpo_minutes
+        return self.dr.rpo_minutes
+
+    def copy_interval_minutes(self, backup_class: str | None) -> int | None:
+        """How often a class's backups reach the other region's vault: the RPO of a data
+        store that has no replica there. None when nothing is copied."""
+        spec = self.backup.classes.get(backup_class) if backup_class else None
+        if spec is None:
+            return None
+        copied = [rule.frequency.minutes for rule in spec.rules if rule.cross_region_copy]
+        return min(copied) if copied else None
 
     def service(self, name: str) -> Service:
         for service in self.services:

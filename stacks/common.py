@@ -22,6 +22,7 @@ from components.dns_failover import (
 from components.foundation import RegionalFoundation
 from components.monitoring import InventoryEntry, RegionMonitoring, RegionMonitoringArgs
 from components.storage import DataBuckets, DataBucketsArgs
+from model import tags as tag_keys
 from model.config import DrMode, Role, Severity, StackConfig
 from model.regions import ROUTE53_METRICS_REGION
 
@@ -60,8 +61,12 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
         {
             "system": config.name,
             "environment": config.environment,
-            "resilience-role": config.role.value,
-            "resilience-stack": stack,
+            tag_keys.ROLE: config.role.value,
+            tag_keys.STACK: stack,
+            tag_keys.RTO_MINUTES: str(config.dr.rto_minutes),
+            tag_keys.RPO_MINUTES: str(config.dr.rpo_minutes),
+            tag_keys.PRIMARY_REGION: config.primary.region,
+            tag_keys.DR_REGION: config.dr.region,
             "managed-by": "pulumi",
         }
     )
@@ -147,6 +152,9 @@ def compose_region(
             account_id=base.account_id,
             access_log_retention_days=config.logs.audit_retention_days,
             backup_tags=config.role is Role.PRIMARY or config.dr.mode is DrMode.ACTIVE,
+            rpo_minutes={
+                b.name: config.rpo_minutes_for(b.backup_class) for b in config.data_buckets
+            },
         ),
     )
     pulumi.export("backup_vault_arn", backup.vault_arn)
@@ -164,6 +172,45 @@ def continuous_backup(config: StackConfig, backup_class: str | None) -> bool:
 
 def bucket_outputs(data: DataBuckets) -> dict[str, dict[str, pulumi.Output[str]]]:
     return {name: {"bucket": b.bucket.id, "arn": b.bucket.arn} for name, b in data.buckets.items()}
+
+
+def data_protection(
+    config: StackConfig,
+    databases: Mapping[str, Mapping[str, pulumi.Output[str]]],
+    data: DataBuckets,
+    tables: Mapping[str, aws.dynamodb.Table],
+) -> dict[str, dict[str, object]]:
+    """Every data store of the primary with its class, RPO and how often its backups reach
+    the DR vault: what the dr stack's policies hold its replicas to (DR parity, RPO)."""
+
+    def entry(kind: str, backup_class: str | None, **link: object) -> dict[str, object]:
+        return {
+            "kind": kind,
+            "class": backup_class,
+            "rpo_minutes": config.rpo_minutes_for(backup_class),
+            "copy_interval_minutes": config.copy_interval_minutes(backup_class),
+            **link,
+        }
+
+    stores: dict[str, dict[str, object]] = {}
+    for db in config.databases:
+        outputs = databases[db.name]
+        stores[f"database:{db.name}"] = entry(
+            "aurora" if db.engine == "aurora-postgresql" else "rds",
+            db.backup_class,
+            arn=outputs["arn"],
+            identifier=outputs["identifier"],
+            global_cluster_id=outputs.get("global_cluster_id"),
+        )
+    for spec in config.data_buckets:
+        stores[f"bucket:{spec.name}"] = entry(
+            "s3", spec.backup_class, bucket=data.buckets[spec.name].bucket.id
+        )
+    for table in config.tables:
+        stores[f"table:{table.name}"] = entry(
+            "dynamodb", table.backup_class, arn=tables[table.name].arn
+        )
+    return stores
 
 
 def database_outputs(

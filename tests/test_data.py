@@ -74,7 +74,10 @@ def test_every_bucket_is_private_versioned_encrypted_logged_and_protected(
     assert logging[data]["targetBucket"] == logs
     # A DR replica bucket joins its backup class only once the DR region is active: while
     # replicating, the primary's backups and their copies cover the data.
-    expected_tags = {"backup-policy": "uploads"} if stack == "primary" else None
+    # Both carry the RPO of their class (uploads: hourly) for the RTO/RPO analysis.
+    expected_tags = {"resilience-rpo-minutes": "60"}
+    if stack == "primary":
+        expected_tags["backup-policy"] = "uploads"
     assert buckets[data]["inputs"].get("tags") == expected_tags
 
 
@@ -189,7 +192,7 @@ def test_primary_database(synthesized: dict[str, SynthResult]) -> None:
     generated = digest("password", "reskflow-primary-orders-db-master-password")[:32]
     assert generated not in json.dumps(result.graph)  # the offline engine's stand-in value
     assert (inputs["allocatedStorage"], inputs["maxAllocatedStorage"]) == (5000, 7500)
-    assert inputs["tags"] == {"backup-policy": "transactional"}
+    assert inputs["tags"] == {"backup-policy": "transactional", "resilience-rpo-minutes": "5"}
     assert db["options"]["protect"] is True
     (parameters,) = resources(result, "aws:rds/parameterGroup:ParameterGroup")
     assert {"applyMethod": "immediate", "name": "rds.force_ssl", "value": "1"} in parameters[
@@ -350,11 +353,15 @@ def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, 
             "preferredBackupWindow",
             "backupRetentionPeriod",
         }
-        assert secondary["inputs"]["tags"] == {"backup-policy": "transactional"}
+        assert secondary["inputs"]["tags"] == {
+            "backup-policy": "transactional",
+            "resilience-rpo-minutes": "5",
+        }
         assert secondary["inputs"]["finalSnapshotIdentifier"] == "reskflow-db-dr-final"
     else:
         assert ignored == {"replicationSourceIdentifier"}
-        assert "tags" not in secondary["inputs"]
+        # Replicating: no backup class yet (the primary's backups cover it), only its RPO.
+        assert secondary["inputs"]["tags"] == {"resilience-rpo-minutes": "5"}
         assert secondary["inputs"]["skipFinalSnapshot"] is True
     assert len(resources(dr, "aws:rds/clusterInstance:ClusterInstance")) == 1
     if mode == "active":
@@ -412,7 +419,7 @@ def test_dynamodb_global_table_replicates_to_dr_under_its_own_key(
     assert "replicas" not in inputs  # the dr stack owns the replica (one-way)
     assert declared["options"]["ignore_changes"] == ["replicas"]
     assert declared["options"]["protect"] is True
-    assert inputs["tags"] == {"backup-policy": "transactional"}
+    assert inputs["tags"] == {"backup-policy": "transactional", "resilience-rpo-minutes": "5"}
     (replica,) = resources(dr, "aws:dynamodb/tableReplica:TableReplica")
     assert (
         replica["inputs"]["globalTableArn"] == primary.outputs["tables"]["idempotency-keys"]["arn"]

@@ -75,19 +75,31 @@ def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthRes
             "resilience-role": role,
             "resilience-stack": stack,
             "system": "reskflow",
+            # The objectives and regions, read by the RTO/RPO rules (policies/rules/recovery).
+            "resilience-rto-minutes": "15",
+            "resilience-rpo-minutes": "5",
+            "resilience-primary-region": "us-east-1",
+            "resilience-dr-region": "us-west-2",
         }
     # Tags are set in one place: a resource's own tags only add what selects it (a backup
-    # class) or the name the Route 53 console lists health checks by, never the stack tags.
+    # class), its data's RPO, what an alarm watches, or the name the Route 53 console lists
+    # health checks by; never the stack tags.
+    data = {"backup-policy", "resilience-rpo-minutes"}
+    alarm = {"resilience-alarm", "service"}
     own = {
-        "aws:s3/bucket:Bucket": {"backup-policy"},
-        "aws:rds/instance:Instance": {"backup-policy"},
+        "aws:s3/bucket:Bucket": data,
+        "aws:rds/instance:Instance": data,
         "aws:route53/healthCheck:HealthCheck": {"Name"},
+        "aws:cloudwatch/metricAlarm:MetricAlarm": alarm,
+        "aws:cloudwatch/compositeAlarm:CompositeAlarm": alarm,
     }
     for result in synthesized.values():
         tagged = [r for r in aws_resources(result) if "tags" in r["inputs"]]
         assert {t["type"] for t in tagged} <= set(own)
         for resource in tagged:
-            assert set(resource["inputs"]["tags"]) == own[resource["type"]], resource["name"]
+            assert set(resource["inputs"]["tags"]) <= own[resource["type"]], resource["name"]
+            if resource["type"] in ("aws:s3/bucket:Bucket", "aws:rds/instance:Instance"):
+                assert "resilience-rpo-minutes" in resource["inputs"]["tags"]
 
 
 @pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])

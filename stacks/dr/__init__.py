@@ -161,6 +161,7 @@ def program(config: StackConfig, stack: str) -> None:
                 provider=base.provider,
                 key_arn=base.key_arn,
                 source=None,
+                rpo_minutes=config.rpo_minutes_for(db.backup_class),
                 continuous_backup=continuous_backup(config, db.backup_class),
             ),
             None if active else _entry(primary_databases, db.name),
@@ -176,6 +177,7 @@ def program(config: StackConfig, stack: str) -> None:
                 global_table_arn=_field(primary_tables, table.name, "arn"),
                 provider=base.provider,
                 key_arn=base.app_key_arn,  # type: ignore[arg-type]  # the loader requires it
+                rpo_minutes=config.rpo_minutes_for(table.backup_class),
             ),
         ).replica
         for table in config.tables

@@ -24,6 +24,7 @@ from stacks.common import (
     compose_region,
     compose_traffic,
     continuous_backup,
+    data_protection,
     database_outputs,
     finish_monitoring,
     name_prefix,
@@ -105,6 +106,7 @@ def program(config: StackConfig, stack: str) -> None:
                 provider=base.provider,
                 key_arn=base.key_arn,
                 dr_region=config.dr.region,
+                rpo_minutes=config.rpo_minutes_for(db.backup_class),
                 continuous_backup=continuous_backup(config, db.backup_class),
             ),
         )
@@ -118,6 +120,7 @@ def program(config: StackConfig, stack: str) -> None:
                 table=table,
                 provider=base.provider,
                 key_arn=base.app_key_arn,  # type: ignore[arg-type]  # the loader requires it
+                rpo_minutes=config.rpo_minutes_for(table.backup_class),
             ),
         ).table
         for table in config.tables
@@ -185,5 +188,6 @@ def program(config: StackConfig, stack: str) -> None:
     for key, value in outputs.items():
         pulumi.export(key, value)
     pulumi.export("services", [service.name for service in config.services])
+    pulumi.export("data_protection", data_protection(config, databases, data, tables))
     pulumi.export("rto_minutes", config.dr.rto_minutes)
     pulumi.export("rpo_minutes", config.dr.rpo_minutes)

@@ -1,0 +1,18 @@
+"""Tag keys the bundle writes and its policies read.
+
+The stacks' provider default tags carry the system's recovery objectives and regions, so that
+every resource states them (AWS Config, Resource Groups and the policy pack all read the
+same source); a data store carries the RPO of its own data class, which may differ.
+"""
+
+ROLE = "resilience-role"
+STACK = "resilience-stack"
+RTO_MINUTES = "resilience-rto-minutes"
+RPO_MINUTES = "resilience-rpo-minutes"
+PRIMARY_REGION = "resilience-primary-region"
+DR_REGION = "resilience-dr-region"
+# On alarms: the service they watch and the alarm's catalog id (or slo-<objective>-<tier>).
+SERVICE = "service"
+ALARM = "resilience-alarm"
+# The data class of a data store; AWS Backup selections pick resources by it.
+BACKUP_CLASS = "backup-policy"
