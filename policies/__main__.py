@@ -13,4 +13,6 @@ from pulumi_policy import PolicyPack
 
 from policies.pack import PACK_NAME, build_policies
 
-PolicyPack(name=PACK_NAME, policies=build_policies())
+PolicyPack(
+    name=PACK_NAME, policies=build_policies(project_dir=Path(__file__).resolve().parent.parent)
+)

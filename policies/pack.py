@@ -7,18 +7,33 @@ Importable without starting anything: `policies/__main__.py` builds the pack fro
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyComplianceFramework,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy import Severity as PackSeverity
 
-from policies.rules import ALL_RULES, Enforcement, ResourceView, Rule
+from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView, Rule, StackRule
+from policies.rules.stack import (
+    PROVIDER_PREFIX,
+    STACK_REFERENCE,
+    StackView,
+    agreed_tags,
+    default_tags,
+    drill_for,
+    load_drill,
+    tag_map,
+)
 
 PACK_NAME = "resilience"
 
@@ -37,6 +52,93 @@ def view_from_args(args: ResourceValidationArgs) -> ResourceView:
         protect=bool(args.opts.protect),
         provider_urn=provider.urn if provider is not None else None,
         region=region,
+    )
+
+
+def _provider_region(resource: PolicyResource) -> str | None:
+    provider = resource.provider
+    value = provider.props.get("region") if provider is not None else None
+    return value if isinstance(value, str) else None
+
+
+def stack_view_from_args(
+    args: StackValidationArgs, stack: str, drill: Mapping[str, Any] | None
+) -> StackView:
+    """The stack as the stack rules see it, from what the engine hands the pack."""
+    views: list[ResourceView] = []
+    tags: dict[str, dict[str, str]] = {}
+    provider_tags: list[dict[str, str]] = []
+    references: dict[str, dict[str, Any]] = {}
+    for resource in args.resources:
+        if resource.resource_type.startswith(PROVIDER_PREFIX):
+            provider_tags.append(default_tags(resource.props))
+            continue
+        if resource.resource_type == STACK_REFERENCE:
+            outputs = resource.props.get("outputs")
+            name = str(resource.props.get("name", resource.name))
+            references[name] = dict(outputs) if isinstance(outputs, Mapping) else {}
+            continue
+        if resource.resource_type.startswith("pulumi:"):
+            continue
+        provider = resource.provider
+        views.append(
+            ResourceView(
+                type=resource.resource_type,
+                name=resource.name,
+                urn=resource.urn,
+                props=resource.props,
+                protect=bool(resource.opts.protect),
+                provider_urn=provider.urn if provider is not None else None,
+                region=_provider_region(resource),
+            )
+        )
+        tags[resource.urn] = {
+            **(default_tags(provider.props) if provider is not None else {}),
+            **tag_map(resource.props.get("tags")),
+        }
+    agreed = agreed_tags(provider_tags)
+    return StackView(
+        stack=stack,
+        resources=views,
+        tags=tags,
+        stack_tags=agreed,
+        references=references,
+        drill=drill_for(drill, agreed),
+    )
+
+
+def _stack_name(args: StackValidationArgs) -> str:
+    """The stack's name, from a URN (`urn:pulumi:<stack>::<project>::...`)."""
+    for resource in args.resources:
+        head = resource.urn.split("::", 1)[0]
+        if head.startswith("urn:pulumi:"):
+            return head.removeprefix("urn:pulumi:")
+    return "stack"
+
+
+def _stack_policy(
+    rule: StackRule, enforcement: Enforcement, drill: Mapping[str, Any] | None
+) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        view = stack_view_from_args(args, _stack_name(args), drill)
+        if not rule.applies(view):
+            return
+        for violation in rule.check(view):
+            report_violation(violation.message, violation.urn)
+
+    first = rule.frameworks[0] if rule.frameworks else None
+    return StackValidationPolicy(
+        name=rule.id,
+        description=rule.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel(enforcement.value),
+        severity=PackSeverity(rule.severity.value),
+        framework=(
+            PolicyComplianceFramework(name=first.name, reference=first.control) if first else None
+        ),
+        remediation_steps=rule.remediation,
+        url=rule.url,
+        tags=sorted({f.name for f in rule.frameworks}),
     )
 
 
@@ -68,6 +170,18 @@ def _policy(rule: Rule, enforcement: Enforcement) -> ResourceValidationPolicy:
 def build_policies(
     rules: Iterable[Rule] = ALL_RULES,
     enforcement: Mapping[str, Enforcement] | None = None,
+    *,
+    stack_rules: Iterable[StackRule] = STACK_RULES,
+    project_dir: Path | None = None,
 ) -> list[Policy]:
+    """The pack's policies: one per resource rule and one per stack rule. The RTO analysis
+    reads the last drill of `project_dir` (the pack's parent folder) when there is one."""
     overrides = enforcement or {}
-    return [_policy(rule, overrides.get(rule.id, rule.enforcement)) for rule in rules]
+    drill = load_drill(project_dir) if project_dir is not None else None
+    policies: list[Policy] = [
+        _policy(rule, overrides.get(rule.id, rule.enforcement)) for rule in rules
+    ]
+    policies += [
+        _stack_policy(rule, overrides.get(rule.id, rule.enforcement), drill) for rule in stack_rules
+    ]
+    return policies

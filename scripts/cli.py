@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from model.loader import ConfigError, LoadedConfig, Problem, load_file
-from policies.rules import ALL_RULES, Enforcement, Finding
-from policies.rules.core import evaluate
+from policies.evaluate import all_rules, evaluate_graph
+from policies.rules import ALL_RULES, STACK_RULES, Enforcement, Finding
+from policies.rules.recovery import summary as recovery_summary
+from policies.rules.stack import load_drill, view_from_graph
 from scripts import checkov, reports, secret_scan
 from scripts import graph as graph_io
 from scripts import requirements as traceability
@@ -289,22 +291,30 @@ def check(
         raise typer.Exit(EXIT_INPUT)
     findings: list[Finding] = []
     stacks: list[reports.StackResult] = []
+    # The RTO analysis uses the last drill's measured durations when there is one.
+    drill = load_drill((project_dir or find_project_dir(Path.cwd())).resolve())
+    recovery_lines: list[str] = []
     for result in results:
         graph_io.write(result.graph, out_dir)
-        findings.extend(evaluate(result.graph, ALL_RULES))
+        evaluation = evaluate_graph(
+            result.graph, drill=drill, rules=ALL_RULES, stack_rules=STACK_RULES
+        )
+        findings.extend(evaluation.findings)
+        recovery_line = recovery_summary(view_from_graph(result.graph, drill))
+        if recovery_line:
+            recovery_lines.append(recovery_line)
         stacks.append(
             reports.StackResult(
                 stack=result.stack,
                 source=Path(result.loaded.source).name,
                 resources=result.resource_count,
-                checked=reports.checked_counts(result.graph, ALL_RULES),
+                checked=evaluation.checked,
             )
         )
     out_dir.mkdir(parents=True, exist_ok=True)
+    rules = all_rules(ALL_RULES, STACK_RULES)
     second = checkov_second_opinion(results, out_dir) if with_checkov else None
-    report = reports.Report(
-        stacks=stacks, rules=ALL_RULES, findings=sorted(findings), checkov=second
-    )
+    report = reports.Report(stacks=stacks, rules=rules, findings=sorted(findings), checkov=second)
     for name in dict.fromkeys(["json", *formats]):  # findings.json always
         path = out_dir / reports.FILES[name]
         path.write_text(reports.RENDER[name](report), encoding="utf-8")
@@ -321,10 +331,12 @@ def check(
     if second is not None:
         out.print(checkov_table(second))
     mandatory = [f for f in findings if f.enforcement is Enforcement.MANDATORY]
+    for line in recovery_lines:
+        out.print(line, highlight=False, soft_wrap=True)
     out.print(requirements_coverage(project_dir), highlight=False)
     elapsed = time.perf_counter() - started
     out.print(
-        f"{len(results)} stack(s), {len(ALL_RULES)} rules, {len(findings)} finding(s) "
+        f"{len(results)} stack(s), {len(rules)} rules, {len(findings)} finding(s) "
         f"({len(mandatory)} mandatory) in {elapsed:.2f} s; wrote {out_dir}/",
         highlight=False,
     )

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policies.rules import ALL_RULES
-from policies.rules.core import evaluate
+from policies.evaluate import evaluate_graph
 from scripts import graph as graph_io
 
 WORKTREE = "WORKTREE"  # the working tree as it is, uncommitted changes included
@@ -180,7 +179,8 @@ def _changed_properties(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
 
 def _findings(graph: Mapping[str, Any]) -> set[str]:
     return {
-        f"{f.rule_id} {f.urn.rsplit('::', 1)[-1]}: {f.message}" for f in evaluate(graph, ALL_RULES)
+        f"{f.rule_id} {f.urn.rsplit('::', 1)[-1]}: {f.message}"
+        for f in evaluate_graph(graph).findings
     }
 
 

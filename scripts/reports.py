@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from policies.evaluate import AnyRule
 from policies.rules.core import Enforcement, Finding, Rule, Severity, views_from_graph
 from scripts import checkov_report
 from scripts.checkov import CheckovReport
@@ -54,7 +55,7 @@ class StackResult:
 @dataclass(frozen=True)
 class Report:
     stacks: Sequence[StackResult]
-    rules: Sequence[Rule]
+    rules: Sequence[AnyRule]
     findings: Sequence[Finding]
     checkov: CheckovReport | None = None  # --with-checkov: advisory, never the exit code
 

@@ -14,7 +14,7 @@ import yaml
 
 from model.alarms import BY_ID
 from model.loader import ConfigError, Problem
-from policies.rules import ALL_RULES
+from policies.evaluate import all_rules
 
 STATUSES = ("implemented", "partial", "open")
 FIELDS = ("id", "manual", "source", "requirement", "numbers", "implemented_by", "tests", "status")
@@ -48,7 +48,7 @@ def load(path: Path) -> tuple[dict[str, str], list[Requirement]]:
     manuals = document.get("manuals") or {}
     rows = document.get("requirements") or []
     problems: list[Problem] = []
-    rules = {rule.id for rule in ALL_RULES}
+    rules = {rule.id for rule in all_rules()}
     tests: dict[Path, set[str]] = {}
     out: list[Requirement] = []
     seen: set[str] = set()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from policies.rules import ALL_RULES, Rule, Severity
+from policies.rules import ALL_RULES, STACK_RULES, Rule, Severity
 from scripts import cli
 from scripts.engine import SynthResult
 from tests.conftest import ROOT, ConfigWriter
@@ -38,7 +38,8 @@ def test_check_on_the_shipped_stacks_passes(
 ) -> None:
     result = invoke("check", "--project-dir", str(ROOT), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert f"3 stack(s), {len(ALL_RULES)} rules, 0 finding(s) (0 mandatory)" in result.output
+    rules = len(ALL_RULES) + len(STACK_RULES)
+    assert f"3 stack(s), {rules} rules, 0 finding(s) (0 mandatory)" in result.output
     report = json.loads((tmp_path / "findings.json").read_text())
     assert report["findings"] == []
     assert set(report["stacks"]) == {"primary", "dr", "example-minimal"}

@@ -97,3 +97,52 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
     result = check("--project-dir", str(ROOT), "--out", str(tmp_path), "--format", "md,pdf")
     assert result.exit_code == 2
     assert "unknown pdf" in result.output
+
+
+def test_an_unachievable_rpo_in_every_format(write_config: ConfigWriter, tmp_path: Path) -> None:
+    """ReskFlow with uploads held to the system's 5-minute RPO: S3 replication guarantees
+    15 minutes, so the dr stack's RPO analysis fails on exactly that store."""
+
+    def five_minutes(config: dict[str, Any]) -> None:
+        del config["resilience:backup"]["classes"]["uploads"]["rpo_minutes"]
+
+    files = [write_config(five_minutes, base=stack, name=stack) for stack in ("primary", "dr")]
+    out = tmp_path / "out"
+    result = check(
+        *[arg for f in files for arg in ("--config-file", str(f))],
+        "--project-dir",
+        str(ROOT),
+        "--out",
+        str(out),
+        "--format",
+        "sarif,junit",
+    )
+    assert result.exit_code == 1, result.output
+    expected = (
+        "dr",
+        "resilience-rpo-achievable",
+        "reskflow-dr-s3-replication-uploads",
+    )
+    document = json.loads((out / "findings.json").read_text())
+    found = [(f["stack"], f["rule"], f["urn"].rsplit("::", 1)[-1]) for f in document["findings"]]
+    assert found == [expected]
+    (finding,) = document["findings"]
+    assert finding["message"].startswith(
+        "bucket:uploads: RPO 5 min cannot be met: its best path to the DR region is S3 "
+        "replication 15.0 min (Replication Time Control guarantees 15 minutes)"
+    )
+    assert document["frameworks"]["ISO 27001"]["A.5.30"] == {"dr": "fail", "primary": "pass"}
+
+    sarif = json.loads((out / "findings.sarif").read_text())
+    (result_,) = sarif["runs"][0]["results"]
+    assert result_["ruleId"] == expected[1]
+    assert result_["level"] == "error"  # critical
+
+    junit = ET.parse(out / "junit.xml").getroot()
+    failed = [
+        (suite.get("name"), case.get("name"))
+        for suite in junit.findall("testsuite")
+        for case in suite.findall("testcase")
+        if case.find("failure") is not None
+    ]
+    assert failed == [("dr", expected[1])]

@@ -68,4 +68,4 @@ def test_check_prints_the_coverage(tmp_path: Path) -> None:
         ["check", "--stack", "example-minimal", "--project-dir", str(ROOT), "--out", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
-    assert "requirements: 19/26 implemented, 5 partial, 2 open" in result.output
+    assert "requirements: 21/27 implemented, 4 partial, 2 open" in result.output

@@ -235,8 +235,8 @@ def _violations(policy: ResourceValidationPolicy, args: ResourceValidationArgs) 
 
 
 def test_crossguard_policies_report_what_the_rules_find() -> None:
-    policies = {p.name: p for p in build_policies()}
-    assert set(policies) == set(RULES)
+    policies = {p.name: p for p in build_policies(stack_rules=())}
+    assert set(policies) == set(RULES)  # stack rules: tests/test_stack_rules.py
     rotation = policies["aws-kms-key-rotation-enabled"]
     assert isinstance(rotation, ResourceValidationPolicy)
     assert rotation.enforcement_level is EnforcementLevel.MANDATORY
@@ -257,7 +257,9 @@ def test_crossguard_policies_report_what_the_rules_find() -> None:
 
 
 def test_enforcement_is_configurable_per_rule() -> None:
-    policies = build_policies(ALL_RULES, {"aws-kms-key-rotation-enabled": Enforcement.ADVISORY})
+    policies = build_policies(
+        ALL_RULES, {"aws-kms-key-rotation-enabled": Enforcement.ADVISORY}, stack_rules=()
+    )
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels["aws-kms-key-rotation-enabled"] is EnforcementLevel.ADVISORY
     assert levels["aws-stateful-resource-protected"] is EnforcementLevel.MANDATORY

@@ -1,14 +1,18 @@
 """Policy rules: plain functions over one resource, with their metadata.
 
 The CrossGuard pack (`policies/__main__.py`) and the offline runner (`resilience check`) call
-the same functions; a rule is never written twice. Import `ALL_RULES` for the full set.
+the same functions; a rule is never written twice. Import `ALL_RULES` (one resource at a
+time) and `STACK_RULES` (a whole stack).
 """
 
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
+from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.hardening import RULES as HARDENING_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
+from policies.rules.recovery import RULES as RECOVERY_RULES
+from policies.rules.stack import StackRule, StackView
 from policies.rules.traffic import RULES as TRAFFIC_RULES
 
 ALL_RULES: tuple[Rule, ...] = (
@@ -18,13 +22,18 @@ ALL_RULES: tuple[Rule, ...] = (
     *MONITORING_RULES,
     *TRAFFIC_RULES,
 )
+# Rules over a whole stack (CrossGuard stack validation).
+STACK_RULES: tuple[StackRule, ...] = (*RECOVERY_RULES, *COVERAGE_RULES)
 
 __all__ = [
     "ALL_RULES",
+    "STACK_RULES",
     "Enforcement",
     "Finding",
     "Framework",
     "ResourceView",
     "Rule",
     "Severity",
+    "StackRule",
+    "StackView",
 ]

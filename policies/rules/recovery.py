@@ -1,0 +1,661 @@
+"""The RTO/RPO analyzer and the stack rules built on it.
+
+From the resources of the dr stack (its health checks, failover records, replicas, scaling
+groups, replication rules and lag alarms) and the primary's outputs (its data stores, their
+RPO and how often their backups reach the DR vault), compute what a failover can achieve and
+compare it with the objectives the stacks are tagged with:
+
+  RTO = detection (health-check interval x failure threshold)
+      + promotion of the DR data stores (the slowest; they are promoted together)
+      + scale-up of the DR compute (pilot light launches from zero; warm standby serves
+        at once and scales on its own)
+      + DNS TTL (resolvers keep the old answer that long)
+
+  When `drills/last-drill.json` holds a drill of this system, its measured step durations
+  replace the estimates for promotion and scale-up, and the other steps of the measured
+  window (drain, fence, backups, switch, verify) are added as measured.
+
+  RPO per data store = the best of its paths into the DR region: the lag its replica may
+  reach before an alarm fires, S3 Replication Time Control's 15-minute guarantee, a
+  DynamoDB global table's replication (about a second), or the interval at which its
+  backups are copied to the DR vault. A replica whose lag is not watched has no bound.
+
+A rule fails naming the term that breaks the objective, so the fix is obvious.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model import tags as tag_keys
+from policies.rules.core import Framework, ResourceView, Severity
+from policies.rules.stack import StackRule, StackView, Violation
+
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RECORD = "aws:route53/record:Record"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+BUCKET = "aws:s3/bucket:Bucket"
+GROUP = "aws:autoscaling/group:Group"
+SCALABLE_TARGET = "aws:appautoscaling/target:Target"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+VAULT = "aws:backup/vault:Vault"
+ENDPOINT_CHECKS = ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
+
+# Estimates used when no drill has measured this system. Each is a typical figure from AWS's
+# documentation; a drill (`resilience drill`) replaces them with measurements.
+ESTIMATES: Mapping[str, tuple[float, str]] = {
+    # "Promotion takes a few minutes" (RDS User Guide, promoting a read replica); the
+    # instance reboots as a standalone primary.
+    "rds": (300.0, "RDS read replica promotion, estimate"),
+    # Detaching a secondary cluster from an Aurora global database and promoting it: "a
+    # minute or two" for the writer to become available.
+    "aurora": (120.0, "Aurora global database detach-and-promote, estimate"),
+    # A global table's replicas are writable all the time.
+    "dynamodb": (0.0, "DynamoDB global table replica, always writable"),
+    # From a scaling request to a running instance, before its own start-up.
+    "ec2-launch": (90.0, "EC2 launch, estimate"),
+    # From a desired count to a running task (image pull, start), before health checks.
+    "ecs-start": (120.0, "ECS task start, estimate"),
+}
+# The failover steps a drill times against the RTO (scripts/ops/commands.py RTO_FROM, RTO_TO):
+# from the first step that changes anything to the end of verification.
+DRILL_WINDOW = ("drain-source", "verify-endpoint")
+# Health-check defaults (Route 53) and the answer TTL of an alias to a load balancer.
+DEFAULT_INTERVAL, DEFAULT_THRESHOLD, ALIAS_TTL = 30, 3, 60
+# Replication lag guarantees.
+RTC_MINUTES = 15  # S3 Replication Time Control: 99.99 % of objects within 15 minutes
+DYNAMODB_REPLICATION_SECONDS = 1.0  # global tables: "typically within a second"
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    seconds: float
+    basis: str  # where the figure comes from
+    hint: str = ""  # what shortens it
+
+    def describe(self) -> str:
+        return f"{self.name} {_duration(self.seconds)} ({self.basis})"
+
+
+@dataclass(frozen=True)
+class RtoAnalysis:
+    target_seconds: int
+    terms: tuple[Term, ...]
+    measured: bool  # from a drill
+
+    @property
+    def seconds(self) -> float:
+        return sum(t.seconds for t in self.terms)
+
+    @property
+    def met(self) -> bool:
+        return self.seconds <= self.target_seconds
+
+    @property
+    def largest(self) -> Term:
+        return max(self.terms, key=lambda t: t.seconds)
+
+
+@dataclass(frozen=True)
+class StoreRpo:
+    store: str  # e.g. "database:orders-db"
+    urn: str | None  # the DR resource that carries it, when there is one
+    target_minutes: int
+    path: Term | None  # the best path into the DR region; None when there is none
+
+    @property
+    def met(self) -> bool:
+        return self.path is not None and self.path.seconds <= self.target_minutes * 60
+
+
+def _duration(seconds: float) -> str:
+    if seconds == math.inf:
+        return "unbounded"
+    if seconds < 120:
+        return f"{seconds:g} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def is_dr(view: StackView) -> bool:
+    return view.role == "dr"
+
+
+# -- RTO -----------------------------------------------------------------------------------
+
+
+def failover_records(view: StackView) -> list[ResourceView]:
+    return [r for r in view.of_type(RECORD) if r.props.get("failoverRoutingPolicies")]
+
+
+def _detection(view: StackView) -> Term | None:
+    checks = [r for r in view.of_type(HEALTH_CHECK) if r.props.get("type") in ENDPOINT_CHECKS]
+    if not checks:
+        return None
+    worst = max(
+        checks,
+        key=lambda r: (
+            _int(r.props.get("requestInterval"), DEFAULT_INTERVAL)
+            * _int(r.props.get("failureThreshold"), DEFAULT_THRESHOLD)
+        ),
+    )
+    interval = _int(worst.props.get("requestInterval"), DEFAULT_INTERVAL)
+    threshold = _int(worst.props.get("failureThreshold"), DEFAULT_THRESHOLD)
+    return Term(
+        "detection",
+        float(interval * threshold),
+        f"health checks every {interval} s, {threshold} failures",
+        "use interval_seconds: 10 and a lower failure_threshold",
+    )
+
+
+def _ttl(records: Sequence[ResourceView]) -> Term:
+    ttls = [ALIAS_TTL if r.props.get("aliases") else _int(r.props.get("ttl"), 300) for r in records]
+    return Term(
+        "DNS TTL",
+        float(max(ttls, default=ALIAS_TTL)),
+        "alias to a load balancer" if all(r.props.get("aliases") for r in records) else "ttl",
+        "use alias records or a TTL of 60 s or less",
+    )
+
+
+def replicas(view: StackView) -> list[tuple[str, ResourceView]]:
+    """The DR data stores that replicate from the primary, with their kind."""
+    found: list[tuple[str, ResourceView]] = [
+        ("rds", r) for r in view.of_type(RDS_INSTANCE) if r.props.get("replicateSourceDb")
+    ]
+    found += [
+        ("aurora", r) for r in view.of_type(RDS_CLUSTER) if r.props.get("globalClusterIdentifier")
+    ]
+    found += [("dynamodb", r) for r in view.of_type(TABLE_REPLICA)]
+    return found
+
+
+def _promotion_estimate(view: StackView) -> Term:
+    slowest: tuple[float, str] = (0.0, "nothing to promote")
+    for kind, resource in replicas(view):
+        seconds, basis = ESTIMATES[kind]
+        if seconds >= slowest[0]:
+            slowest = (seconds, f"{basis}: {_label(resource)}")
+    return Term("promotion", slowest[0], slowest[1], "measure it with `resilience drill`")
+
+
+def _label(resource: ResourceView) -> str:
+    for key in ("identifier", "clusterIdentifier", "name", "bucket"):
+        value = resource.props.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return resource.name
+
+
+def _scale_estimate(view: StackView) -> Term:
+    slowest: tuple[float, str] = (0.0, "capacity already running")
+    launch, launch_basis = ESTIMATES["ec2-launch"]
+    for group in view.of_type(GROUP):
+        if _int(group.props.get("minSize"), 0) > 0:
+            continue
+        grace = _int(group.props.get("healthCheckGracePeriod"), 300)
+        seconds = launch + grace
+        if seconds >= slowest[0]:
+            slowest = (
+                seconds,
+                f"{_label(group)} starts from zero: {launch_basis} {launch:g} s + "
+                f"health-check grace {grace} s",
+            )
+    start, start_basis = ESTIMATES["ecs-start"]
+    for target in view.of_type(SCALABLE_TARGET):
+        if target.props.get("serviceNamespace") != "ecs" or _int(
+            target.props.get("minCapacity"), 0
+        ):
+            continue
+        if start >= slowest[0]:
+            slowest = (
+                start,
+                f"{target.props.get('resourceId', target.name)} starts from zero: {start_basis}",
+            )
+    return Term(
+        "scale-up",
+        slowest[0],
+        slowest[1],
+        "run the DR region as warm standby (dr.mode: warm-standby) so it serves at once",
+    )
+
+
+def _drill_terms(drill: Mapping[str, Any]) -> list[Term] | None:
+    steps = drill.get("operations", {}).get("failover")
+    if not isinstance(steps, list):
+        return None
+    names = [str(s.get("step")) for s in steps if isinstance(s, dict)]
+    if DRILL_WINDOW[0] not in names or DRILL_WINDOW[1] not in names:
+        return None
+    window = steps[names.index(DRILL_WINDOW[0]) : names.index(DRILL_WINDOW[1]) + 1]
+    durations = {str(s.get("step")): float(s.get("duration_s") or 0.0) for s in window}
+    finished = drill.get("finished", "the last drill")
+    promotion = durations.get("promote-databases", 0.0)
+    scale = durations.get("scale-target", 0.0) + durations.get("wait-target-healthy", 0.0)
+    other = sum(durations.values()) - promotion - scale
+    return [
+        Term("promotion", promotion, f"measured by the drill of {finished}"),
+        Term("scale-up", scale, f"measured by the drill of {finished}", "warm standby"),
+        Term("other failover steps", max(other, 0.0), "measured: drain, fence, switch, verify"),
+    ]
+
+
+def analyze_rto(view: StackView) -> RtoAnalysis | str | None:
+    """The achievable RTO of a dr stack; a message when it has no bound; None when the
+    stack has nothing to fail over to (not a dr stack, no objective)."""
+    target = view.minutes(tag_keys.RTO_MINUTES)
+    if not is_dr(view) or target is None:
+        return None
+    records = failover_records(view)
+    if not records:
+        return (
+            "no failover DNS records: traffic moves to the DR region only by hand, so no "
+            "RTO can be shown (add dns.record to the services and a failover section)"
+        )
+    detection = _detection(view)
+    if detection is None:
+        return (
+            "the failover records follow no endpoint health check: nothing detects an outage "
+            "of the primary, so the RTO is unbounded"
+        )
+    # A drill of another system measures nothing of this one.
+    drill = (
+        view.drill
+        if view.drill and view.drill.get("system") == view.stack_tags.get("system")
+        else None
+    )
+    measured = _drill_terms(drill) if drill else None
+    middle = measured or [_promotion_estimate(view), _scale_estimate(view)]
+    terms = (detection, *middle, _ttl(records))
+    return RtoAnalysis(target_seconds=target * 60, terms=terms, measured=measured is not None)
+
+
+def _rto_check(view: StackView) -> Iterator[Violation]:
+    analysis = analyze_rto(view)
+    if analysis is None:
+        return
+    if isinstance(analysis, str):
+        yield Violation(analysis)
+        return
+    if analysis.met:
+        return
+    largest = analysis.largest
+    yield Violation(
+        f"RTO {analysis.target_seconds // 60} min cannot be met: a failover takes "
+        f"{_duration(analysis.seconds)} = "
+        + " + ".join(t.describe() for t in analysis.terms)
+        + f". The largest term is {largest.name}"
+        + (f": {largest.hint}" if largest.hint else "")
+        + "."
+    )
+
+
+# -- RPO -----------------------------------------------------------------------------------
+
+
+def _alarm_metrics(alarm: ResourceView) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    props = alarm.props
+    if props.get("metricName"):
+        yield str(props["metricName"]), props.get("dimensions") or {}
+    for query in props.get("metricQueries") or []:
+        metric = query.get("metric") if isinstance(query, dict) else None
+        if isinstance(metric, dict) and metric.get("metricName"):
+            yield str(metric["metricName"]), metric.get("dimensions") or {}
+
+
+def _lag_alarm_seconds(
+    view: StackView, metric: str, dimension: str, value: str, per_second: float
+) -> float | None:
+    """The lowest threshold (in seconds) of an alarm that notifies on a replica's lag."""
+    thresholds = []
+    for alarm in view.of_type(METRIC_ALARM):
+        if not alarm.props.get("alarmActions"):
+            continue
+        for name, dimensions in _alarm_metrics(alarm):
+            if name == metric and dimensions.get(dimension) == value:
+                threshold = alarm.props.get("threshold")
+                if isinstance(threshold, int | float):
+                    thresholds.append(float(threshold) / per_second)
+    return min(thresholds) if thresholds else None
+
+
+def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term:
+    if kind == "dynamodb":
+        return Term("global table replication", DYNAMODB_REPLICATION_SECONDS, "AWS: ~1 s")
+    if kind == "rds":
+        name = _label(replica)
+        lag = _lag_alarm_seconds(view, "ReplicaLag", "DBInstanceIdentifier", name, 1.0)
+    else:
+        name = _label(replica)
+        lag = _lag_alarm_seconds(
+            view, "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", name, 1000.0
+        )
+    if lag is None:
+        return Term(
+            "replica lag",
+            math.inf,
+            f"no alarm watches the lag of {name}",
+            "add the rds-replica-lag alarm (it is in the catalog)",
+        )
+    return Term("replica lag", lag, f"{name}'s lag alarm fires above {_duration(lag)}")
+
+
+def _replica_of(
+    store: Mapping[str, Any], candidates: Sequence[tuple[str, ResourceView]]
+) -> tuple[str, ResourceView] | None:
+    for kind, resource in candidates:
+        props = resource.props
+        if kind == "rds" and props.get("replicateSourceDb") in (
+            store.get("arn"),
+            store.get("identifier"),
+        ):
+            return kind, resource
+        if (
+            kind == "aurora"
+            and store.get("global_cluster_id")
+            and (props.get("globalClusterIdentifier") == store.get("global_cluster_id"))
+        ):
+            return kind, resource
+        if kind == "dynamodb" and props.get("globalTableArn") == store.get("arn"):
+            return kind, resource
+    return None
+
+
+def _replication_rule(
+    view: StackView, bucket: str
+) -> tuple[ResourceView, Mapping[str, Any]] | None:
+    for config in view.of_type(REPLICATION):
+        if config.props.get("bucket") != bucket:
+            continue
+        for rule in config.props.get("rules") or []:
+            if isinstance(rule, dict) and rule.get("status", "Enabled") == "Enabled":
+                return config, rule
+    return None
+
+
+def _s3_term(rule: Mapping[str, Any]) -> Term:
+    destination = rule.get("destination") or {}
+    rtc = destination.get("replicationTime") or {}
+    if rtc.get("status") == "Enabled":
+        return Term(
+            "S3 replication",
+            RTC_MINUTES * 60.0,
+            "Replication Time Control guarantees 15 minutes",
+            "S3 cannot replicate faster with a guarantee: give this data class an RPO of 15 "
+            "minutes or more (backup.classes.<class>.rpo_minutes)",
+        )
+    return Term(
+        "S3 replication",
+        math.inf,
+        "replication without Replication Time Control has no time guarantee",
+        "enable Replication Time Control",
+    )
+
+
+def _copy_term(store: Mapping[str, Any]) -> Term | None:
+    interval = store.get("copy_interval_minutes")
+    if not isinstance(interval, int):
+        return None
+    return Term(
+        "backup copy",
+        interval * 60.0,
+        f"{store.get('class')} backups reach the DR vault every {_duration(interval * 60.0)}",
+        "replicate it to the DR region, or copy its backups more often",
+    )
+
+
+def analyze_rpo(view: StackView) -> list[StoreRpo]:
+    """Per data store of the primary: its RPO target and its best path into the DR region."""
+    if not is_dr(view):
+        return []
+    stores = view.primary_outputs().get("data_protection")
+    if not isinstance(stores, Mapping):
+        return []
+    candidates = replicas(view)
+    results = []
+    for key, store in sorted(stores.items()):
+        if not isinstance(store, Mapping):
+            continue
+        paths: list[Term] = []
+        urn = None
+        found = _replica_of(store, candidates)
+        if found is not None:
+            kind, resource = found
+            urn = resource.urn
+            paths.append(_replica_term(view, kind, resource))
+        if store.get("kind") == "s3":
+            replication = _replication_rule(view, str(store.get("bucket")))
+            if replication is not None:
+                urn = replication[0].urn
+                paths.append(_s3_term(replication[1]))
+        copy = _copy_term(store)
+        if copy is not None:
+            paths.append(copy)
+        target = store.get("rpo_minutes")
+        results.append(
+            StoreRpo(
+                store=str(key),
+                urn=urn,
+                target_minutes=target
+                if isinstance(target, int)
+                else view.minutes(tag_keys.RPO_MINUTES) or 0,
+                path=min(paths, key=lambda t: t.seconds) if paths else None,
+            )
+        )
+    return results
+
+
+def _rpo_check(view: StackView) -> Iterator[Violation]:
+    for result in analyze_rpo(view):
+        if result.met:
+            continue
+        if result.path is None:
+            yield Violation(
+                f"{result.store}: RPO {result.target_minutes} min cannot be met: no replica, "
+                "replication or backup copy reaches the DR region",
+                result.urn,
+            )
+            continue
+        path = result.path
+        yield Violation(
+            f"{result.store}: RPO {result.target_minutes} min cannot be met: its best path to "
+            f"the DR region is {path.describe()}" + (f"; {path.hint}" if path.hint else ""),
+            result.urn,
+        )
+
+
+# -- control plane -------------------------------------------------------------------------
+
+# Route 53's control plane (record changes, health-check edits) is in us-east-1.
+ROUTE53_CONTROL_PLANE = "us-east-1"
+
+
+def _control_plane_applies(view: StackView) -> bool:
+    return view.stack_tags.get(tag_keys.PRIMARY_REGION) == ROUTE53_CONTROL_PLANE and bool(
+        view.of_type(RECORD)
+    )
+
+
+def _control_plane_check(view: StackView) -> Iterator[Violation]:
+    if not _control_plane_applies(view):
+        return
+    dr_region = view.stack_tags.get(tag_keys.DR_REGION)
+    for record in view.of_type(RECORD):
+        props = record.props
+        if not props.get("failoverRoutingPolicies"):
+            if props.get("aliases") or props.get("records"):
+                yield Violation(
+                    f"{record.name}: {props.get('name')} points at one region without "
+                    "failover routing; moving it needs a Route 53 record change, whose "
+                    "control plane is in us-east-1, the primary region",
+                    record.urn,
+                )
+            continue
+        if not props.get("healthCheckId"):
+            yield Violation(
+                f"{record.name}: a failover record without a health check is switched only "
+                "by editing records (the Route 53 control plane, in us-east-1)",
+                record.urn,
+            )
+    for check in view.of_type(HEALTH_CHECK):
+        if check.props.get("type") != "CLOUDWATCH_METRIC":
+            continue
+        region = check.props.get("cloudwatchAlarmRegion")
+        if region == ROUTE53_CONTROL_PLANE:
+            yield Violation(
+                f"{check.name}: follows an alarm in us-east-1 (the primary region); during "
+                f"its outage the alarm cannot change. Keep fence alarms in {dr_region}",
+                check.urn,
+            )
+
+
+# -- DR parity -----------------------------------------------------------------------------
+
+
+def _parity_applies(view: StackView) -> bool:
+    return is_dr(view) and bool(view.primary_outputs())
+
+
+def _vault_names(view: StackView) -> set[str]:
+    return {str(v.props.get("name")) for v in view.of_type(VAULT) if v.props.get("name")}
+
+
+def _parity_check(view: StackView) -> Iterator[Violation]:
+    outputs = view.primary_outputs()
+    if not outputs:
+        return
+    stores = outputs.get("data_protection")
+    if not isinstance(stores, Mapping):
+        yield Violation(
+            "the primary stack exports no data_protection output: its data stores cannot be "
+            "matched with their DR copies (deploy the primary with this version first)"
+        )
+        return
+    candidates = replicas(view)
+    linked = [
+        key
+        for key, store in stores.items()
+        if isinstance(store, Mapping)
+        and (
+            _replica_of(store, candidates)
+            or (store.get("kind") == "s3" and _replication_rule(view, str(store.get("bucket"))))
+        )
+    ]
+    running_active = stores and not linked and not candidates and not view.of_type(REPLICATION)
+    if not running_active:
+        for key, store in sorted(stores.items()):
+            if key not in linked:
+                kind = store.get("kind") if isinstance(store, Mapping) else "?"
+                what = "S3 replication rule" if kind == "s3" else "replica"
+                yield Violation(f"{key}: the primary's {kind} data store has no {what} here")
+    copy_target = outputs.get("backup_copy_target_arn")
+    if isinstance(copy_target, str) and copy_target:
+        region = copy_target.split(":")[3] if copy_target.count(":") >= 5 else ""
+        vault = copy_target.rsplit(":", 1)[-1]
+        here = view.stack_tags.get(tag_keys.DR_REGION)
+        if vault not in _vault_names(view) or (here and region and region != here):
+            yield Violation(
+                f"the primary copies its backups to {copy_target}, which is not this stack's "
+                "DR vault"
+            )
+    elif stores:
+        yield Violation("the primary copies its backups to no DR vault")
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+CONTINUITY = (
+    Framework("ISO 27001", "A.5.30"),
+    Framework("SOC 2", "A1.3"),
+    Framework("PCI DSS 4.0", "12.10.1"),
+)
+
+RULES: tuple[StackRule, ...] = (
+    StackRule(
+        id="resilience-rto-achievable",
+        description="The DR region can take over within the RTO: detection + promotion + "
+        "scale-up + DNS TTL (measured by the last drill where there is one).",
+        severity=Severity.CRITICAL,
+        remediation="Shorten the term the finding names: faster health checks, warm standby "
+        "instead of pilot light, or a drill that measures the real promotion time.",
+        url="https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html",
+        check=_rto_check,
+        frameworks=CONTINUITY,
+        applies=lambda view: is_dr(view) and view.minutes(tag_keys.RTO_MINUTES) is not None,
+    ),
+    StackRule(
+        id="resilience-rpo-achievable",
+        description="Every data store of the primary reaches the DR region within its RPO "
+        "(replica lag alarm, S3 RTC's 15 minutes, global tables, backup copies).",
+        severity=Severity.CRITICAL,
+        remediation="Replicate the store, watch its replica lag, or give its data class an "
+        "RPO its replication can keep (backup.classes.<class>.rpo_minutes).",
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html",
+        check=_rpo_check,
+        frameworks=(*CONTINUITY, Framework("GDPR", "Art. 32(1)(c)")),
+        applies=lambda view: bool(analyze_rpo(view)),
+    ),
+    StackRule(
+        id="resilience-failover-without-route53-control-plane",
+        description="With the primary in us-east-1, failing over never needs a Route 53 "
+        "record change (its control plane is there): failover records with health checks, "
+        "fences alarmed outside us-east-1.",
+        severity=Severity.HIGH,
+        remediation="Use failover record pairs with health checks (components/dns_failover) "
+        "and keep the fence alarm in the DR region.",
+        url="https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/disaster-recovery-resiliency.html",
+        check=_control_plane_check,
+        frameworks=(Framework("ISO 27001", "A.5.30"), Framework("SOC 2", "A1.2")),
+        applies=_control_plane_applies,
+    ),
+    StackRule(
+        id="resilience-dr-parity",
+        description="Every data store of the primary has its replica in the DR region and "
+        "the primary's backups are copied to this region's vault.",
+        severity=Severity.HIGH,
+        remediation="Add the missing replica (databases, tables) or replication rule "
+        "(data_buckets) to the dr stack; point backup copies at its vault.",
+        url="https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html",
+        check=_parity_check,
+        frameworks=(
+            Framework("ISO 27001", "A.8.14"),
+            Framework("SOC 2", "A1.2"),
+            Framework("GDPR", "Art. 32(1)(c)"),
+        ),
+        applies=_parity_applies,
+    ),
+)
+
+
+def summary(view: StackView) -> str | None:
+    """One line on what a failover achieves against the objectives (dr stacks only)."""
+    rto = analyze_rto(view)
+    if rto is None:
+        return None
+    parts = []
+    if isinstance(rto, RtoAnalysis):
+        source = "measured by a drill" if rto.measured else "estimates"
+        parts.append(
+            f"RTO {_duration(rto.seconds)} of {rto.target_seconds // 60} min "
+            f"({' + '.join(f'{t.name} {_duration(t.seconds)}' for t in rto.terms)}; {source})"
+        )
+    else:
+        parts.append("RTO unbounded")
+    stores = [
+        f"{r.store} {_duration(r.path.seconds) if r.path else 'no path'} of {r.target_minutes} min"
+        for r in analyze_rpo(view)
+    ]
+    if stores:
+        parts.append("RPO " + ", ".join(stores))
+    return f"{view.stack}: " + "; ".join(parts)

@@ -1,0 +1,732 @@
+"""Stack rules: the RTO/RPO analyzer, the Route 53 control-plane rule, DR parity, backup
+selection coverage and the at-max alarm. Each starts from a compliant baseline stack and
+breaks one thing per case (pulumi/compliance-policies style); the shipped stacks' analysis
+carries the seed numbers; the pack's stack policies see what the offline runner sees."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.evaluate import all_rules
+from policies.pack import build_policies, stack_view_from_args
+from policies.rules import ALL_RULES, STACK_RULES, Enforcement
+from policies.rules.core import ResourceView
+from policies.rules.recovery import analyze_rpo, analyze_rto
+from policies.rules.stack import StackView, evaluate_stack, view_from_graph
+from scripts.engine import SynthResult
+from scripts.ops.commands import RTO_FROM, RTO_TO
+
+TOPIC = "arn:aws:sns:us-west-2:123456789012:sys-dr-error"
+DB_ARN = "arn:aws:rds:us-east-1:123456789012:db:sys-db"
+STACK_TAGS = {
+    "system": "sys",
+    "resilience-role": "dr",
+    "resilience-rto-minutes": "15",
+    "resilience-rpo-minutes": "5",
+    "resilience-primary-region": "us-east-1",
+    "resilience-dr-region": "us-west-2",
+}
+
+Resources = dict[str, dict[str, Any]]  # name -> {"type", "props"}
+
+
+def dr_baseline() -> dict[str, Any]:
+    """A dr stack that meets RTO 15 min and every RPO: pilot light, RDS replica with a lag
+    alarm, an RTC replication rule, the DR vault, failover records with health checks."""
+    resources: Resources = {
+        "https": {
+            "type": "aws:route53/healthCheck:HealthCheck",
+            "props": {"type": "HTTPS", "requestInterval": 10, "failureThreshold": 3},
+        },
+        "fence": {
+            "type": "aws:route53/healthCheck:HealthCheck",
+            "props": {"type": "CLOUDWATCH_METRIC", "cloudwatchAlarmRegion": "us-west-2"},
+        },
+        "record": {
+            "type": "aws:route53/record:Record",
+            "props": {
+                "name": "api.example.com",
+                "failoverRoutingPolicies": [{"type": "SECONDARY"}],
+                "healthCheckId": "hc-1",
+                "aliases": [{"name": "lb.us-west-2.elb.amazonaws.com"}],
+            },
+        },
+        "replica": {
+            "type": "aws:rds/instance:Instance",
+            "props": {
+                "identifier": "sys-db-dr",
+                "replicateSourceDb": DB_ARN,
+                "tags": {"resilience-rpo-minutes": "5"},
+            },
+        },
+        "lag": {
+            "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "props": {
+                "alarmActions": [TOPIC],
+                "threshold": 150,
+                "metricQueries": [
+                    {
+                        "id": "lag",
+                        "metric": {
+                            "metricName": "ReplicaLag",
+                            "dimensions": {"DBInstanceIdentifier": "sys-db-dr"},
+                        },
+                    }
+                ],
+            },
+        },
+        "web": {
+            "type": "aws:autoscaling/group:Group",
+            "props": {"name": "web-dr", "minSize": 0, "maxSize": 0, "healthCheckGracePeriod": 300},
+        },
+        "replication": {
+            "type": "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+            "props": {
+                "bucket": "sys-uploads-us-east-1",
+                "rules": [
+                    {
+                        "status": "Enabled",
+                        "destination": {
+                            "replicationTime": {"status": "Enabled", "time": {"minutes": 15}}
+                        },
+                    }
+                ],
+            },
+        },
+        "vault": {"type": "aws:backup/vault:Vault", "props": {"name": "sys-dr"}},
+        "selection": {
+            "type": "aws:backup/selection:Selection",
+            "props": {"selectionTags": [{"key": "backup-policy", "value": "transactional"}]},
+        },
+    }
+    primary = {
+        "role": "primary",
+        "backup_copy_target_arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:sys-dr",
+        "data_protection": {
+            "database:db": {
+                "kind": "rds",
+                "arn": DB_ARN,
+                "identifier": "sys-db",
+                "class": "transactional",
+                "rpo_minutes": 5,
+                "copy_interval_minutes": 240,
+            },
+            "bucket:uploads": {
+                "kind": "s3",
+                "bucket": "sys-uploads-us-east-1",
+                "class": "uploads",
+                "rpo_minutes": 60,
+                "copy_interval_minutes": 1440,
+            },
+        },
+    }
+    return {
+        "resources": resources,
+        "stack_tags": dict(STACK_TAGS),
+        "references": {"org/sys/primary": primary},
+        "drill": None,
+    }
+
+
+def primary_baseline() -> dict[str, Any]:
+    """A primary stack whose database is in a selected class and whose group has an
+    at-max alarm."""
+    resources: Resources = {
+        "db": {
+            "type": "aws:rds/instance:Instance",
+            "props": {"identifier": "sys-db", "tags": {"backup-policy": "transactional"}},
+        },
+        "uploads": {
+            "type": "aws:s3/bucket:Bucket",
+            "props": {"bucket": "sys-uploads", "tags": {"backup-policy": "uploads"}},
+        },
+        "logs": {"type": "aws:s3/bucket:Bucket", "props": {"bucket": "sys-logs"}},
+        "selection-transactional": {
+            "type": "aws:backup/selection:Selection",
+            "props": {"selectionTags": [{"key": "backup-policy", "value": "transactional"}]},
+        },
+        "selection-uploads": {
+            "type": "aws:backup/selection:Selection",
+            "props": {"selectionTags": [{"key": "backup-policy", "value": "uploads"}]},
+        },
+        "web": {
+            "type": "aws:autoscaling/group:Group",
+            "props": {"name": "web", "minSize": 2, "maxSize": 10},
+        },
+        "web-at-max": {
+            "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "props": {
+                "alarmActions": [TOPIC],
+                "metricQueries": [
+                    {
+                        "id": m.lower(),
+                        "metric": {
+                            "metricName": m,
+                            "dimensions": {"AutoScalingGroupName": "web"},
+                        },
+                    }
+                    for m in ("GroupDesiredCapacity", "GroupMaxSize")
+                ],
+            },
+        },
+        "web-5xx": {
+            "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "props": {
+                "alarmActions": [TOPIC],
+                "tags": {"service": "web", "resilience-alarm": "alb-5xx-rate"},
+            },
+        },
+        "web-slo-page": {
+            "type": "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+            "props": {
+                "alarmActions": [TOPIC],
+                "tags": {"service": "web", "resilience-alarm": "slo-availability-page-1h"},
+            },
+        },
+        "record": {
+            "type": "aws:route53/record:Record",
+            "props": {
+                "name": "api.example.com",
+                "failoverRoutingPolicies": [{"type": "PRIMARY"}],
+                "healthCheckId": "hc-1",
+                "aliases": [{"name": "lb.us-east-1.elb.amazonaws.com"}],
+            },
+        },
+    }
+    return {
+        "resources": resources,
+        "stack_tags": {**STACK_TAGS, "resilience-role": "primary"},
+        "references": {},
+        "drill": None,
+    }
+
+
+def build(spec: Mapping[str, Any]) -> StackView:
+    stack = "dr" if spec["stack_tags"].get("resilience-role") == "dr" else "primary"
+    views = [
+        ResourceView(
+            type=r["type"],
+            name=name,
+            urn=f"urn:pulumi:{stack}::resilience::{r['type']}::{name}",
+            props=r["props"],
+            protect=False,
+            provider_urn=None,
+            region="us-west-2",
+        )
+        for name, r in spec["resources"].items()
+    ]
+    tags = {v.urn: {**spec["stack_tags"], **(v.props.get("tags") or {})} for v in views}
+    return StackView(
+        stack=stack,
+        resources=views,
+        tags=tags,
+        stack_tags=spec["stack_tags"],
+        references=spec["references"],
+        drill=spec["drill"],
+    )
+
+
+def findings(spec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    found, _ = evaluate_stack(build(spec), STACK_RULES)
+    return [(f.rule_id, f.urn.rsplit("::", 1)[-1], f.message) for f in found]
+
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def props(resource: str, /, **changes: Any) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"][resource]["props"].update(changes)
+
+    return edit
+
+
+def drop(*names: str) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        for name in names:
+            del spec["resources"][name]
+
+    return edit
+
+
+def tag(key: str, value: str) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["stack_tags"][key] = value
+
+    return edit
+
+
+def primary_output(path: tuple[str, ...], value: Any) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        target = spec["references"]["org/sys/primary"]
+        for key in path[:-1]:
+            target = target[key]
+        if value is None:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+
+    return edit
+
+
+def both(*edits: Edit) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        for one in edits:
+            one(spec)
+
+    return edit
+
+
+def drill(promote: float, *, system: str = "sys") -> Edit:
+    steps = [
+        ("readiness", 2.0),
+        (RTO_FROM, 5.0),
+        ("fence-source", 1.0),
+        ("promote-databases", promote),
+        ("enable-backups", 3.0),
+        ("scale-target", 1.0),
+        ("wait-target-healthy", 200.0),
+        ("switch-traffic", 1.0),
+        (RTO_TO, 20.0),
+        ("write-config", 0.1),
+    ]
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["drill"] = {
+            "schema": "resilience-drill/1",
+            "system": system,
+            "finished": "2026-11-20T10:00:00+00:00",
+            "operations": {"failover": [{"step": s, "duration_s": d} for s, d in steps]},
+        }
+
+    return edit
+
+
+# (case id, baseline, edit, expected findings as (rule, resource, message fragment))
+CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, str]]]] = [
+    (
+        "rto-slow-detection",
+        dr_baseline,
+        props("https", requestInterval=30, failureThreshold=10),
+        [
+            (
+                "resilience-rto-achievable",
+                "resilience-dr",
+                "detection 5.0 min (health checks every 30 s",
+            )
+        ],
+    ),
+    (
+        "rto-tighter-target-names-scale-up",
+        dr_baseline,
+        tag("resilience-rto-minutes", "10"),
+        [
+            (
+                "resilience-rto-achievable",
+                "resilience-dr",
+                "a failover takes 13.0 min = detection 30 s (health checks every 10 s, 3 "
+                "failures) + promotion 5.0 min (RDS read replica promotion, estimate: sys-db-dr)"
+                " + scale-up 6.5 min (web-dr starts from zero: EC2 launch, estimate 90 s + "
+                "health-check grace 300 s) + DNS TTL 60 s (alias to a load balancer). The "
+                "largest term is scale-up: run the DR region as warm standby",
+            )
+        ],
+    ),
+    ("rto-warm-standby-meets-10-min", dr_baseline, lambda s: _warm(s), []),  # noqa: PLW0108
+    (
+        "rto-no-health-check",
+        dr_baseline,
+        drop("https"),
+        [("resilience-rto-achievable", "resilience-dr", "the RTO is unbounded")],
+    ),
+    (
+        "rto-no-failover-record",
+        dr_baseline,
+        drop("record"),
+        [("resilience-rto-achievable", "resilience-dr", "no failover DNS records")],
+    ),
+    (
+        "rto-drill-measured-slow-promotion",
+        dr_baseline,
+        drill(promote=700.0),
+        [
+            (
+                "resilience-rto-achievable",
+                "resilience-dr",
+                "promotion 11.7 min (measured by the drill of 2026-11-20T10:00:00+00:00)",
+            )
+        ],
+    ),
+    ("rto-drill-of-another-system-ignored", dr_baseline, drill(700.0, system="other"), []),
+    ("rto-drill-measured-fast", dr_baseline, drill(promote=60.0), []),
+    (
+        "rpo-lag-unwatched",
+        dr_baseline,
+        drop("lag"),
+        [
+            (
+                "resilience-rpo-achievable",
+                "replica",
+                "database:db: RPO 5 min cannot be met: its best path to the DR region is "
+                "backup copy 240.0 min",
+            )
+        ],
+    ),
+    (
+        "rpo-lag-alarm-too-loose",
+        dr_baseline,
+        props("lag", threshold=600),
+        [("resilience-rpo-achievable", "replica", "replica lag 10.0 min")],
+    ),
+    (
+        "rpo-lag-alarm-notifies-no-one",
+        dr_baseline,
+        props("lag", alarmActions=[]),
+        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
+    ),
+    (
+        "rpo-s3-5-minutes-on-rtc",
+        dr_baseline,
+        primary_output(("data_protection", "bucket:uploads", "rpo_minutes"), 5),
+        [
+            (
+                "resilience-rpo-achievable",
+                "replication",
+                "bucket:uploads: RPO 5 min cannot be met: its best path to the DR region is S3 "
+                "replication 15.0 min (Replication Time Control guarantees 15 minutes); S3 "
+                "cannot replicate faster",
+            )
+        ],
+    ),
+    (
+        "rpo-s3-without-rtc",
+        dr_baseline,
+        props("replication", rules=[{"status": "Enabled", "destination": {}}]),
+        [("resilience-rpo-achievable", "replication", "backup copy 1440.0 min")],
+    ),
+    (
+        "parity-and-rpo-without-replica-or-copy",
+        dr_baseline,
+        both(
+            drop("replica", "lag"),
+            primary_output(("data_protection", "database:db", "copy_interval_minutes"), None),
+        ),
+        [
+            (
+                "resilience-dr-parity",
+                "resilience-dr",
+                "database:db: the primary's rds data store has no",
+            ),
+            (
+                "resilience-rpo-achievable",
+                "resilience-dr",
+                "no replica, replication or backup copy",
+            ),
+        ],
+    ),
+    (
+        "parity-copy-to-another-vault",
+        dr_baseline,
+        props("vault", name="elsewhere"),
+        [("resilience-dr-parity", "resilience-dr", "which is not this stack's DR vault")],
+    ),
+    (
+        "parity-no-data-protection-output",
+        dr_baseline,
+        primary_output(("data_protection",), None),
+        [("resilience-dr-parity", "resilience-dr", "exports no data_protection output")],
+    ),
+    (
+        "parity-active-dr-replicates-nothing",
+        dr_baseline,
+        both(
+            drop("replication", "lag"),
+            props("replica", replicateSourceDb=None, tags={"backup-policy": "transactional"}),
+        ),
+        # Active: nothing replicates into the DR region by design; the RPO falls back to
+        # the backup copies, which cannot keep 5 minutes.
+        [
+            ("resilience-rpo-achievable", "resilience-dr", "database:db: RPO 5 min cannot be met"),
+            (
+                "resilience-rpo-achievable",
+                "resilience-dr",
+                "bucket:uploads: RPO 60 min cannot be met",
+            ),
+        ],
+    ),
+    (
+        "control-plane-simple-record",
+        dr_baseline,
+        props("record", failoverRoutingPolicies=None),
+        [
+            ("resilience-failover-without-route53-control-plane", "record", "needs a Route 53"),
+            ("resilience-rto-achievable", "resilience-dr", "no failover DNS records"),
+        ],
+    ),
+    (
+        "control-plane-record-without-health-check",
+        dr_baseline,
+        props("record", healthCheckId=None),
+        [
+            (
+                "resilience-failover-without-route53-control-plane",
+                "record",
+                "switched only by editing records",
+            )
+        ],
+    ),
+    (
+        "control-plane-fence-in-us-east-1",
+        dr_baseline,
+        props("fence", cloudwatchAlarmRegion="us-east-1"),
+        [("resilience-failover-without-route53-control-plane", "fence", "Keep fence alarms")],
+    ),
+    (
+        "control-plane-primary-elsewhere",
+        dr_baseline,
+        both(tag("resilience-primary-region", "eu-west-1"), props("record", healthCheckId=None)),
+        [],
+    ),
+    ("coverage-primary-baseline", primary_baseline, lambda _: None, []),
+    (
+        "backup-untagged-database",
+        primary_baseline,
+        props("db", tags={}),
+        [("aws-backup-every-data-store-selected", "db", "no backup-policy tag")],
+    ),
+    (
+        "backup-class-not-selected",
+        primary_baseline,
+        drop("selection-uploads"),
+        [("aws-backup-every-data-store-selected", "uploads", "tagged backup-policy=uploads")],
+    ),
+    (
+        "backup-replica-needs-no-tag",
+        primary_baseline,
+        props("db", tags={}, replicateSourceDb=DB_ARN),
+        [],
+    ),
+    (
+        "slo-alarms-missing",
+        primary_baseline,
+        drop("web-slo-page"),
+        [("aws-cloudwatch-service-has-slo-alarms", "resilience-primary", "service web has")],
+    ),
+    (
+        "slo-alarm-notifies-no-one",
+        primary_baseline,
+        props("web-slo-page", alarmActions=[]),
+        [("aws-cloudwatch-service-has-slo-alarms", "resilience-primary", "service web has")],
+    ),
+    (
+        "slo-not-required-on-a-standby-dr-stack",
+        primary_baseline,
+        both(drop("web-slo-page"), tag("resilience-role", "dr")),
+        # Only the RTO rule speaks (this fixture has no health check): no SLO finding.
+        [("resilience-rto-achievable", "resilience-dr", "the RTO is unbounded")],
+    ),
+    (
+        "at-max-alarm-missing",
+        primary_baseline,
+        drop("web-at-max"),
+        [("aws-autoscaling-group-at-max-alarm", "web", "has sat at its maximum")],
+    ),
+    (
+        "at-max-alarm-notifies-no-one",
+        primary_baseline,
+        props("web-at-max", alarmActions=[]),
+        [("aws-autoscaling-group-at-max-alarm", "web", "has sat at its maximum")],
+    ),
+    (
+        "at-max-pilot-light-group-needs-none",
+        primary_baseline,
+        both(drop("web-at-max"), props("web", minSize=0, maxSize=0)),
+        [],
+    ),
+]
+
+
+def _warm(spec: dict[str, Any]) -> None:
+    """Warm standby serves at once: 30 s + 5 min + 60 s fits 10 minutes. A group that runs
+    has its at-max alarm."""
+    tag("resilience-rto-minutes", "10")(spec)
+    props("web", minSize=1, maxSize=10)(spec)
+    spec["resources"]["web-at-max"] = copy.deepcopy(primary_baseline()["resources"]["web-at-max"])
+    for query in spec["resources"]["web-at-max"]["props"]["metricQueries"]:
+        query["metric"]["dimensions"]["AutoScalingGroupName"] = "web-dr"
+
+
+@pytest.mark.parametrize(
+    ("baseline", "edit", "expected"),
+    [pytest.param(b, e, x, id=i) for i, b, e, x in CASES],
+)
+def test_stack_rule_case(
+    baseline: Callable[[], dict[str, Any]], edit: Edit, expected: list[tuple[str, str, str]]
+) -> None:
+    spec = copy.deepcopy(baseline())
+    edit(spec)
+    found = findings(spec)
+    assert len(found) == len(expected), found
+    for (rule, resource, fragment), (got_rule, got_resource, message) in zip(
+        sorted(expected), sorted(found), strict=True
+    ):
+        assert (got_rule, got_resource) == (rule, resource), found
+        assert fragment in message, message
+
+
+def test_baselines_pass_and_every_stack_rule_has_a_failing_case() -> None:
+    assert findings(dr_baseline()) == []
+    assert findings(primary_baseline()) == []
+    failing = {rule for _, _, _, expected in CASES for rule, _, _ in expected}
+    assert failing == {rule.id for rule in STACK_RULES}
+
+
+def test_the_pack_has_at_least_40_rules_with_unique_ids() -> None:
+    ids = [rule.id for rule in all_rules()]
+    assert len(ids) >= 40
+    assert len(set(ids)) == len(ids)
+    for rule in STACK_RULES:
+        assert rule.url.startswith("https://") and rule.remediation and rule.frameworks
+
+
+def test_drill_window_matches_the_failover_command() -> None:
+    from policies.rules.recovery import DRILL_WINDOW
+
+    assert (RTO_FROM, RTO_TO) == DRILL_WINDOW
+
+
+# -- the shipped stacks ----------------------------------------------------------------------
+
+
+def test_shipped_dr_stack_analysis(synthesized: dict[str, SynthResult]) -> None:
+    view = view_from_graph(synthesized["dr"].graph)
+    analysis = analyze_rto(view)
+    assert not isinstance(analysis, str) and analysis is not None
+    # ReskFlow: 10 s x 3 detection, RDS promotion, pilot light from zero, alias TTL.
+    assert [(t.name, t.seconds) for t in analysis.terms] == [
+        ("detection", 30.0),
+        ("promotion", 300.0),
+        ("scale-up", 390.0),
+        ("DNS TTL", 60.0),
+    ]
+    assert analysis.target_seconds == 15 * 60 and analysis.met
+    rpo = {r.store: (r.target_minutes, r.path.name if r.path else None) for r in analyze_rpo(view)}
+    # Transactional data RPO 5 min (replica lag alarm at 50 % = 150 s); uploads hourly
+    # (their class's own RPO) over S3 RTC's 15 minutes.
+    assert rpo == {
+        "database:orders-db": (5, "replica lag"),
+        "bucket:uploads": (60, "S3 replication"),
+    }
+    assert all(r.met for r in analyze_rpo(view))
+
+
+def test_shipped_stacks_tag_their_objectives(synthesized: dict[str, SynthResult]) -> None:
+    for stack in ("primary", "dr"):
+        view = view_from_graph(synthesized[stack].graph)
+        assert view.stack_tags["resilience-rto-minutes"] == "15"
+        assert view.stack_tags["resilience-rpo-minutes"] == "5"
+        assert view.stack_tags["resilience-primary-region"] == "us-east-1"
+        buckets = [
+            r for r in view.of_type("aws:s3/bucket:Bucket") if "uploads" in str(r.props["bucket"])
+        ]
+        assert [view.tags_of(b)["resilience-rpo-minutes"] for b in buckets] == ["60"]
+        (db,) = view.of_type("aws:rds/instance:Instance")
+        assert view.tags_of(db)["resilience-rpo-minutes"] == "5"
+
+
+# -- the pack ---------------------------------------------------------------------------------
+
+
+def _policy_resources(graph: Mapping[str, Any]) -> list[PolicyResource]:
+    """The graph's resources as the engine hands them to a stack policy (provider state
+    carries defaultTags as JSON text, as the real engine does)."""
+    providers: dict[str, PolicyProviderResource] = {}
+    resources = []
+    for r in graph["resources"]:
+        if r["type"].startswith("pulumi:providers:"):
+            props = dict(r["inputs"])
+            props["defaultTags"] = json.dumps(props.get("defaultTags", {}))
+            providers[f"{r['urn']}::{r['id']}"] = PolicyProviderResource(
+                r["type"], props, r["urn"], r["name"]
+            )
+    for r in graph["resources"]:
+        if not r["custom"]:
+            continue
+        props = dict(r["inputs"])
+        if r["type"] == "pulumi:pulumi:StackReference":
+            props = {**props, **r["computed"]}
+        resources.append(
+            PolicyResource(
+                r["type"],
+                props,
+                r["urn"],
+                r["name"],
+                PolicyResourceOptions(
+                    protect=bool(r["options"].get("protect")),
+                    ignore_changes=[],
+                    delete_before_replace=None,
+                    aliases=[],
+                    additional_secret_outputs=[],
+                    custom_timeouts=None,  # type: ignore[arg-type]
+                ),
+                providers.get(r["provider"]),
+                None,
+                [],
+                {},
+            )
+        )
+    return resources
+
+
+def test_pack_stack_policies_see_what_the_offline_runner_sees(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    graph = synthesized["dr"].graph
+    args = StackValidationArgs(_policy_resources(graph), {}, {})
+    pack_view = stack_view_from_args(args, "dr", None)
+    offline = view_from_graph(graph)
+    assert pack_view.stack_tags == offline.stack_tags
+    assert pack_view.references == offline.references
+    assert analyze_rto(pack_view) == analyze_rto(offline)
+    assert analyze_rpo(pack_view) == analyze_rpo(offline)
+
+    # A broken objective: the pack's stack policy reports what the offline rule reports.
+    tighter = copy.deepcopy(graph)
+    for r in tighter["resources"]:
+        if r["type"].startswith("pulumi:providers:"):
+            r["inputs"]["defaultTags"]["tags"]["resilience-rto-minutes"] = "5"
+    policies = {p.name: p for p in build_policies(enforcement={})}
+    rto = policies["resilience-rto-achievable"]
+    assert isinstance(rto, StackValidationPolicy)
+    reported: list[tuple[str, str | None]] = []
+    rto.validate(
+        StackValidationArgs(_policy_resources(tighter), {}, {}),
+        lambda message, urn: reported.append((message, urn)),
+    )
+    offline_found, _ = evaluate_stack(
+        view_from_graph(tighter), [r for r in STACK_RULES if r.id == rto.name]
+    )
+    assert [m for m, _ in reported] == [f.message for f in offline_found]
+    assert "RTO 5 min cannot be met" in reported[0][0]
+
+
+def test_pack_enforcement_is_configurable_per_stack_rule() -> None:
+    policies = {
+        p.name: p
+        for p in build_policies(enforcement={"resilience-dr-parity": Enforcement.ADVISORY})
+    }
+    assert len(policies) == len(ALL_RULES) + len(STACK_RULES)
+    assert policies["resilience-dr-parity"].enforcement_level.value == "advisory"  # type: ignore[union-attr]
+    assert policies["resilience-rto-achievable"].enforcement_level.value == "mandatory"  # type: ignore[union-attr]
