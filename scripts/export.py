@@ -209,11 +209,13 @@ class Target:
 
 
 def _output_values(resource: Mapping[str, Any]) -> dict[str, str]:
+    """A resource's attributes another input may take, by value: its id, ARN, other
+    outputs (not the region, which many resources share) and name."""
+    computed = resource["computed"]
+    candidates: list[tuple[str, Any]] = [("id", resource.get("id")), ("arn", computed.get("arn"))]
+    candidates += [(snake(k), v) for k, v in sorted(computed.items()) if k not in ("arn", "region")]
+    candidates.append(("name", resource["inputs"].get("name")))
     by_value: dict[str, str] = {}
-    candidates: list[tuple[str, Any]] = [("id", resource.get("id"))]
-    candidates += [(snake(k), v) for k, v in sorted(resource["computed"].items()) if k != "arn"]
-    candidates.insert(1, ("arn", resource["computed"].get("arn")))
-    candidates += [(snake(k), v) for k, v in sorted(resource["inputs"].items())]
     for attribute, value in candidates:
         if isinstance(value, str) and value not in (SECRET, UNKNOWN, "") and value not in by_value:
             by_value[value] = attribute
