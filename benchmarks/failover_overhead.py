@@ -50,8 +50,8 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
-    primary = load_file(ROOT / "Pulumi.primary.yaml").config
-    dr_config = load_file(ROOT / "Pulumi.dr.yaml").config
+    primary = load_file(ROOT / "Pulumi.primary.yaml").aws
+    dr_config = load_file(ROOT / "Pulumi.dr.yaml").aws
     facts = system_facts(primary, dr_config)
     times: dict[str, list[float]] = defaultdict(list)
     calls: dict[str, list[int]] = defaultdict(list)

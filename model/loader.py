@@ -19,7 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from model.alarms import BY_ID, CATALOG, evaluation_range_error, route53_compatible, valid_period
 from model.config import NAMESPACE, SECRET_PLACEHOLDER, Role, StackConfig
+from model.gcp import GcpStackConfig
 from model.regions import AWS_REGIONS, ROUTE53_METRICS_REGION
+
+# An AWS stack (primary or dr) or a Google Cloud stack (`resilience:platform: gcp`).
+AnyStackConfig = StackConfig | GcpStackConfig
 
 # Keys outside our namespace that a stack file may carry.
 ALLOWED_FOREIGN_KEYS = frozenset({"pulumi:disable-default-providers", "pulumi:tags"})
@@ -54,10 +58,20 @@ class InconsistentStacksError(Exception):
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    config: StackConfig
+    config: AnyStackConfig
     source: str  # the file name used in messages
     stack: str  # the Pulumi stack name
     path: Path | None = None  # the file it was read from (None inside `pulumi up`)
+
+    @property
+    def aws(self) -> StackConfig:
+        """The config of an AWS stack; an error naming the file for a Google Cloud one
+        (failover, failback and drills move AWS stacks)."""
+        if not isinstance(self.config, StackConfig):
+            raise ConfigError(
+                [Problem(self.source, f"{NAMESPACE}:platform", "an AWS stack is needed here")]
+            )
+        return self.config
 
 
 def stack_name_from_path(path: Path) -> str:
@@ -153,7 +167,7 @@ def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
 
 def load_mapping(
     raw: Mapping[str, Any], source: str, origins: Mapping[str, str] | None = None
-) -> StackConfig:
+) -> AnyStackConfig:
     """Validate a flat mapping of namespaced keys (`resilience:dr`, `pulumi:...`).
     `origins` names the file of keys that came from an included file."""
     problems: list[Problem] = []
@@ -176,11 +190,26 @@ def load_mapping(
             problems.append(
                 Problem(source, key, f"key has no namespace: did you mean '{prefix}{key}'?")
             )
-    problems.extend(_cross_checks(values, source))
+    model: type[StackConfig] | type[GcpStackConfig] = StackConfig
+    if values.get("platform") == "gcp":
+        model = GcpStackConfig
+    elif "platform" in values and values["platform"] != "aws":
+        problems.append(
+            Problem(
+                source,
+                f"{prefix}platform",
+                f"must be aws (the default) or gcp, got {_shown(values['platform'])}",
+            )
+        )
+    if values.get("platform") == "aws":
+        values.pop("platform")
+    if model is StackConfig:
+        problems.extend(_cross_checks(values, source))
+    config: AnyStackConfig
     try:
-        config = StackConfig.model_validate(values)
+        config = model.model_validate(values)
     except ValidationError as exc:
-        problems.extend(_problems_from_validation(exc, source))
+        problems.extend(_problems_from_validation(exc, source, model))
         raise ConfigError(_attribute(problems, origins or {})) from None
     if problems:
         raise ConfigError(_attribute(problems, origins or {}))
@@ -248,9 +277,9 @@ def _key_path(loc: Iterable[int | str]) -> str:
     return out
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[int | str, ...], root: type[BaseModel]) -> type[BaseModel] | None:
     """The model class whose fields are valid at `loc` (for 'did you mean' hints)."""
-    current: Any = StackConfig
+    current: Any = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -273,7 +302,9 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _problems_from_validation(exc: ValidationError, source: str) -> list[Problem]:
+def _problems_from_validation(
+    exc: ValidationError, source: str, root: type[BaseModel] = StackConfig
+) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
@@ -282,7 +313,7 @@ def _problems_from_validation(exc: ValidationError, source: str) -> list[Problem
             message = "required key is missing"
         elif kind == "extra_forbidden":
             message = "unknown key"
-            parent = _model_at(loc[:-1])
+            parent = _model_at(loc[:-1], root)
             if parent is not None:
                 close = difflib.get_close_matches(str(loc[-1]), list(parent.model_fields), 1)
                 if close:

@@ -390,7 +390,7 @@ def _operation_inputs(
     if problems:
         raise ConfigError(problems)
     outputs = read_outputs(primary_outputs) if primary_outputs else None
-    facts = system_facts(loaded[primary_stack].config, loaded[dr_stack].config, outputs)
+    facts = system_facts(loaded[primary_stack].aws, loaded[dr_stack].aws, outputs)
     return facts, files[dr_stack]
 
 

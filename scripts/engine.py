@@ -31,7 +31,7 @@ from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
-from scripts import mock_aws
+from scripts import mock_aws, mock_gcp
 from scripts.graph import GRAPH_SCHEMA, Registration, build_graph
 
 PROJECT = "resilience"
@@ -129,6 +129,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if typ.startswith("aws:"):
             region = self.region_of(args.provider)
             ident, outputs = mock_aws.new_resource(typ, name, inputs, region)
+        elif typ.startswith("gcp:"):
+            ident, outputs = mock_gcp.new_resource(typ, name, inputs)
         elif typ == "random:index/randomPassword:RandomPassword":
             # Deterministic stand-in; the SDK marks `result` secret, so it never reaches
             # the graph in clear.

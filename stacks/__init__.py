@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from model.config import Role, StackConfig
+from model.gcp import GcpStackConfig
 
 
-def run(config: StackConfig, stack: str) -> None:
-    """Build the program for the stack's role. Must run inside a Pulumi runtime (real or mocked)."""
-    if config.role is Role.PRIMARY:
+def run(config: StackConfig | GcpStackConfig, stack: str) -> None:
+    """Build the program for the stack's platform and role. Must run inside a Pulumi runtime
+    (real or mocked)."""
+    if isinstance(config, GcpStackConfig):
+        from stacks.gcp import program as gcp_program
+
+        gcp_program(config, stack)
+    elif config.role is Role.PRIMARY:
         from stacks.primary import program as primary_program
 
         primary_program(config, stack)

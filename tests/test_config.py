@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.config import SECRET_PLACEHOLDER, DrMode, Role
+from model.config import SECRET_PLACEHOLDER, DrMode, Role, StackConfig
 from model.loader import ConfigError, LoadedConfig, load_file, load_mapping
 from tests.conftest import ConfigWriter, read_stack_document
 
@@ -22,7 +22,7 @@ def problems_of(path: Path) -> list[str]:
 
 
 def test_shipped_primary_carries_the_reskflow_numbers(shipped: dict[str, LoadedConfig]) -> None:
-    config = shipped["primary"].config
+    config = shipped["primary"].aws
     assert config.role is Role.PRIMARY
     assert (config.primary.region, config.dr.region) == ("us-east-1", "us-west-2")
     assert (config.dr.rto_minutes, config.dr.rpo_minutes) == (15, 5)
@@ -41,7 +41,7 @@ def test_shipped_primary_carries_the_reskflow_numbers(shipped: dict[str, LoadedC
 
 
 def test_shipped_dr_describes_the_same_system(shipped: dict[str, LoadedConfig]) -> None:
-    primary, dr = shipped["primary"].config, shipped["dr"].config
+    primary, dr = shipped["primary"].aws, shipped["dr"].aws
     assert dr.role is Role.DR
     assert dr.region == "us-west-2"
     assert dr.primary_stack == "organization/resilience/primary"
@@ -54,7 +54,7 @@ def test_shipped_dr_describes_the_same_system(shipped: dict[str, LoadedConfig]) 
 
 
 def test_minimal_example_takes_defaults(shipped: dict[str, LoadedConfig]) -> None:
-    config = shipped["example-minimal"].config
+    config = shipped["example-minimal"].aws
     assert config.environment == "production"
     assert config.dr.mode is DrMode.PILOT_LIGHT
     assert config.kms.deletion_window_days == 30
@@ -86,7 +86,7 @@ def test_tier_supplies_the_seed_slo_when_none_is_given(write_config: ConfigWrite
             for tier in expected
         ]
 
-    loaded = load_file(write_config(tiers)).config
+    loaded = load_file(write_config(tiers)).aws
     got = {s.tier: (s.slo.availability, s.slo.latency_p95_ms) for s in loaded.services}
     assert got == expected
     worker = write_config(
@@ -408,7 +408,7 @@ def test_included_system_file_is_merged_under_the_stack_keys(tmp_path: Path) -> 
             }
         )
     )
-    config = load_file(tmp_path / "Pulumi.east.yaml").config
+    config = load_file(tmp_path / "Pulumi.east.yaml").aws
     assert config.name == "east"  # the stack's key replaces the included one
     assert config.dr.rpo_minutes == 5  # the rest comes from the system file
     assert config.include == ["system.yaml"]
@@ -500,7 +500,7 @@ def test_encrypted_values_are_accepted_without_decryption(write_config: ConfigWr
             {"kind": "pagerduty", "endpoint": {"secure": "v1:Zm9vYmFy"}}
         )
 
-    config = load_file(write_config(secret_webhook)).config
+    config = load_file(write_config(secret_webhook)).aws
     assert config.escalation.critical[-1].endpoint == SECRET_PLACEHOLDER
 
 
@@ -515,7 +515,8 @@ def test_runtime_values_arrive_json_encoded() -> None:
     from model.loader import _decode_runtime_value
 
     decoded = {k: _decode_runtime_value(v) for k, v in raw.items()}
-    assert load_mapping(decoded, "Pulumi.primary.yaml").dr.rpo_minutes == 5
+    config = load_mapping(decoded, "Pulumi.primary.yaml")
+    assert isinstance(config, StackConfig) and config.dr.rpo_minutes == 5
 
 
 @given(st.floats(min_value=90.0, max_value=99.999, exclude_min=True, allow_nan=False))
@@ -561,5 +562,5 @@ def test_rto_rpo_accepted_exactly_when_positive_and_at_most_a_week(rto: int, rpo
         assert keys <= {"resilience:dr.rto_minutes", "resilience:dr.rpo_minutes"}
         assert ("resilience:dr.rto_minutes" in keys) == (not 0 < rto <= 10_080)
     else:
-        assert valid
+        assert valid and isinstance(loaded, StackConfig)
         assert (loaded.dr.rto_minutes, loaded.dr.rpo_minutes) == (rto, rpo)

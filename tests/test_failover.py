@@ -27,7 +27,7 @@ READ_ONLY = ("Describe", "Get", "List")
 
 @pytest.fixture
 def facts(shipped: dict[str, LoadedConfig]) -> SystemFacts:
-    return system_facts(shipped["primary"].config, shipped["dr"].config)
+    return system_facts(shipped["primary"].aws, shipped["dr"].aws)
 
 
 def reset(endpoint: str) -> None:
@@ -103,7 +103,7 @@ def test_full_failover_and_failback(
     assert "us-west-2" in details["verify-endpoint"]
     dr_file = opts.dr_stack_file
     assert dr_file is not None
-    assert load_file(dr_file).config.dr.mode is DrMode.ACTIVE
+    assert load_file(dr_file).aws.dr.mode is DrMode.ACTIVE
 
     # The primary region is back: fail back.
     world.down.clear()
@@ -124,7 +124,7 @@ def test_full_failover_and_failback(
     assert world.fenced(Role.DR)  # standing by again
     assert group(world, "us-east-1", "reskflow-orders") == (2, 10)
     assert group(world, "us-west-2", "reskflow-orders-dr") == (0, 0)  # pilot light again
-    assert load_file(dr_file).config.dr.mode is DrMode.PILOT_LIGHT
+    assert load_file(dr_file).aws.dr.mode is DrMode.PILOT_LIGHT
 
 
 def _mutating(calls: list[str]) -> list[str]:
@@ -159,7 +159,7 @@ def end_state(world: World, dr_file: Path) -> dict[str, Any]:
         ],
         "serving": world.serving(),
         "fenced": world.fenced(Role.PRIMARY),
-        "mode": load_file(dr_file).config.dr.mode,
+        "mode": load_file(dr_file).aws.dr.mode,
     }
 
 
@@ -317,7 +317,7 @@ def test_arc_switches_routing_controls_only_once_dr_is_healthy(
     primary = load_file(write_config(arc, name="primary"))
     dr = load_file(write_config(arc, base="dr", name="dr"))
     outputs = synth_all([primary, dr])[0].outputs
-    facts = system_facts(primary.config, dr.config, outputs)
+    facts = system_facts(primary.aws, dr.aws, outputs)
     world = make_world(clean_moto, facts)
     seed(world)
     controls = facts.routing_controls
@@ -350,8 +350,8 @@ def test_arc_needs_the_primary_outputs(write_config: ConfigWriter) -> None:
     def arc(config: dict[str, Any]) -> None:
         config["resilience:failover"]["mechanism"] = "arc"
 
-    primary = load_file(write_config(arc, name="primary")).config
-    dr = load_file(write_config(arc, base="dr", name="dr")).config
+    primary = load_file(write_config(arc, name="primary")).aws
+    dr = load_file(write_config(arc, base="dr", name="dr")).aws
     with pytest.raises(FactsError, match="pass the primary stack's outputs"):
         system_facts(primary, dr)
 
@@ -362,9 +362,9 @@ def test_drill_reports_step_durations_and_the_measured_rto(
     def staging(config: dict[str, Any]) -> None:
         config["resilience:environment"] = "staging"
 
-    primary = load_file(write_config(staging, name="primary")).config
+    primary = load_file(write_config(staging, name="primary")).aws
     dr_file = write_config(staging, base="dr", name="dr")
-    facts = system_facts(primary, load_file(dr_file).config)
+    facts = system_facts(primary, load_file(dr_file).aws)
     world = make_world(clean_moto, facts)
     seed(world)
     set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
@@ -392,7 +392,7 @@ def test_drill_reports_step_durations_and_the_measured_rto(
     assert "| promote-databases | done |" in markdown
     assert not list((tmp_path / "journals").glob("*.json"))  # a finished drill leaves none
     assert world.serving() is Role.PRIMARY
-    assert load_file(dr_file).config.dr.mode is DrMode.PILOT_LIGHT
+    assert load_file(dr_file).aws.dr.mode is DrMode.PILOT_LIGHT
 
 
 def test_drills_refuse_production(world: World, tmp_path: Path, write_config: ConfigWriter) -> None:
@@ -462,9 +462,9 @@ def test_failover_scales_an_ecs_worker_through_application_auto_scaling(
 ) -> None:
     from tests.test_traffic import _worker
 
-    primary = load_file(write_config(_worker, name="primary")).config
+    primary = load_file(write_config(_worker, name="primary")).aws
     dr_file = write_config(_worker, base="dr", name="dr")
-    facts = system_facts(primary, load_file(dr_file).config)
+    facts = system_facts(primary, load_file(dr_file).aws)
     (worker,) = [c for c in facts.compute[Role.DR] if c.kind == "ecs"]
     assert (worker.name, worker.standby.max, worker.full.max) == (
         "service/reskflow-dr/order-worker",

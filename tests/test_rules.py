@@ -61,7 +61,9 @@ def messages(rule_id: str, view: ResourceView) -> list[str]:
 def test_rule_metadata_is_complete() -> None:
     assert len(RULES) == len(ALL_RULES), "rule ids are unique"
     for rule in ALL_RULES:
-        assert rule.id.startswith("aws-") and rule.id == rule.id.lower()
+        # Named by the platform they judge (pulumi/compliance-policies style).
+        assert rule.id.split("-", 1)[0] in {"aws", "gcp", "kubernetes"}, rule.id
+        assert rule.id == rule.id.lower()
         assert rule.description.endswith(".")
         assert rule.remediation and rule.url.startswith("https://")
         assert rule.frameworks, rule.id
@@ -655,7 +657,8 @@ def test_every_rule_has_a_failing_case() -> None:
         "aws-kms-key-rotation-enabled",
         "aws-kms-key-no-wildcard-principal",
     }
-    assert covered == set(RULES)
+    # AWS rules here; the other platforms' rules in their own test modules (test_gcp, ...).
+    assert covered == {r for r in RULES if r.startswith("aws-")}
 
 
 def test_replicas_are_judged_by_their_own_backup_rule() -> None:

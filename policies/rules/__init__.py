@@ -9,6 +9,7 @@ from policies.rules.core import Enforcement, Finding, Framework, ResourceView, R
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
+from policies.rules.gcp import RULES as GCP_RULES
 from policies.rules.hardening import RULES as HARDENING_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
 from policies.rules.recovery import RULES as RECOVERY_RULES
@@ -21,6 +22,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *HARDENING_RULES,
     *MONITORING_RULES,
     *TRAFFIC_RULES,
+    *GCP_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
 STACK_RULES: tuple[StackRule, ...] = (*RECOVERY_RULES, *COVERAGE_RULES)
