@@ -184,10 +184,7 @@ def test_export_is_a_terraform_plan_with_blocks_maps_and_references(
     assert len(planned) == sum(
         1
         for r in graph["resources"]
-        if r["custom"]
-        and not r["read"]
-        and ":" in r["type"]
-        and not r["type"].startswith("pulumi:")
+        if r["custom"] and not r["read"] and r["type"].split(":", 1)[0] in PROVIDER_MODULES
     )
     for address, resource in planned.items():
         assert address == f"{resource['type']}.{resource['name']}"
