@@ -154,12 +154,23 @@ def with_includes(
     return merged, origins
 
 
+def project_dir_of(path: Path) -> Path:
+    """The Pulumi project a stack file belongs to: the nearest folder upwards with a
+    Pulumi.yaml (a stack file under examples/ is deployed with `pulumi up --config-file`
+    from the project), else the file's own folder. Included paths are relative to it, as
+    they are inside `pulumi up`, which runs in the project directory."""
+    for directory in (path.resolve().parent, *path.resolve().parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    return path.parent
+
+
 def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
     """Read and validate one `Pulumi.<stack>.yaml` file (and the files it includes)."""
     path = Path(path)
     source = path.name
     config = _read_config_mapping(path, str(path) if not path.exists() else source)
-    merged, origins = with_includes(config, path.parent, source)
+    merged, origins = with_includes(config, project_dir_of(path), source)
     return LoadedConfig(
         load_mapping(merged, source, origins), source, stack or stack_name_from_path(path), path
     )
