@@ -183,17 +183,27 @@ def lifecycle_rules(
                 days_after_initiation=lifecycle.abort_incomplete_multipart_days
             )
         )
-        if lifecycle.transition_to_ia_days is not None:
-            rule["transitions"] = [
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=lifecycle.transition_to_ia_days, storage_class="STANDARD_IA"
-                )
-            ]
+        transitions = [
+            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=days, storage_class=cls)
+            for days, cls in (
+                (lifecycle.transition_to_ia_days, "STANDARD_IA"),
+                (lifecycle.archive_after_days, "GLACIER"),
+            )
+            if days is not None
+        ]
+        if transitions:
+            rule["transitions"] = transitions
         if lifecycle.noncurrent_expiration_days is not None:
             rule["noncurrent_version_expiration"] = (
                 aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=lifecycle.noncurrent_expiration_days
+                    noncurrent_days=lifecycle.noncurrent_expiration_days,
+                    newer_noncurrent_versions=lifecycle.noncurrent_versions_kept,
                 )
+            )
+        if lifecycle.expire_after_days is not None:
+            expire_current_after_days = min(
+                lifecycle.expire_after_days,
+                expire_current_after_days or lifecycle.expire_after_days,
             )
     if expire_current_after_days is not None:
         rule["expiration"] = aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(

@@ -623,8 +623,37 @@ class BucketLifecycle(Strict):
     """Lifecycle of a data bucket (current and replica alike)."""
 
     transition_to_ia_days: int | None = Field(default=None, ge=30)  # S3 minimum: 30 days
+    # Current objects move to S3 Glacier Flexible Retrieval (Skafu: "90 days to glacier",
+    # L586-589; WebUredno: communications archived after a year, L477-483) ...
+    archive_after_days: int | None = Field(default=None, ge=1)
+    # ... and are deleted (storage limitation, GDPR Art. 5(1)(e)).
+    expire_after_days: int | None = Field(default=None, ge=1)
     noncurrent_expiration_days: int | None = Field(default=90, ge=1)
+    # Keep this many newest noncurrent versions past noncurrent_expiration_days (Skafu keeps
+    # "10 versions" of its artifacts, L443-446).
+    noncurrent_versions_kept: int | None = Field(default=None, ge=1, le=100)
     abort_incomplete_multipart_days: int = Field(default=7, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> BucketLifecycle:
+        ia, archive, expire = (
+            self.transition_to_ia_days,
+            self.archive_after_days,
+            self.expire_after_days,
+        )
+        if ia is not None and archive is not None and archive < ia + 30:
+            raise ValueError(
+                f"archive_after_days ({archive}) must be at least 30 days after "
+                f"transition_to_ia_days ({ia}): S3 keeps objects 30 days in Standard-IA"
+            )
+        later = max(d for d in (ia, archive, 0) if d is not None)
+        if expire is not None and expire <= later:
+            raise ValueError(
+                f"expire_after_days ({expire}) must come after the transitions ({later})"
+            )
+        if self.noncurrent_versions_kept is not None and self.noncurrent_expiration_days is None:
+            raise ValueError("noncurrent_versions_kept needs noncurrent_expiration_days")
+        return self
 
 
 class DataBucket(Strict):
