@@ -311,7 +311,7 @@ class CheckovStack:
     plan_file: str
     manifest_file: str | None
     resources: int  # exported
-    unmapped: Mapping[str, int]  # Pulumi type -> resources not exported (no mapping)
+    unmapped: Mapping[str, int]  # Pulumi type -> resources not exported (no mapping, Helm)
     passed: Mapping[str, int]  # check id -> passed resources
 
 
@@ -431,7 +431,7 @@ def scan(
                 plan_file=e.plan_file,
                 manifest_file=e.manifest_file,
                 resources=e.resources,
-                unmapped=e.plan.unmapped,
+                unmapped={**e.plan.unmapped, **e.manifests.skipped},
                 passed=dict(sorted(passed[e.stack].items())),
             )
             for e in exports

@@ -451,10 +451,16 @@ def kubernetes_kind(token: str) -> tuple[str, str] | None:
     return (version if group == "core" else f"{group}/{version}"), parts[2]
 
 
+# Resources of Pulumi's Kubernetes provider that are not Kubernetes objects: a Helm release
+# is rendered and installed by the provider (its chart's objects are not in the graph).
+NOT_OBJECTS = ("kubernetes:helm.sh/",)
+
+
 @dataclass
 class ManifestExport:
     manifests: list[dict[str, Any]]
     urns: dict[tuple[str, str, str], str]  # (kind, namespace, name) -> URN
+    skipped: dict[str, int] = field(default_factory=dict)  # type -> resources not exported
 
 
 def to_kubernetes_manifests(graph: Mapping[str, Any]) -> ManifestExport:
@@ -462,9 +468,13 @@ def to_kubernetes_manifests(graph: Mapping[str, Any]) -> ManifestExport:
     type, metadata (the resource's name when it sets none), spec and the other inputs."""
     manifests: list[dict[str, Any]] = []
     urns: dict[tuple[str, str, str], str] = {}
+    skipped: dict[str, int] = {}
     for resource in graph["resources"]:
         kind = kubernetes_kind(resource["type"]) if exportable(resource) else None
-        if kind is None or kind[1].endswith("List"):
+        if kind is None:
+            continue
+        if kind[1].endswith("List") or resource["type"].startswith(NOT_OBJECTS):
+            skipped[resource["type"]] = skipped.get(resource["type"], 0) + 1
             continue
         inputs = dict(resource["inputs"])
         metadata = dict(inputs.pop("metadata", None) or {})
@@ -475,7 +485,7 @@ def to_kubernetes_manifests(graph: Mapping[str, Any]) -> ManifestExport:
         manifests.append(manifest)
         namespace = str(metadata.get("namespace", "default"))
         urns[(kind[1], namespace, str(metadata["name"]))] = resource["urn"]
-    return ManifestExport(manifests, urns)
+    return ManifestExport(manifests, urns, dict(sorted(skipped.items())))
 
 
 def manifests_yaml(manifests: list[dict[str, Any]]) -> str:

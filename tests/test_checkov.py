@@ -293,7 +293,17 @@ def k8s_graph() -> dict[str, Any]:
 
 
 def test_kubernetes_resources_become_manifests() -> None:
-    export = to_kubernetes_manifests(k8s_graph())
+    graph = k8s_graph()
+    release = copy.deepcopy(graph["resources"][0])
+    release.update(
+        urn="urn:pulumi:k8s::resilience::kubernetes:helm.sh/v3:Release::monitoring",
+        type="kubernetes:helm.sh/v3:Release",
+        name="monitoring",
+        inputs={"chart": "kube-prometheus-stack", "namespace": "monitoring"},
+    )
+    graph["resources"].append(release)
+    export = to_kubernetes_manifests(graph)
+    assert export.skipped == {"kubernetes:helm.sh/v3:Release": 1}  # not a Kubernetes object
     (manifest,) = export.manifests
     assert manifest["apiVersion"] == "apps/v1" and manifest["kind"] == "Deployment"
     assert manifest["metadata"]["namespace"] == "shop"
