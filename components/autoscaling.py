@@ -21,8 +21,8 @@ what a scheduled action did.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 import pulumi
@@ -127,6 +127,9 @@ class ServiceScalingArgs:
     today: date
     # Former component names of the service (a rename keeps every resource's identity).
     previous_names: Sequence[str] = ()
+    # Tags the group puts on the instances it launches (provider default tags reach the
+    # group, not its instances): cost allocation and ownership per service.
+    instance_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,11 @@ class ServiceScaling(pulumi.ComponentResource):
             enabled_metrics=[*ASG_GROUP_METRICS],
             metrics_granularity="1Minute",
             capacity_rebalance=True,
+            tags=[
+                aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
+                for key, value in sorted(args.instance_tags.items())
+            ]
+            or None,
             opts=self._opts(f"{self._name}-group"),
         )
         group = self.group.name

@@ -292,6 +292,13 @@ def compose_traffic(
                 runbook_url=service.runbook_url,
                 today=when,
                 previous_names=[f"{prefix}-{old}-scaling" for old in service.previous_names],
+                instance_tags={
+                    **config.tags,
+                    "system": config.name,
+                    "environment": config.environment,
+                    "service": service.name,
+                    tag_keys.ROLE: config.role.value,
+                },
             ),
         )
         scaling[service.name] = component

@@ -593,3 +593,18 @@ def test_traffic_config_errors(write_config: ConfigWriter, edit: Any, expected: 
     problems = _problems(write_config, edit)
     assert len(problems) == 1, problems
     assert problems[0].startswith(expected), problems[0]
+
+
+def test_owned_groups_tag_the_instances_they_launch(synthesized: dict[str, SynthResult]) -> None:
+    """Provider default tags reach the group, not the instances it launches: the group
+    propagates the system's and the service's tags (cost allocation, checkov CKV_AWS_153)."""
+    for stack in ("primary", "dr"):
+        groups = resources(synthesized[stack], "aws:autoscaling/group:Group")
+        assert len(groups) == 3
+        for group in groups:
+            tags = {t["key"]: (t["value"], t["propagateAtLaunch"]) for t in group["inputs"]["tags"]}
+            assert tags["system"] == ("reskflow", True)
+            assert tags["resilience-role"] == (stack, True)
+            assert tags["owner"] == ("platform-team", True)
+            service = tags["service"][0]
+            assert group["inputs"]["name"].startswith(f"reskflow-{service.removesuffix('-api')}")
