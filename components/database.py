@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.iam import service_trust_policy
 from model.config import Database, RegionNetwork
 from model.tags import BACKUP_CLASS, RPO_MINUTES
 
@@ -96,6 +97,31 @@ def _lifecycle(
     }
 
 
+# Enhanced Monitoring every 60 s: OS metrics (memory, swap, processes) the CloudWatch engine
+# metrics lack (AWS FSBP RDS.6).
+MONITORING_INTERVAL_SECONDS = 60
+MONITORING_POLICY = "iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def monitoring_role(
+    name: str, parent: pulumi.Resource, provider: aws.Provider, key_arn: pulumi.Input[str]
+) -> aws.iam.Role:
+    """The role RDS Enhanced Monitoring publishes with (AWS's managed policy, nothing more)."""
+    role = aws.iam.Role(
+        f"{name}-monitoring-role",
+        assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+    partition = pulumi.Output.from_input(key_arn).apply(lambda arn: arn.split(":")[1])
+    aws.iam.RolePolicyAttachment(
+        f"{name}-monitoring-policy",
+        role=role.name,
+        policy_arn=partition.apply(lambda p: f"arn:{p}:{MONITORING_POLICY}"),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+    return role
+
+
 def _hardened_instance(
     name: str,
     parent: pulumi.Resource,
@@ -137,6 +163,8 @@ def _hardened_instance(
         enabled_cloudwatch_logs_exports=LOG_EXPORTS,
         performance_insights_enabled=True,
         performance_insights_kms_key_id=key_arn,
+        monitoring_interval=MONITORING_INTERVAL_SECONDS,
+        monitoring_role_arn=monitoring_role(name, parent, provider, key_arn).arn,
         opts=pulumi.ResourceOptions(
             parent=parent,
             provider=provider,
@@ -374,6 +402,7 @@ def _aurora_cluster(
         ),
         **role_specific,
     )
+    role = monitoring_role(name, parent, provider, key_arn)
     for index in range(instances):
         aws.rds.ClusterInstance(
             f"{name}-{index + 1}",
@@ -388,6 +417,8 @@ def _aurora_cluster(
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key_arn,
             copy_tags_to_snapshot=True,
+            monitoring_interval=MONITORING_INTERVAL_SECONDS,
+            monitoring_role_arn=role.arn,
             opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
         )
     return cluster

@@ -312,8 +312,26 @@ ALARM_OK = {
     "alarmDescription": "x. Runbook: https://runbooks/x",
 }
 
+TRAIL = "aws:cloudtrail/trail:Trail"
+TRAIL_OK = {
+    "isMultiRegionTrail": True,
+    "includeGlobalServiceEvents": True,
+    "enableLogging": True,
+    "enableLogFileValidation": True,
+    "kmsKeyId": CMK,
+    "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:/sys/trail:*",
+    "cloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/trail-logs",
+}
+
 # (rule, type, compliant props, broken props, expected message) - one field broken per case
 CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
+    (
+        "aws-rds-enhanced-monitoring",
+        "aws:rds/instance:Instance",
+        {"monitoringInterval": 60, "monitoringRoleArn": "arn:aws:iam::1:role/m"},
+        {"monitoringInterval": 0},
+        "r: Enhanced Monitoring is off (no OS memory, swap or process metrics)",
+    ),
     (
         "aws-rds-storage-encrypted-with-cmk",
         "aws:rds/instance:Instance",

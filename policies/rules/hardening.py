@@ -1,5 +1,6 @@
 """Hardening rules for the data stores the stacks create, from AWS Foundational Security
-Best Practices: database authentication, logs and patching; bucket ACLs; queue encryption."""
+Best Practices: database authentication, monitoring, logs and patching; bucket ACLs; queue
+encryption."""
 
 from __future__ import annotations
 
@@ -47,6 +48,16 @@ def _minor_upgrades(resource: ResourceView) -> Iterator[str]:
         yield f"{resource.name}: automatic minor version upgrades are off"
 
 
+def _enhanced_monitoring(resource: ResourceView) -> Iterator[str]:
+    interval = resource.props.get("monitoringInterval")
+    if (
+        not isinstance(interval, int)
+        or interval <= 0
+        or not resource.props.get("monitoringRoleArn")
+    ):
+        yield f"{resource.name}: Enhanced Monitoring is off (no OS memory, swap or process metrics)"
+
+
 def _acls_disabled(resource: ResourceView) -> Iterator[str]:
     rule = resource.props.get("rule") or {}
     if not isinstance(rule, dict) or rule.get("objectOwnership") != "BucketOwnerEnforced":
@@ -62,6 +73,17 @@ def _queue_encrypted(resource: ResourceView) -> Iterator[str]:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        id="aws-rds-enhanced-monitoring",
+        description="RDS instances and Aurora cluster instances publish Enhanced Monitoring.",
+        severity=Severity.LOW,
+        remediation="Set monitoring_interval (60) and monitoring_role_arn (components/database.py "
+        "creates the role).",
+        url=FSBP_RDS,
+        check=_enhanced_monitoring,
+        resource_types=(RDS_INSTANCE, "aws:rds/clusterInstance:ClusterInstance"),
+        frameworks=(Framework("AWS FSBP", "RDS.6"), Framework("SOC 2", "CC7.2")),
+    ),
     Rule(
         id="aws-rds-iam-authentication-enabled",
         description="RDS instances and Aurora clusters accept IAM authentication.",
