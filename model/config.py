@@ -30,6 +30,7 @@ from model.alarms import (
     valid_period,
 )
 from model.enums import DrMode, Role, Severity
+from model.kubernetes import KubernetesConfig, ServiceKubernetes
 from model.regions import AWS_REGIONS
 
 __all__ = ["DrMode", "Role", "Severity"]
@@ -523,6 +524,8 @@ class Service(Strict):
     previous_names: list[Slug] = Field(default_factory=list)
     scaling: Scaling | None = None
     dns: ServiceDns | None = None
+    # Runs on Kubernetes: PrometheusRules, HPA and PDB (model/kubernetes.py, components/k8s).
+    kubernetes: ServiceKubernetes | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -829,6 +832,7 @@ class StackConfig(Strict):
     databases: list[Database] = Field(default_factory=list)
     tables: list[GlobalTable] = Field(default_factory=list)
     failover: FailoverConfig | None = None
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 
     @property
     def region(self) -> str:

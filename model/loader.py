@@ -353,13 +353,19 @@ def _service_checks(
     resources = resources if isinstance(resources, dict) else {}
     primary = resources.get("primary")
     primary = primary if isinstance(primary, dict) else {}
-    # A worker takes no requests: its queue alarms watch it, it has no request SLI.
-    if service.get("tier") != "worker" and not primary.get("alb") and not primary.get("functions"):
+    # A worker takes no requests: its queue alarms watch it, it has no request SLI. On
+    # Kubernetes, Prometheus measures the SLO.
+    if (
+        service.get("tier") != "worker"
+        and not primary.get("alb")
+        and not primary.get("functions")
+        and not _on_kubernetes(service)
+    ):
         problems.append(
             Problem(
                 source,
                 f"{key}.resources.primary",
-                "the SLO needs a source of request metrics: add an alb or functions",
+                "the SLO needs a source of request metrics: add an alb, functions or kubernetes",
             )
         )
     primary_region = _region_of(values, "primary")
@@ -817,6 +823,75 @@ def _traffic_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     return problems
 
 
+def _on_kubernetes(service: Any) -> bool:
+    section = _dict(service).get("kubernetes")
+    return isinstance(section, dict) and section.get("enabled", True) is not False
+
+
+def _kubernetes_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
+    """A stack that composes Kubernetes objects names its cluster; one workload is scaled by
+    one service; the kube-prometheus-stack release selects the rules' labels."""
+    problems: list[Problem] = []
+    section = _dict(values.get("kubernetes"))
+    key = f"{NAMESPACE}:kubernetes"
+    role = values.get("role")
+    mode = _dict(values.get("dr")).get("mode", "pilot-light")
+    # The dr stack runs a service's Kubernetes objects only when its region serves.
+    composes = role == "primary" or (role == "dr" and mode in ("warm-standby", "active"))
+    clusters = _dict(section.get("clusters"))
+    release = _dict(section.get("kube_prometheus_stack"))
+    services = values.get("services")
+    workloads: dict[tuple[Any, Any, Any], int] = {}
+    for i, service in enumerate(services if isinstance(services, list) else []):
+        if not _on_kubernetes(service):
+            continue
+        k8s = _dict(_dict(service).get("kubernetes"))
+        if composes and isinstance(role, str) and not isinstance(clusters.get(role), dict):
+            problems.append(
+                Problem(
+                    source,
+                    f"{key}.clusters.{role}",
+                    f"required by services[{i}].kubernetes: the {role} stack creates its "
+                    "objects through an explicit provider for this cluster (a context)",
+                )
+            )
+        workload = _dict(k8s.get("workload"))
+        ident = (k8s.get("namespace"), workload.get("kind", "Deployment"), workload.get("name"))
+        if all(isinstance(part, str) for part in ident):
+            if ident in workloads:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:services[{i}].kubernetes.workload.name",
+                        f"{ident[1]} {ident[0]}/{ident[2]} is also services[{workloads[ident]}]'s "
+                        "workload: one HPA and one PDB per workload",
+                    )
+                )
+            workloads.setdefault(ident, i)
+    if release.get("enabled") is True:
+        name = release.get("release_name", "kube-prometheus-stack")
+        labels = section.get("rule_labels", {"release": "kube-prometheus-stack"})
+        if isinstance(labels, dict) and isinstance(name, str) and labels.get("release") != name:
+            problems.append(
+                Problem(
+                    source,
+                    f"{key}.rule_labels",
+                    f"must include release: {name}: the kube-prometheus-stack release selects "
+                    "PrometheusRules by its release label, and would ignore these",
+                )
+            )
+        missing = composes and isinstance(role, str) and not isinstance(clusters.get(role), dict)
+        if missing and not any(p.key == f"{key}.clusters.{role}" for p in problems):
+            problems.append(
+                Problem(
+                    source,
+                    f"{key}.clusters.{role}",
+                    "required by kubernetes.kube_prometheus_stack: the cluster to install it in",
+                )
+            )
+    return problems
+
+
 def _region_of(values: Mapping[str, Any], role: str) -> str | None:
     """The role's region if it is a known region (else it is reported on its own)."""
     section = values.get(role)
@@ -938,6 +1013,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     problems.extend(_backup_checks(values.get("backup"), source))
     problems.extend(_data_checks(values, source))
     problems.extend(_traffic_checks(values, source))
+    problems.extend(_kubernetes_checks(values, source))
     monitoring = values.get("monitoring")
     if isinstance(monitoring, dict):
         problems.extend(
