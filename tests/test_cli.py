@@ -39,14 +39,15 @@ def test_check_on_the_shipped_stacks_passes(
     result = invoke("check", "--project-dir", str(ROOT), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     rules = len(ALL_RULES) + len(STACK_RULES)
-    assert f"3 stack(s), {rules} rules, 0 finding(s) (0 mandatory)" in result.output
+    assert f"4 stack(s), {rules} rules, 0 finding(s) (0 mandatory)" in result.output
     report = json.loads((tmp_path / "findings.json").read_text())
     assert report["findings"] == []
-    assert set(report["stacks"]) == {"primary", "dr", "example-minimal"}
+    assert set(report["stacks"]) == {"primary", "dr", "example-minimal", "example-kubernetes"}
     for stack, result in synthesized.items():
         assert report["stacks"][stack]["resources"] == result.resource_count
     assert sorted(p.name for p in tmp_path.glob("*.graph.json")) == [
         "dr.graph.json",
+        "example-kubernetes.graph.json",
         "example-minimal.graph.json",
         "primary.graph.json",
     ]

@@ -42,7 +42,12 @@ def test_graphs_are_identical_across_processes(tmp_path: Path) -> None:
         )
         outs.append(out)
     names = sorted(p.name for p in outs[0].iterdir())
-    assert names == ["dr.graph.json", "example-minimal.graph.json", "primary.graph.json"]
+    assert names == [
+        "dr.graph.json",
+        "example-kubernetes.graph.json",
+        "example-minimal.graph.json",
+        "primary.graph.json",
+    ]
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 

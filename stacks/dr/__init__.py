@@ -32,6 +32,7 @@ from stacks.common import (
     stack_tags,
     tagged_provider,
 )
+from stacks.kubernetes import export_kubernetes
 
 
 def _expect(ref_name: str, key: str, expected: object) -> Callable[[Any], Any]:
@@ -207,6 +208,7 @@ def program(config: StackConfig, stack: str) -> None:
             tags=gated_tags,
         )
     finish_monitoring(config, monitoring, traffic, check_alarms)
+    export_kubernetes(config, prefix)
     pulumi.export("recovery", recovery_output(config, traffic))
     pulumi.export("tables", {n: {"arn": r.arn} for n, r in table_replicas.items()})
     pulumi.export("data_buckets", bucket_outputs(data))

@@ -33,6 +33,7 @@ from stacks.common import (
     stack_tags,
     tagged_provider,
 )
+from stacks.kubernetes import export_kubernetes
 
 
 def route53_alerting(
@@ -165,6 +166,7 @@ def program(config: StackConfig, stack: str) -> None:
         check_alarms = route53_alarms(config, prefix, traffic.endpoints, provider, topics)
         route53_topics = {severity.value: arn for severity, arn in topics.items()}
     finish_monitoring(config, monitoring, traffic, check_alarms)
+    export_kubernetes(config, prefix)
     recovery = recovery_output(config, traffic, controls.outputs() if controls else None)
     if controls is not None:
         recovery["recovery_controls_monthly_usd"] = pricing.ARC_CLUSTER
