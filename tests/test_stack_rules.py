@@ -261,6 +261,40 @@ def drop(*names: str) -> Edit:
     return edit
 
 
+def k8s_hpa(namespace: str) -> Edit:
+    """An HPA scaling Deployment <namespace>/web."""
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"]["web-hpa"] = {
+            "type": "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            "props": {
+                "metadata": {"name": "web", "namespace": namespace},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}},
+            },
+        }
+
+    return edit
+
+
+def k8s_pdb(namespace: str) -> Edit:
+    """A PDB for the pods of workload `web` (its app.kubernetes.io/name label)."""
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"]["web-pdb"] = {
+            "type": "kubernetes:policy/v1:PodDisruptionBudget",
+            "props": {
+                "metadata": {
+                    "name": "web-budget",
+                    "namespace": namespace,
+                    "labels": {"app.kubernetes.io/name": "web"},
+                },
+                "spec": {"maxUnavailable": 1},
+            },
+        }
+
+    return edit
+
+
 def tag(key: str, value: str) -> Edit:
     def edit(spec: dict[str, Any]) -> None:
         spec["stack_tags"][key] = value
@@ -554,6 +588,19 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         primary_baseline,
         both(drop("web-at-max"), props("web", minSize=0, maxSize=0)),
         [],
+    ),
+    ("k8s-hpa-with-its-pdb", primary_baseline, both(k8s_hpa("shop"), k8s_pdb("shop")), []),
+    (
+        "k8s-hpa-without-pdb",
+        primary_baseline,
+        k8s_hpa("shop"),
+        [("kubernetes-hpa-workload-has-pdb", "web-hpa", "Deployment shop/web is autoscaled")],
+    ),
+    (
+        "k8s-pdb-in-another-namespace",
+        primary_baseline,
+        both(k8s_hpa("shop"), k8s_pdb("other")),
+        [("kubernetes-hpa-workload-has-pdb", "web-hpa", "has no PodDisruptionBudget")],
     ),
 ]
 

@@ -11,6 +11,8 @@ from policies.rules.data import RULES as DATA_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.gcp import RULES as GCP_RULES
 from policies.rules.hardening import RULES as HARDENING_RULES
+from policies.rules.kubernetes import RULES as KUBERNETES_RULES
+from policies.rules.kubernetes import STACK_RULES as KUBERNETES_STACK_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
 from policies.rules.recovery import RULES as RECOVERY_RULES
 from policies.rules.stack import StackRule, StackView
@@ -23,9 +25,10 @@ ALL_RULES: tuple[Rule, ...] = (
     *MONITORING_RULES,
     *TRAFFIC_RULES,
     *GCP_RULES,
+    *KUBERNETES_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
-STACK_RULES: tuple[StackRule, ...] = (*RECOVERY_RULES, *COVERAGE_RULES)
+STACK_RULES: tuple[StackRule, ...] = (*RECOVERY_RULES, *COVERAGE_RULES, *KUBERNETES_STACK_RULES)
 
 __all__ = [
     "ALL_RULES",
