@@ -794,6 +794,158 @@ class KmsConfig(Strict):
     app_key: bool = False
 
 
+# -- security and audit baseline, cost guards ------------------------------------------------
+
+# Conformance packs the bundle can deploy (components/conformance.py renders each from the
+# AWS Config managed rules of AWS's sample pack of that name, with parameters from this config).
+ConformancePackName = Literal["aws-backup", "cis-aws-3.0", "pci-dss-4.0"]
+# Security Hub standards (components/security_baseline.py holds their ARNs).
+SecurityStandard = Literal[
+    "aws-foundational-security-best-practices",
+    "cis-aws-foundations-benchmark-3.0",
+    "pci-dss-4.0.1",
+    "nist-800-53-5.0.0",
+]
+GuardDutyFeature = Literal[
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "LAMBDA_NETWORK_LOGS",
+    "RUNTIME_MONITORING",
+]
+
+# The bundle's data stores (S3, RDS), its instances (EBS) and its relay function (Lambda).
+DEFAULT_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = (
+    "S3_DATA_EVENTS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "LAMBDA_NETWORK_LOGS",
+)
+DEFAULT_STANDARDS: tuple[SecurityStandard, ...] = (
+    "aws-foundational-security-best-practices",
+    "cis-aws-foundations-benchmark-3.0",
+)
+DEFAULT_CONFORMANCE_PACKS: tuple[ConformancePackName, ...] = ("aws-backup",)
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"listed twice: {', '.join(map(str, dict.fromkeys(seen)))}")
+    return values
+
+
+class TrailConfig(Strict):
+    """The system's CloudTrail trail: multi-region, owned by the primary stack. Turn it off
+    when the account already delivers an organization trail."""
+
+    enabled: bool = True
+    # An organization trail (the primary must then run in the management account or the
+    # delegated CloudTrail administrator).
+    organization: bool = False
+    # Object Lock, compliance mode: every log file is undeletable this long, then expires
+    # (PCI DSS 10.5.1: 12 months; the policy pack refuses less than 365 days).
+    retention_days: int = Field(default=365, ge=1, le=36_500)
+    # CloudWatch Logs delivery with the CIS AWS 3.0 section 4 metric filters and alarms.
+    cis_alarms: bool = True
+
+
+class ConfigRecorderConfig(Strict):
+    """The AWS Config recorder and delivery channel of each stack's region (global IAM
+    resources are recorded by the primary's only). `enabled: false` declares that the
+    account's recorder there is managed outside this stack (AWS Control Tower, an
+    organization setup): the stack tags itself `resilience-config-recorder: external`."""
+
+    enabled: bool = True
+    snapshot_frequency: Literal[
+        "One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"
+    ] = "TwentyFour_Hours"  # Skafu's daily compliance check (L35-40)
+
+
+class GuardDutyRouting(Strict):
+    """Escalation severity of each GuardDuty finding band (null: not routed)."""
+
+    high: Severity = Severity.CRITICAL  # severity 7.0-10.0 (high, and critical attack sequences)
+    medium: Severity | None = Severity.WARNING  # 4.0-6.9
+    low: Severity | None = Severity.INFO  # 1.0-3.9
+
+
+class GuardDutyConfig(Strict):
+    enabled: bool = True
+    finding_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = "FIFTEEN_MINUTES"
+    # Protection plans switched on; every other one is set explicitly off.
+    features: Annotated[list[GuardDutyFeature], AfterValidator(_unique)] = Field(
+        default_factory=lambda: list(DEFAULT_GUARDDUTY_FEATURES)
+    )
+    routing: GuardDutyRouting = Field(default_factory=GuardDutyRouting)
+
+
+class SecurityHubConfig(Strict):
+    enabled: bool = True
+    standards: Annotated[list[SecurityStandard], AfterValidator(_unique)] = Field(
+        default_factory=lambda: list(DEFAULT_STANDARDS)
+    )
+
+
+class SecurityConfig(Strict):
+    """The AWS services that produce the seeds' daily security and compliance evidence
+    (Skafu L28-40: GuardDuty findings, CloudTrail integrity, AWS Config compliance)."""
+
+    trail: TrailConfig = Field(default_factory=TrailConfig)
+    config_recorder: ConfigRecorderConfig = Field(default_factory=ConfigRecorderConfig)
+    conformance_packs: Annotated[list[ConformancePackName], AfterValidator(_unique)] = Field(
+        default_factory=lambda: list(DEFAULT_CONFORMANCE_PACKS)
+    )
+    guardduty: GuardDutyConfig = Field(default_factory=GuardDutyConfig)
+    security_hub: SecurityHubConfig = Field(default_factory=SecurityHubConfig)
+    access_analyzer: bool = True
+
+
+class AnomalyConfig(Strict):
+    """A Cost Anomaly Detection monitor of the system's spend (tag `system`), alerting the
+    warning topic at once for an anomaly of at least `threshold_usd` (ours: the seeds name
+    anomaly detection, not an amount)."""
+
+    enabled: bool = True
+    threshold_usd: float = Field(default=100, gt=0, le=1_000_000)
+
+
+AlertPercent = Annotated[int, Field(ge=1, le=1000)]
+# AWS Budgets: at most five notifications per budget.
+MAX_BUDGET_NOTIFICATIONS = 5
+
+
+class CostConfig(Strict):
+    """AWS Budgets and Cost Anomaly Detection (global: owned by the primary stack). The
+    seeds ask for budget alerts and anomaly detection (ReskFlow L1347-1351, Skafu L598-603)
+    but state no amount: a budget exists only once `monthly_budget_usd` is set."""
+
+    # The system's monthly cost (cost allocation tag `system=<name>`).
+    monthly_budget_usd: float | None = Field(default=None, gt=0, le=100_000_000)
+    # Per service, by the cost allocation tag `service=<name>`.
+    service_budgets_usd: dict[Slug, Annotated[float, Field(gt=0, le=100_000_000)]] = Field(
+        default_factory=dict
+    )
+    forecast_alert_percent: Annotated[list[AlertPercent], AfterValidator(_unique)] = Field(
+        default_factory=lambda: [80, 100]
+    )
+    actual_alert_percent: Annotated[list[AlertPercent], AfterValidator(_unique)] = Field(
+        default_factory=lambda: [100]
+    )
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
+
+    @model_validator(mode="after")
+    def _notifications(self) -> CostConfig:
+        count = len(self.forecast_alert_percent) + len(self.actual_alert_percent)
+        if count > MAX_BUDGET_NOTIFICATIONS:
+            raise ValueError(
+                f"{count} alerts per budget (forecast_alert_percent + actual_alert_percent); "
+                f"AWS Budgets allows {MAX_BUDGET_NOTIFICATIONS}"
+            )
+        return self
+
+
 def _stack_name(value: str) -> str:
     if not re.match(r"^[\w.-]+(/[\w.-]+){0,2}$", value):
         raise ValueError(
@@ -833,6 +985,19 @@ class StackConfig(Strict):
     tables: list[GlobalTable] = Field(default_factory=list)
     failover: FailoverConfig | None = None
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
+
+    @model_validator(mode="after")
+    def _service_budgets(self) -> StackConfig:
+        names = [service.name for service in self.services]
+        unknown = [name for name in self.cost.service_budgets_usd if name not in names]
+        if unknown:
+            raise ValueError(
+                f"{NAMESPACE}:cost.service_budgets_usd: {', '.join(unknown)} is not a service "
+                f"(services: {', '.join(names)})"
+            )
+        return self
 
     @property
     def region(self) -> str:

@@ -16,3 +16,6 @@ SERVICE = "service"
 ALARM = "resilience-alarm"
 # The data class of a data store; AWS Backup selections pick resources by it.
 BACKUP_CLASS = "backup-policy"
+# On the provider default tags when the stack's region records AWS Config outside the stack.
+CONFIG_RECORDER = "resilience-config-recorder"
+EXTERNAL = "external"
