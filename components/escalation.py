@@ -43,10 +43,15 @@ class EscalationArgs:
     partition: pulumi.Input[str]
     contacts: Mapping[Severity, Sequence[Contact]] = field(default_factory=dict)
     log_retention_days: int = 30
+    # More AWS services that publish into the topics (AWS Budgets, Cost Anomaly Detection).
+    extra_publishers: tuple[str, ...] = ()
 
 
-def topic_policy(topic_arn: str, account_id: str, partition: str) -> str:
-    """Publishers limited to this account's alarms, rules and backup vaults; TLS only."""
+def topic_policy(
+    topic_arn: str, account_id: str, partition: str, extra_publishers: Sequence[str] = ()
+) -> str:
+    """Publishers limited to this account's alarms, rules and backup vaults (and the extra
+    services given, e.g. budgets); TLS only."""
     statements = [
         {
             "Sid": "AccountOwnerManagesTopic",
@@ -64,7 +69,7 @@ def topic_policy(topic_arn: str, account_id: str, partition: str) -> str:
         {
             "Sid": "AwsServicesOfThisAccountPublish",
             "Effect": "Allow",
-            "Principal": {"Service": list(PUBLISHERS)},
+            "Principal": {"Service": [*PUBLISHERS, *extra_publishers]},
             "Action": "SNS:Publish",
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
@@ -104,7 +109,7 @@ class Escalation(pulumi.ComponentResource):
                 f"{name}-{severity.value}-policy",
                 arn=topic.arn,
                 policy=pulumi.Output.all(topic.arn, args.account_id, args.partition).apply(
-                    lambda v: topic_policy(v[0], v[1], v[2])
+                    lambda v: topic_policy(v[0], v[1], v[2], args.extra_publishers)
                 ),
                 opts=child,
             )

@@ -36,6 +36,11 @@ class FoundationArgs:
     # "primary": create a multi-Region primary app key; "replica": replicate `app_key_primary_arn`.
     app_key: str | None = None
     app_key_primary_arn: pulumi.Input[str] | None = None
+    # Key grants for the security and cost baseline: services that publish into this region's
+    # encrypted topics besides alarms, rules and vaults (AWS Budgets, Cost Anomaly Detection),
+    # and whether CloudTrail encrypts this account's trail logs with the key.
+    sns_publishers: tuple[str, ...] = ()
+    cloudtrail: bool = False
 
     def __post_init__(self) -> None:
         if self.app_key not in (None, "primary", "replica"):
@@ -44,12 +49,20 @@ class FoundationArgs:
             raise ValueError("app_key_primary_arn is required exactly when app_key is 'replica'")
 
 
-def key_policy(account_id: str, partition: str, region: str) -> str:
+def key_policy(
+    account_id: str,
+    partition: str,
+    region: str,
+    *,
+    sns_publishers: tuple[str, ...] = (),
+    cloudtrail: bool = False,
+) -> str:
     """Key policy for a region's CMK.
 
     The account root statement keeps the key manageable through IAM (no lockout) without a
     wildcard principal. Service principals get only what they need to publish into encrypted
-    SNS topics and write encrypted log groups, scoped to this account (confused deputy guard).
+    SNS topics and write encrypted log groups, scoped to this account (confused deputy guard);
+    with `cloudtrail`, CloudTrail encrypts this account's trails' log files (and only those).
     """
     root = f"arn:{partition}:iam::{account_id}:root"
     same_account = {"StringEquals": {"aws:SourceAccount": account_id}}
@@ -69,6 +82,7 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
                     "backup.amazonaws.com",
                     "cloudwatch.amazonaws.com",
                     "events.amazonaws.com",
+                    *sns_publishers,
                 ]
             },
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -96,6 +110,29 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
             },
         },
     ]
+    if cloudtrail:
+        trails = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+        statements += [
+            {
+                "Sid": "CloudTrailEncryptsThisAccountsTrailLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -125,6 +162,16 @@ class RegionalFoundation(pulumi.ComponentResource):
         self.account_id = identity.account_id
         self.partition = aws.get_partition_output(opts=on_region).partition
         policy = pulumi.Output.all(self.account_id, self.partition).apply(
+            lambda v: key_policy(
+                v[0],
+                v[1],
+                args.region,
+                sns_publishers=args.sns_publishers,
+                cloudtrail=args.cloudtrail,
+            )
+        )
+        # The application key is for envelope encryption only: none of the service grants.
+        app_policy = pulumi.Output.all(self.account_id, self.partition).apply(
             lambda v: key_policy(v[0], v[1], args.region)
         )
         stateful = pulumi.ResourceOptions(parent=self, provider=self.provider, protect=True)
@@ -156,7 +203,7 @@ class RegionalFoundation(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 rotation_period_in_days=365,
                 deletion_window_in_days=args.key_deletion_window_days,
-                policy=policy,
+                policy=app_policy,
                 opts=stateful,
             )
             self.app_key_arn = app_key.arn
@@ -168,7 +215,7 @@ class RegionalFoundation(pulumi.ComponentResource):
                 description=f"{args.name_prefix}: replica of the multi-Region application key",
                 primary_key_arn=args.app_key_primary_arn,
                 deletion_window_in_days=args.key_deletion_window_days,
-                policy=policy,
+                policy=app_policy,
                 opts=stateful,
             )
             self.app_key_arn = replica.arn

@@ -770,6 +770,8 @@ class RegionMonitoringArgs:
     # S3 replications whose source is in this region and that the bundle itself set up:
     # mappings with source_bucket, destination_bucket and rule_id.
     replications: Sequence[Mapping[str, pulumi.Input[str]]] = ()
+    # More AWS services that publish into the escalation topics (budgets, cost alerts).
+    topic_publishers: tuple[str, ...] = ()
 
 
 def escalation_args(
@@ -778,6 +780,8 @@ def escalation_args(
     key_arn: pulumi.Input[str],
     account_id: pulumi.Input[str],
     partition: pulumi.Input[str],
+    *,
+    extra_publishers: tuple[str, ...] = (),
 ) -> EscalationArgs:
     """The stack's contacts by severity, for topics in a region with that region's key."""
     return EscalationArgs(
@@ -787,6 +791,7 @@ def escalation_args(
         partition=partition,
         contacts={s: config.escalation.contacts(s) for s in Severity},
         log_retention_days=config.logs.app_retention_days,
+        extra_publishers=extra_publishers,
     )
 
 
@@ -805,7 +810,12 @@ class RegionMonitoring(pulumi.ComponentResource):
         self.escalation = Escalation(
             f"{name}-escalation",
             escalation_args(
-                config, args.name_prefix, args.key_arn, args.account_id, args.partition
+                config,
+                args.name_prefix,
+                args.key_arn,
+                args.account_id,
+                args.partition,
+                extra_publishers=args.topic_publishers,
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )

@@ -9,7 +9,7 @@ so the primary's replication alarms can name the DR bucket without reading the d
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,17 @@ def access_log_bucket_name(system: str, region: str, account_id: str) -> str:
     return f"{system}-access-logs-{region}-{account_id}"
 
 
-def bucket_policy(bucket_arn: str, account_id: str, *, log_delivery: bool = False) -> str:
+# More bucket policy statements, from (bucket ARN, account id): e.g. CloudTrail's delivery.
+PolicyStatements = Callable[[str, str], list[dict[str, Any]]]
+
+
+def bucket_policy(
+    bucket_arn: str,
+    account_id: str,
+    *,
+    log_delivery: bool = False,
+    extra: PolicyStatements | None = None,
+) -> str:
     """TLS only; an access-log bucket also lets S3 log delivery of this account write."""
     statements: list[dict[str, Any]] = [
         {
@@ -54,6 +64,8 @@ def bucket_policy(bucket_arn: str, account_id: str, *, log_delivery: bool = Fals
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
+    if extra is not None:
+        statements += extra(bucket_arn, account_id)
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -70,11 +82,18 @@ class SecureBucketArgs:
     lifecycle: BucketLifecycle | None = None
     expire_current_after_days: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # S3 Object Lock in compliance mode: no one, root included, deletes or overwrites an
+    # object version for this many days. Irreversible: a bucket never loses Object Lock, and
+    # a compliance-mode retention cannot be shortened or removed.
+    object_lock_days: int | None = None
+    policy_statements: PolicyStatements | None = None
 
 
 class SecureBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     versioning: aws.s3.BucketVersioning
+    # The last configuration step (policy, logging or lifecycle): what writers wait for.
+    ready: pulumi.Resource
 
     def __init__(
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -91,6 +110,7 @@ class SecureBucket(pulumi.ComponentResource):
             name,
             bucket=args.bucket,
             force_destroy=False,
+            object_lock_enabled=True if args.object_lock_days is not None else None,
             tags=dict(args.tags) or None,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
         )
@@ -120,6 +140,20 @@ class SecureBucket(pulumi.ComponentResource):
             ),
             opts=after(public_access),
         )
+        configured: pulumi.Resource = self.versioning
+        if args.object_lock_days is not None:
+            retention = aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                mode="COMPLIANCE", days=args.object_lock_days
+            )
+            configured = aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=bucket_id,
+                object_lock_enabled="Enabled",
+                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(default_retention=retention),
+                opts=pulumi.ResourceOptions.merge(
+                    after(self.versioning), pulumi.ResourceOptions(protect=True)
+                ),
+            )
         by_default = (
             aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
         )
@@ -137,13 +171,15 @@ class SecureBucket(pulumi.ComponentResource):
                     bucket_key_enabled=args.key_arn is not None,
                 )
             ],
-            opts=after(self.versioning),
+            opts=after(configured),
         )
         policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket_id,
             policy=pulumi.Output.all(self.bucket.arn, args.account_id).apply(
-                lambda v: bucket_policy(v[0], v[1], log_delivery=args.log_delivery)
+                lambda v: bucket_policy(
+                    v[0], v[1], log_delivery=args.log_delivery, extra=args.policy_statements
+                )
             ),
             opts=after(encryption),
         )
@@ -158,12 +194,13 @@ class SecureBucket(pulumi.ComponentResource):
             )
         rules = lifecycle_rules(args.lifecycle, args.expire_current_after_days)
         if rules:
-            aws.s3.BucketLifecycleConfiguration(
+            last = aws.s3.BucketLifecycleConfiguration(
                 f"{name}-lifecycle",
                 bucket=bucket_id,
                 rules=rules,
                 opts=after(last),
             )
+        self.ready = last
         self.register_outputs({"bucket": bucket_id, "arn": self.bucket.arn})
 
 
