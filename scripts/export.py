@@ -47,15 +47,24 @@ class TfType:
 
     name: str
     renames: Mapping[str, str] = field(default_factory=dict)
+    # Input paths under which every object is a block, whatever its name (`tags` and
+    # `dimensions` in the filter expressions of budgets and cost anomaly subscriptions).
+    block_scopes: tuple[str, ...] = ()
+
+    def in_block_scope(self, path: str) -> bool:
+        return any(path.startswith(f"{scope}.") for scope in self.block_scopes)
 
 
-def _t(tf_type: str, /, **renames: str) -> TfType:
+def _t(tf_type: str, /, *, block_scopes: tuple[str, ...] = (), **renames: str) -> TfType:
     """A mapping; renames as keyword arguments, `__` for a dot in the path."""
-    return TfType(tf_type, {path.replace("__", "."): tf for path, tf in renames.items()})
+    return TfType(
+        tf_type, {path.replace("__", "."): tf for path, tf in renames.items()}, block_scopes
+    )
 
 
 # Pulumi type token -> Terraform type (and the names that are not camelCase + plural).
 TYPES: dict[str, TfType] = {
+    "aws:accessanalyzer/analyzer:Analyzer": _t("aws_accessanalyzer_analyzer"),
     "aws:appautoscaling/policy:Policy": _t("aws_appautoscaling_policy"),
     "aws:appautoscaling/scheduledAction:ScheduledAction": _t("aws_appautoscaling_scheduled_action"),
     "aws:appautoscaling/target:Target": _t("aws_appautoscaling_target"),
@@ -73,14 +82,29 @@ TYPES: dict[str, TfType] = {
     ),
     "aws:backup/vaultNotifications:VaultNotifications": _t("aws_backup_vault_notifications"),
     "aws:backup/vaultPolicy:VaultPolicy": _t("aws_backup_vault_policy"),
+    "aws:budgets/budget:Budget": _t("aws_budgets_budget", block_scopes=("filterExpression",)),
+    "aws:cfg/conformancePack:ConformancePack": _t("aws_config_conformance_pack"),
+    "aws:cfg/deliveryChannel:DeliveryChannel": _t("aws_config_delivery_channel"),
+    "aws:cfg/recorder:Recorder": _t("aws_config_configuration_recorder"),
+    "aws:cfg/recorderStatus:RecorderStatus": _t("aws_config_configuration_recorder_status"),
+    "aws:cloudtrail/trail:Trail": _t("aws_cloudtrail"),
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": _t("aws_cloudwatch_composite_alarm"),
     "aws:cloudwatch/dashboard:Dashboard": _t("aws_cloudwatch_dashboard"),
     "aws:cloudwatch/eventRule:EventRule": _t("aws_cloudwatch_event_rule"),
     "aws:cloudwatch/eventTarget:EventTarget": _t("aws_cloudwatch_event_target"),
     "aws:cloudwatch/logGroup:LogGroup": _t("aws_cloudwatch_log_group"),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": _t("aws_cloudwatch_log_metric_filter"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _t("aws_cloudwatch_metric_alarm"),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _t("aws_ce_anomaly_monitor"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _t(
+        "aws_ce_anomaly_subscription",
+        block_scopes=("thresholdExpression",),
+        monitorArnLists="monitor_arn_list",
+    ),
     "aws:dynamodb/table:Table": _t("aws_dynamodb_table"),
     "aws:dynamodb/tableReplica:TableReplica": _t("aws_dynamodb_table_replica"),
+    "aws:guardduty/detector:Detector": _t("aws_guardduty_detector"),
+    "aws:guardduty/detectorFeature:DetectorFeature": _t("aws_guardduty_detector_feature"),
     "aws:iam/role:Role": _t("aws_iam_role"),
     "aws:iam/rolePolicy:RolePolicy": _t("aws_iam_role_policy"),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _t("aws_iam_role_policy_attachment"),
@@ -113,6 +137,9 @@ TYPES: dict[str, TfType] = {
         "aws_s3_bucket_lifecycle_configuration"
     ),
     "aws:s3/bucketLogging:BucketLogging": _t("aws_s3_bucket_logging"),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": _t(
+        "aws_s3_bucket_object_lock_configuration"
+    ),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _t(
         "aws_s3_bucket_ownership_controls"
     ),
@@ -129,6 +156,10 @@ TYPES: dict[str, TfType] = {
     "aws:s3/bucketVersioning:BucketVersioning": _t("aws_s3_bucket_versioning"),
     "aws:secretsmanager/secret:Secret": _t("aws_secretsmanager_secret"),
     "aws:secretsmanager/secretVersion:SecretVersion": _t("aws_secretsmanager_secret_version"),
+    "aws:securityhub/account:Account": _t("aws_securityhub_account"),
+    "aws:securityhub/standardsSubscription:StandardsSubscription": _t(
+        "aws_securityhub_standards_subscription"
+    ),
     "aws:sns/topic:Topic": _t("aws_sns_topic"),
     "aws:sns/topicPolicy:TopicPolicy": _t("aws_sns_topic_policy"),
     "aws:sns/topicSubscription:TopicSubscription": _t(
@@ -247,7 +278,7 @@ def _convert_object(
         if value == UNKNOWN:
             out.unknown[name] = True
             continue
-        if isinstance(value, dict) and key in MAP_FIELDS:
+        if isinstance(value, dict) and key in MAP_FIELDS and not tf_type.in_block_scope(path):
             out.values[name] = value
         elif isinstance(value, dict):
             inner = _convert_object(value, prefix=f"{path}.", tf_type=tf_type, targets=targets)
@@ -289,10 +320,13 @@ def _reference(value: Any, targets: list[Target]) -> list[str] | None:
     """Terraform's `references` for a value that is another resource's output."""
     if not isinstance(value, str):
         return None
-    for target in targets:
-        attribute = target.values.get(value)
-        if attribute:
-            return [f"{target.address}.{attribute}", target.address]
+    # `"${aws_cloudwatch_log_group.x.arn}:*"`: a log group ARN with the streams wildcard.
+    candidates = (value, value.removesuffix(":*")) if value.endswith(":*") else (value,)
+    for candidate in candidates:
+        for target in targets:
+            attribute = target.values.get(candidate)
+            if attribute:
+                return [f"{target.address}.{attribute}", target.address]
     return None
 
 

@@ -163,6 +163,30 @@ def _arc(path: str) -> Shape:
     return shape
 
 
+def _guardduty_detector(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    detector = ctx.seed[:32]  # GuardDuty detector ids are 32 hex characters
+    return detector, {"arn": ctx.arn("guardduty", f"detector/{detector}"), "accountId": ACCOUNT_ID}
+
+
+def _global_billing(kind: str) -> Shape:
+    """Cost Explorer (anomaly detection) ARNs carry no region; the id is the ARN."""
+
+    def shape(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        arn = ctx.arn("ce", f"{kind}/{stable_uuid(ctx.seed)}", regional=False)
+        return arn, {"arn": arn}
+
+    return shape
+
+
+def _budget(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    arn = ctx.arn("budgets", f"budget/{ctx.physical}", regional=False)
+    return f"{ACCOUNT_ID}:{ctx.physical}", {"arn": arn, "accountId": ACCOUNT_ID}
+
+
+def _security_hub(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    return ACCOUNT_ID, {"arn": ctx.arn("securityhub", "hub/default")}
+
+
 # Physical-name input of each type, where it is not `name`.
 NAME_FIELDS: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -171,6 +195,7 @@ NAME_FIELDS: dict[str, str] = {
     "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": "alarmName",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+    "aws:accessanalyzer/analyzer:Analyzer": "analyzerName",
 }
 
 # Types whose physical name AWS derives from nothing the user names (no autonaming).
@@ -180,6 +205,8 @@ UNNAMED_TYPES = frozenset(
         "aws:kms/replicaKey:ReplicaKey",
         "aws:route53/healthCheck:HealthCheck",
         "aws:sns/topicSubscription:TopicSubscription",
+        "aws:guardduty/detector:Detector",
+        "aws:securityhub/account:Account",
     }
 )
 
@@ -213,6 +240,18 @@ SHAPES: dict[str, Shape] = {
     "aws:route53recoverycontrol/controlPanel:ControlPanel": _arc("controlpanel"),
     "aws:route53recoverycontrol/routingControl:RoutingControl": _arc("routingcontrol"),
     "aws:route53recoverycontrol/safetyRule:SafetyRule": _arc("safetyrule"),
+    "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail/{name}", id_is_arn=True),
+    "aws:cfg/conformancePack:ConformancePack": _named(
+        "config", "conformance-pack/{name}/conformance-pack-{uuid}"
+    ),
+    "aws:guardduty/detector:Detector": _guardduty_detector,
+    "aws:accessanalyzer/analyzer:Analyzer": _named("access-analyzer", "analyzer/{name}"),
+    "aws:securityhub/account:Account": _security_hub,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _global_billing("anomalymonitor"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _global_billing(
+        "anomalysubscription"
+    ),
 }
 
 

@@ -12,6 +12,13 @@ import pulumi_aws as aws
 
 from components.autoscaling import Capacity, ServiceScaling, ServiceScalingArgs, capacity_for
 from components.backup import RegionBackup, RegionBackupArgs
+from components.cost import (
+    BILLING_REGION,
+    CostGuards,
+    CostGuardsArgs,
+    cost_guards_here,
+    cost_publishers,
+)
 from components.dns_failover import (
     ALIAS_TTL_SECONDS,
     HealthCheckAlarms,
@@ -21,6 +28,7 @@ from components.dns_failover import (
 )
 from components.foundation import RegionalFoundation
 from components.monitoring import InventoryEntry, RegionMonitoring, RegionMonitoringArgs
+from components.security_baseline import SecurityBaseline, SecurityBaselineArgs
 from components.storage import DataBuckets, DataBucketsArgs
 from model import tags as tag_keys
 from model.config import DrMode, Role, Severity, StackConfig
@@ -70,6 +78,10 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
             "managed-by": "pulumi",
         }
     )
+    if not config.security.config_recorder.enabled:
+        # The stack declares that this region's AWS Config recorder is managed elsewhere
+        # (policies/rules/security.py accepts it as the region's recorder).
+        tags[tag_keys.CONFIG_RECORDER] = tag_keys.EXTERNAL
     return dict(sorted(tags.items()))
 
 
@@ -78,11 +90,15 @@ def finish_monitoring(
     monitoring: RegionMonitoring,
     traffic: Traffic,
     health_check_alarms: HealthCheckAlarms | None,
+    security: SecurityBaseline | None = None,
 ) -> None:
     """The overview dashboard with every notifying alarm of this region, and the inventory
-    of every alarm the stack made (monitoring, scaling, failover)."""
+    of every alarm the stack made (monitoring, scaling, failover, the CIS alarms)."""
     here = [a for s in traffic.scaling.values() for a in s.notifying]
     extra = traffic.inventory()
+    if security is not None:
+        here += security.alarms
+        extra += security.inventory
     if health_check_alarms is not None:
         extra += health_check_alarms.inventory
         if config.region == ROUTE53_METRICS_REGION:
@@ -124,6 +140,7 @@ def compose_region(
             partition=base.partition,
             name_prefix=prefix,
             replications=replications,
+            topic_publishers=cost_publishers(config),
         ),
     )
     backup = RegionBackup(
@@ -162,6 +179,62 @@ def compose_region(
     pulumi.export("backup_plan_ids", {name: plan.id for name, plan in backup.plans.items()})
     pulumi.export("access_log_bucket", data.log_bucket.bucket.id)
     return monitoring, backup, data
+
+
+def compose_security(
+    config: StackConfig,
+    prefix: str,
+    base: RegionalFoundation,
+    monitoring: RegionMonitoring,
+    data: DataBuckets,
+) -> SecurityBaseline:
+    """The region's security and audit baseline (trail in the primary only), alerting
+    through the region's escalation topics; exported as `security`."""
+    security = SecurityBaseline(
+        f"{prefix}-security",
+        SecurityBaselineArgs(
+            config=config,
+            name_prefix=prefix,
+            provider=base.provider,
+            key_arn=base.key_arn,
+            account_id=base.account_id,
+            partition=base.partition,
+            topic_arns=monitoring.escalation.topic_arns,
+            access_log_bucket=data.log_bucket.bucket.id,
+        ),
+    )
+    pulumi.export("security", security.outputs())
+    return security
+
+
+def compose_cost(
+    config: StackConfig,
+    stack: str,
+    prefix: str,
+    base: RegionalFoundation,
+    monitoring: RegionMonitoring,
+) -> CostGuards | None:
+    """Budgets and anomaly detection (primary only; their APIs are global, in us-east-1),
+    alerting the warning topic; exported as `cost`."""
+    if not cost_guards_here(config):
+        pulumi.export("cost", None)
+        return None
+    provider = (
+        base.provider
+        if config.region == BILLING_REGION
+        else tagged_provider(f"{prefix}-billing", BILLING_REGION, stack_tags(config, stack))
+    )
+    guards = CostGuards(
+        f"{prefix}-cost",
+        CostGuardsArgs(
+            system=config.name,
+            cost=config.cost,
+            provider=provider,
+            topic_arn=monitoring.escalation.topic_arns[Severity.WARNING],
+        ),
+    )
+    pulumi.export("cost", guards.outputs())
+    return guards
 
 
 def continuous_backup(config: StackConfig, backup_class: str | None) -> bool:

@@ -155,11 +155,11 @@ def test_failures_notify_the_warning_topic(synthesized: dict[str, SynthResult]) 
         "S3_BACKUP_OBJECT_FAILED",
         "S3_RESTORE_OBJECT_FAILED",
     ]
-    rule = only(result, "aws:cloudwatch/eventRule:EventRule")
+    rule = only(result, "aws:cloudwatch/eventRule:EventRule", "backup-failed-jobs")
     pattern = json.loads(rule["inputs"]["eventPattern"])
     assert pattern["source"] == ["aws.backup"]
     assert pattern["detail"]["state"] == ["FAILED", "ABORTED", "EXPIRED"]
-    target = only(result, "aws:cloudwatch/eventTarget:EventTarget")
+    target = only(result, "aws:cloudwatch/eventTarget:EventTarget", "backup-failed-jobs-to-warning")
     assert target["inputs"]["arn"] == warning
 
 
@@ -168,7 +168,7 @@ def test_selection_by_tag_per_class(synthesized: dict[str, SynthResult]) -> None
     selections = resources(result, "aws:backup/selection:Selection")
     by_class = {s["inputs"]["selectionTags"][0]["value"]: s["inputs"] for s in selections}
     assert set(by_class) == {"transactional", "uploads", "configuration"}
-    role = only(result, "aws:iam/role:Role")
+    role = only(result, "aws:iam/role:Role", "backup-role")
     for data_class, selection in by_class.items():
         assert selection["selectionTags"] == [
             {"key": "backup-policy", "type": "STRINGEQUALS", "value": data_class}

@@ -154,7 +154,10 @@ def test_field_mapping_agrees_with_the_pulumi_sdk() -> None:
             name = path.rsplit(".", 1)[-1]
             if kind == "map" and name not in MAP_FIELDS:
                 problems.append(f"{token} {path}: a map, not in MAP_FIELDS")
-            if kind == "object" and name in MAP_FIELDS:  # (repeated blocks are lists)
+            in_block = tf_type.in_block_scope(path)
+            if kind == "map" and in_block:
+                problems.append(f"{token} {path}: a map, yet in a block scope")
+            if kind == "object" and name in MAP_FIELDS and not in_block:  # (lists: blocks)
                 problems.append(f"{token} {path}: a block, yet in MAP_FIELDS")
         problems += [
             f"{token} rename {path}: no such input" for path in tf_type.renames if path not in props

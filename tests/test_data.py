@@ -35,8 +35,9 @@ def test_every_bucket_is_private_versioned_encrypted_logged_and_protected(
     result = synthesized[stack]
     data = f"reskflow-uploads-{region}-123456789012"
     logs = f"reskflow-access-logs-{region}-123456789012"
+    audit = f"reskflow-audit-{region}-123456789012"  # tests/test_security.py
     buckets = {b["inputs"]["bucket"]: b for b in resources(result, BUCKET)}
-    assert set(buckets) == {data, logs}
+    assert set(buckets) == {data, logs, audit}
     for bucket in buckets.values():
         assert bucket["options"]["protect"] is True
         assert bucket["inputs"]["forceDestroy"] is False

@@ -464,6 +464,7 @@ def test_log_groups_have_configured_retention_and_the_region_key(
         "/reskflow/production/tracking-api/app": 30,
         "/reskflow/production/audit": 365,
         "/reskflow/production/platform": 365,
+        "/reskflow/production/cloudtrail": 365,  # the trail's, at the audit retention
     }
     for group in groups.values():
         assert group["inputs"]["kmsKeyId"] == result.outputs["kms_key_arn"]

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from components.cost import cost_publishers
 from components.foundation import FoundationArgs, key_policy
+from components.security_baseline import trail_here
+from model.config import StackConfig
 from model.loader import load_file
 from scripts.engine import StackInputError, SynthResult, synth, synth_all
 from scripts.mock_aws import ACCOUNT_ID
@@ -115,7 +118,17 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
     assert key["options"]["protect"] is True
     policy = json.loads(key["inputs"]["policy"])
     region = result.graph["region"]
-    assert policy == json.loads(key_policy(ACCOUNT_ID, "aws", region))
+    config = result.loaded.config
+    assert isinstance(config, StackConfig)
+    # The primary's key also serves the trail and the cost guards' notifications.
+    grants = key_policy(
+        ACCOUNT_ID,
+        "aws",
+        region,
+        sns_publishers=cost_publishers(config),
+        cloudtrail=trail_here(config),
+    )
+    assert policy == json.loads(grants)
     logs = next(s for s in policy["Statement"] if s["Sid"].startswith("CloudWatchLogs"))
     assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     alias = only(result, "aws:kms/alias:Alias", "key-alias")

@@ -22,6 +22,7 @@ from stacks.common import (
     Traffic,
     bucket_outputs,
     compose_region,
+    compose_security,
     compose_traffic,
     continuous_backup,
     database_outputs,
@@ -121,6 +122,7 @@ def program(config: StackConfig, stack: str) -> None:
         ),
     )
     monitoring, _, data = compose_region(config, prefix, base)
+    security = compose_security(config, prefix, base, monitoring, data)
     active = config.dr.mode is DrMode.ACTIVE
     primary_buckets = primary.require_output("data_buckets")
     replication_rules: dict[str, str] = {}
@@ -207,7 +209,7 @@ def program(config: StackConfig, stack: str) -> None:
             primary=primary,
             tags=gated_tags,
         )
-    finish_monitoring(config, monitoring, traffic, check_alarms)
+    finish_monitoring(config, monitoring, traffic, check_alarms, security)
     export_kubernetes(config, prefix)
     pulumi.export("recovery", recovery_output(config, traffic))
     pulumi.export("tables", {n: {"arn": r.arn} for n, r in table_replicas.items()})

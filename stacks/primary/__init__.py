@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import pricing
+from components.cost import cost_publishers
 from components.database import PrimaryDatabaseArgs, primary_database
 from components.dns_failover import ARC_CONTROL_PLANE_REGION, RecoveryControls, RecoveryControlsArgs
 from components.dynamo import DynamoGlobalTable, GlobalTableArgs
@@ -15,13 +16,16 @@ from components.escalation import Escalation
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.monitoring import RegionMonitoring, escalation_args
 from components.replication import rule_id
+from components.security_baseline import trail_here
 from components.storage import data_bucket_name
 from model.config import Role, Severity, StackConfig
 from model.regions import ROUTE53_METRICS_REGION
 from stacks.common import (
     PRIMARY_CONTRACT,
     bucket_outputs,
+    compose_cost,
     compose_region,
+    compose_security,
     compose_traffic,
     continuous_backup,
     data_protection,
@@ -78,6 +82,8 @@ def program(config: StackConfig, stack: str) -> None:
             tags=stack_tags(config, stack),
             key_deletion_window_days=config.kms.deletion_window_days,
             app_key="primary" if config.kms.app_key else None,
+            sns_publishers=cost_publishers(config),
+            cloudtrail=trail_here(config),
         ),
     )
 
@@ -95,6 +101,8 @@ def program(config: StackConfig, stack: str) -> None:
         for bucket in config.data_buckets
     ]
     monitoring, _, data = compose_region(config, prefix, base, replications)
+    security = compose_security(config, prefix, base, monitoring, data)
+    compose_cost(config, stack, prefix, base, monitoring)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
     databases = {
@@ -165,7 +173,7 @@ def program(config: StackConfig, stack: str) -> None:
         provider, topics = route53_alerting(config, stack, prefix, base, monitoring)
         check_alarms = route53_alarms(config, prefix, traffic.endpoints, provider, topics)
         route53_topics = {severity.value: arn for severity, arn in topics.items()}
-    finish_monitoring(config, monitoring, traffic, check_alarms)
+    finish_monitoring(config, monitoring, traffic, check_alarms, security)
     export_kubernetes(config, prefix)
     recovery = recovery_output(config, traffic, controls.outputs() if controls else None)
     if controls is not None:
