@@ -612,6 +612,56 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         {"launchTemplate": None, "launchConfiguration": "lc-1"},
         "r: does not use an EC2 launch template",
     ),
+    (
+        "aws-cloudtrail-multi-region",
+        TRAIL,
+        TRAIL_OK,
+        {"isMultiRegionTrail": False},
+        "r: the trail records one region only",
+    ),
+    (
+        "aws-cloudtrail-multi-region",
+        TRAIL,
+        TRAIL_OK,
+        {"includeGlobalServiceEvents": False},
+        "r: the trail leaves out global service events (IAM, STS)",
+    ),
+    (
+        "aws-cloudtrail-multi-region",
+        TRAIL,
+        TRAIL_OK,
+        {"enableLogging": False},
+        "r: logging is stopped",
+    ),
+    (
+        "aws-cloudtrail-log-file-validation",
+        TRAIL,
+        TRAIL_OK,
+        {"enableLogFileValidation": False},
+        "r: log file validation is off; a changed or deleted log file would go unnoticed",
+    ),
+    (
+        "aws-cloudtrail-encrypted-with-cmk",
+        TRAIL,
+        TRAIL_OK,
+        {"kmsKeyId": None},
+        "r: log files are not encrypted with a customer-managed KMS key",
+    ),
+    (
+        "aws-cloudtrail-cloudwatch-logs",
+        TRAIL,
+        TRAIL_OK,
+        {"cloudWatchLogsRoleArn": None},
+        "r: the trail does not deliver to CloudWatch Logs, so no metric filter or alarm sees "
+        "its events",
+    ),
+    (
+        "aws-guardduty-detector-enabled",
+        "aws:guardduty/detector:Detector",
+        {"enable": True},
+        {"enable": False},
+        "r: the GuardDuty detector is suspended",
+    ),
 ]
 
 

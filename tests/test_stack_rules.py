@@ -42,6 +42,27 @@ STACK_TAGS = {
 Resources = dict[str, dict[str, Any]]  # name -> {"type", "props"}
 
 
+def config_recorder(name: str, *, global_types: bool) -> Resources:
+    """A started AWS Config recorder of every resource type, with its delivery channel."""
+    return {
+        "recorder": {
+            "type": "aws:cfg/recorder:Recorder",
+            "props": {
+                "name": name,
+                "recordingGroup": {
+                    "allSupported": True,
+                    "includeGlobalResourceTypes": global_types,
+                },
+            },
+        },
+        "recorder-status": {
+            "type": "aws:cfg/recorderStatus:RecorderStatus",
+            "props": {"name": name, "isEnabled": True},
+        },
+        "delivery": {"type": "aws:cfg/deliveryChannel:DeliveryChannel", "props": {"name": name}},
+    }
+
+
 def dr_baseline() -> dict[str, Any]:
     """A dr stack that meets RTO 15 min and every RPO: pilot light, RDS replica with a lag
     alarm, an RTC replication rule, the DR vault, failover records with health checks."""
@@ -110,6 +131,7 @@ def dr_baseline() -> dict[str, Any]:
             "type": "aws:backup/selection:Selection",
             "props": {"selectionTags": [{"key": "backup-policy", "value": "transactional"}]},
         },
+        **config_recorder("sys-dr", global_types=False),
     }
     primary = {
         "role": "primary",
@@ -204,6 +226,7 @@ def primary_baseline() -> dict[str, Any]:
                 "aliases": [{"name": "lb.us-east-1.elb.amazonaws.com"}],
             },
         },
+        **config_recorder("sys-primary", global_types=True),
     }
     return {
         "resources": resources,
@@ -223,7 +246,7 @@ def build(spec: Mapping[str, Any]) -> StackView:
             props=r["props"],
             protect=False,
             provider_urn=None,
-            region="us-west-2",
+            region="us-east-1" if stack == "primary" else "us-west-2",
         )
         for name, r in spec["resources"].items()
     ]
@@ -319,6 +342,38 @@ def both(*edits: Edit) -> Edit:
     def edit(spec: dict[str, Any]) -> None:
         for one in edits:
             one(spec)
+
+    return edit
+
+
+def audit_trail(mode: str = "COMPLIANCE", days: int = 365) -> Edit:
+    """A trail delivering to a bucket of the stack, locked and access-logged."""
+    bucket = "sys-audit-us-east-1"
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"].update(
+            {
+                "trail": {
+                    "type": "aws:cloudtrail/trail:Trail",
+                    "props": {"name": "sys-audit", "s3BucketName": bucket},
+                },
+                "audit": {
+                    "type": "aws:s3/bucket:Bucket",
+                    "props": {"bucket": bucket, "objectLockEnabled": True},
+                },
+                "audit-lock": {
+                    "type": "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+                    "props": {
+                        "bucket": bucket,
+                        "rule": {"defaultRetention": {"mode": mode, "days": days}},
+                    },
+                },
+                "audit-logging": {
+                    "type": "aws:s3/bucketLogging:BucketLogging",
+                    "props": {"bucket": bucket, "targetBucket": "sys-logs"},
+                },
+            }
+        )
 
     return edit
 
@@ -567,7 +622,11 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
     (
         "slo-not-required-on-a-standby-dr-stack",
         primary_baseline,
-        both(drop("web-slo-page"), tag("resilience-role", "dr")),
+        both(
+            drop("web-slo-page"),
+            tag("resilience-role", "dr"),
+            props("recorder", recordingGroup={"allSupported": True}),  # a DR recorder
+        ),
         # Only the RTO rule speaks (this fixture has no health check): no SLO finding.
         [("resilience-rto-achievable", "resilience-dr", "the RTO is unbounded")],
     ),
@@ -588,6 +647,81 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         primary_baseline,
         both(drop("web-at-max"), props("web", minSize=0, maxSize=0)),
         [],
+    ),
+    (
+        "config-recorder-missing",
+        dr_baseline,
+        drop("recorder", "recorder-status", "delivery"),
+        [
+            (
+                "aws-config-recorder-in-stack-region",
+                "resilience-dr",
+                "no AWS Config recorder in us-west-2",
+            )
+        ],
+    ),
+    (
+        "config-recorder-managed-elsewhere",
+        dr_baseline,
+        both(
+            drop("recorder", "recorder-status", "delivery"),
+            tag("resilience-config-recorder", "external"),
+        ),
+        [],
+    ),
+    (
+        "config-recorder-dr-records-global-resources-twice",
+        dr_baseline,
+        props(
+            "recorder", recordingGroup={"allSupported": True, "includeGlobalResourceTypes": True}
+        ),
+        [("aws-config-recorder-in-stack-region", "recorder", "records global resources")],
+    ),
+    (
+        "config-recorder-primary-leaves-out-global-resources",
+        primary_baseline,
+        props("recorder", recordingGroup={"allSupported": True}),
+        [("aws-config-recorder-in-stack-region", "recorder", "leaves out global resources")],
+    ),
+    (
+        "config-recorder-some-types",
+        dr_baseline,
+        props("recorder", recordingGroup={"allSupported": False}),
+        [("aws-config-recorder-in-stack-region", "recorder", "only some resource types")],
+    ),
+    (
+        "config-recorder-never-started",
+        primary_baseline,
+        props("recorder-status", isEnabled=False),
+        [("aws-config-recorder-in-stack-region", "resilience-primary", "never started")],
+    ),
+    (
+        "config-recorder-without-delivery",
+        primary_baseline,
+        drop("delivery"),
+        [("aws-config-recorder-in-stack-region", "resilience-primary", "no delivery channel")],
+    ),
+    ("trail-bucket-locked-and-logged", primary_baseline, audit_trail(), []),
+    (
+        "trail-bucket-unlocked",
+        primary_baseline,
+        both(audit_trail(), drop("audit-lock")),
+        [("aws-cloudtrail-bucket-locked-and-logged", "audit", "has no Object Lock")],
+    ),
+    (
+        "trail-bucket-governance-90-days",
+        primary_baseline,
+        audit_trail(mode="GOVERNANCE", days=90),
+        [
+            ("aws-cloudtrail-bucket-locked-and-logged", "audit-lock", "90 days, fewer than 365"),
+            ("aws-cloudtrail-bucket-locked-and-logged", "audit-lock", "GOVERNANCE mode"),
+        ],
+    ),
+    (
+        "trail-bucket-not-access-logged",
+        primary_baseline,
+        both(audit_trail(), drop("audit-logging")),
+        [("aws-cloudtrail-bucket-locked-and-logged", "audit", "no server access logging")],
     ),
     ("k8s-hpa-with-its-pdb", primary_baseline, both(k8s_hpa("shop"), k8s_pdb("shop")), []),
     (

@@ -15,6 +15,8 @@ from policies.rules.kubernetes import RULES as KUBERNETES_RULES
 from policies.rules.kubernetes import STACK_RULES as KUBERNETES_STACK_RULES
 from policies.rules.monitoring import RULES as MONITORING_RULES
 from policies.rules.recovery import RULES as RECOVERY_RULES
+from policies.rules.security import RULES as SECURITY_RULES
+from policies.rules.security import STACK_RULES as SECURITY_STACK_RULES
 from policies.rules.stack import StackRule, StackView
 from policies.rules.traffic import RULES as TRAFFIC_RULES
 
@@ -24,11 +26,17 @@ ALL_RULES: tuple[Rule, ...] = (
     *HARDENING_RULES,
     *MONITORING_RULES,
     *TRAFFIC_RULES,
+    *SECURITY_RULES,
     *GCP_RULES,
     *KUBERNETES_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
-STACK_RULES: tuple[StackRule, ...] = (*RECOVERY_RULES, *COVERAGE_RULES, *KUBERNETES_STACK_RULES)
+STACK_RULES: tuple[StackRule, ...] = (
+    *RECOVERY_RULES,
+    *COVERAGE_RULES,
+    *SECURITY_STACK_RULES,
+    *KUBERNETES_STACK_RULES,
+)
 
 __all__ = [
     "ALL_RULES",

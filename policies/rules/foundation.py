@@ -23,6 +23,9 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws:secretsmanager/secret:Secret",
     "aws:dynamodb/tableReplica:TableReplica",
     "aws:rds/clusterInstance:ClusterInstance",
+    # Shortening or removing an audit bucket's lock would be refused in compliance mode;
+    # protection keeps `pulumi destroy` from trying.
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
 )
 
 

@@ -1,0 +1,301 @@
+"""Rules for the security and audit baseline: the trail is multi-region, validated, encrypted
+and delivered to CloudWatch Logs, its bucket is locked and access-logged; GuardDuty detectors
+are on; every stack records its region's configuration with AWS Config (global resources in
+the primary only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from model import tags as tag_keys
+from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.data import _cmk
+from policies.rules.stack import StackRule, StackView, Violation
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+DETECTOR = "aws:guardduty/detector:Detector"
+RECORDER = "aws:cfg/recorder:Recorder"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+DELIVERY_CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+BUCKET = "aws:s3/bucket:Bucket"
+OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+# PCI DSS 4.0 10.5.1: audit log history is retained at least 12 months.
+MIN_AUDIT_RETENTION_DAYS = 365
+
+
+def _multi_region(resource: ResourceView) -> Iterator[str]:
+    props = resource.props
+    if props.get("isMultiRegionTrail") is not True:
+        yield f"{resource.name}: the trail records one region only"
+    if props.get("includeGlobalServiceEvents") is False:
+        yield f"{resource.name}: the trail leaves out global service events (IAM, STS)"
+    if props.get("enableLogging") is False:
+        yield f"{resource.name}: logging is stopped"
+
+
+def _validation(resource: ResourceView) -> Iterator[str]:
+    if resource.props.get("enableLogFileValidation") is not True:
+        yield (
+            f"{resource.name}: log file validation is off; a changed or deleted log file "
+            "would go unnoticed"
+        )
+
+
+def _trail_cmk(resource: ResourceView) -> Iterator[str]:
+    if not _cmk(resource.props.get("kmsKeyId")):
+        yield f"{resource.name}: log files are not encrypted with a customer-managed KMS key"
+
+
+def _cloudwatch_logs(resource: ResourceView) -> Iterator[str]:
+    props = resource.props
+    if not props.get("cloudWatchLogsGroupArn") or not props.get("cloudWatchLogsRoleArn"):
+        yield (
+            f"{resource.name}: the trail does not deliver to CloudWatch Logs, so no metric "
+            "filter or alarm sees its events"
+        )
+
+
+def _detector(resource: ResourceView) -> Iterator[str]:
+    if resource.props.get("enable") is False:
+        yield f"{resource.name}: the GuardDuty detector is suspended"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="aws-cloudtrail-multi-region",
+        description="Trails record every region, global service events included, and log.",
+        severity=Severity.HIGH,
+        remediation="Set is_multi_region_trail=True, include_global_service_events=True and "
+        "enable_logging=True (components/security_baseline.py does).",
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html",
+        check=_multi_region,
+        resource_types=(TRAIL,),
+        frameworks=(
+            Framework("CIS AWS 3.0", "3.1"),
+            Framework("AWS FSBP", "CloudTrail.1"),
+            Framework("PCI DSS 4.0", "10.2.1"),
+            Framework("SOC 2", "CC7.2"),
+            Framework("ISO 27001", "A.8.15"),
+        ),
+    ),
+    Rule(
+        id="aws-cloudtrail-log-file-validation",
+        description="Trails sign their log files (digest files) so that tampering shows.",
+        severity=Severity.HIGH,
+        remediation="Set enable_log_file_validation=True.",
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html",
+        check=_validation,
+        resource_types=(TRAIL,),
+        frameworks=(
+            Framework("CIS AWS 3.0", "3.2"),
+            Framework("AWS FSBP", "CloudTrail.4"),
+            Framework("PCI DSS 4.0", "10.3.4"),
+            Framework("SOC 2", "CC7.2"),
+            Framework("ISO 27001", "A.8.15"),
+        ),
+    ),
+    Rule(
+        id="aws-cloudtrail-encrypted-with-cmk",
+        description="Trails encrypt their log files with a customer-managed KMS key.",
+        severity=Severity.MEDIUM,
+        remediation="Set kms_key_id to the region's CMK; its key policy must let "
+        "cloudtrail.amazonaws.com generate data keys (FoundationArgs(cloudtrail=True)).",
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
+        check=_trail_cmk,
+        resource_types=(TRAIL,),
+        frameworks=(
+            Framework("CIS AWS 3.0", "3.5"),
+            Framework("AWS FSBP", "CloudTrail.2"),
+            Framework("PCI DSS 4.0", "10.3.2"),
+            Framework("ISO 27001", "A.8.24"),
+        ),
+    ),
+    Rule(
+        id="aws-cloudtrail-cloudwatch-logs",
+        description="Trails deliver to CloudWatch Logs, where the CIS metric filters alarm.",
+        severity=Severity.MEDIUM,
+        remediation="Set cloud_watch_logs_group_arn and cloud_watch_logs_role_arn "
+        "(security.trail.cis_alarms: true).",
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
+        check=_cloudwatch_logs,
+        resource_types=(TRAIL,),
+        frameworks=(
+            Framework("AWS FSBP", "CloudTrail.5"),
+            Framework("PCI DSS 4.0", "10.4.1"),
+            Framework("SOC 2", "CC7.2"),
+        ),
+    ),
+    Rule(
+        id="aws-guardduty-detector-enabled",
+        description="GuardDuty detectors are enabled (not suspended).",
+        severity=Severity.HIGH,
+        remediation="Set enable=True on the detector (security.guardduty.enabled).",
+        url="https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html",
+        check=_detector,
+        resource_types=(DETECTOR,),
+        frameworks=(
+            Framework("AWS FSBP", "GuardDuty.1"),
+            Framework("PCI DSS 4.0", "11.5.1"),
+            Framework("SOC 2", "CC7.2"),
+            Framework("ISO 27001", "A.8.16"),
+        ),
+    ),
+)
+
+
+# -- stack rules ---------------------------------------------------------------------------
+
+
+def home_region(view: StackView) -> str | None:
+    """The region a stack deploys into, from its objectives' tags."""
+    role = view.role
+    key = {"primary": tag_keys.PRIMARY_REGION, "dr": tag_keys.DR_REGION}.get(role or "")
+    return view.stack_tags.get(key) if key else None
+
+
+def _records_here(view: StackView) -> bool:
+    return home_region(view) is not None and any(r.type.startswith("aws:") for r in view.resources)
+
+
+def _recording_group(recorder: ResourceView) -> dict[str, Any]:
+    group = recorder.props.get("recordingGroup")
+    return group if isinstance(group, dict) else {}
+
+
+def _recorder_check(view: StackView) -> Iterator[Violation]:
+    region = home_region(view)
+    if view.stack_tags.get(tag_keys.CONFIG_RECORDER) == tag_keys.EXTERNAL:
+        return  # the stack declares the region's recorder managed outside it
+    recorders = [r for r in view.of_type(RECORDER) if r.region == region]
+    if not recorders:
+        yield Violation(
+            f"no AWS Config recorder in {region}, the region this stack deploys into: its "
+            "resources' configuration history and compliance go unrecorded"
+        )
+        return
+    for recorder in recorders:
+        group = _recording_group(recorder)
+        if group.get("allSupported") is not True:
+            yield Violation(
+                f"{recorder.name}: records only some resource types (set all_supported)",
+                recorder.urn,
+            )
+        global_types = group.get("includeGlobalResourceTypes") is True
+        if view.role == "primary" and not global_types:
+            yield Violation(
+                f"{recorder.name}: the primary's recorder leaves out global resources (IAM); "
+                "no other recorder of the system records them",
+                recorder.urn,
+            )
+        if view.role == "dr" and global_types:
+            yield Violation(
+                f"{recorder.name}: records global resources (IAM) the primary's recorder "
+                "already records: every change is recorded and billed twice",
+                recorder.urn,
+            )
+    names = {str(r.props.get("name")) for r in recorders}
+    started = [
+        s
+        for s in view.of_type(RECORDER_STATUS)
+        if s.region == region and s.props.get("isEnabled") is True
+    ]
+    if not any(str(s.props.get("name")) in names for s in started):
+        yield Violation(f"the AWS Config recorder in {region} is never started (recorder status)")
+    if not [c for c in view.of_type(DELIVERY_CHANNEL) if c.region == region]:
+        yield Violation(f"the AWS Config recorder in {region} has no delivery channel")
+
+
+def _lock_days(lock: ResourceView) -> tuple[str | None, int]:
+    rule = lock.props.get("rule")
+    retention = rule.get("defaultRetention") if isinstance(rule, dict) else None
+    if not isinstance(retention, dict):
+        return None, 0
+    days = retention.get("days")
+    years = retention.get("years")
+    total = (days if isinstance(days, int) else 0) + 365 * (years if isinstance(years, int) else 0)
+    return retention.get("mode"), total
+
+
+def _trail_buckets(view: StackView) -> list[tuple[ResourceView, ResourceView]]:
+    """(trail, its bucket) for every trail whose bucket this stack creates."""
+    buckets = {str(b.props.get("bucket")): b for b in view.of_type(BUCKET)}
+    pairs = []
+    for trail in view.of_type(TRAIL):
+        bucket = buckets.get(str(trail.props.get("s3BucketName")))
+        if bucket is not None:
+            pairs.append((trail, bucket))
+    return pairs
+
+
+def _trail_bucket_check(view: StackView) -> Iterator[Violation]:
+    for trail, bucket in _trail_buckets(view):
+        name = str(bucket.props.get("bucket"))
+        locks = [lock for lock in view.of_type(OBJECT_LOCK) if lock.props.get("bucket") == name]
+        if bucket.props.get("objectLockEnabled") is not True or not locks:
+            yield Violation(
+                f"{trail.name}: its bucket {name} has no Object Lock; anyone with delete "
+                "rights can remove the audit history",
+                bucket.urn,
+            )
+        else:
+            mode, days = _lock_days(locks[0])
+            if mode != "COMPLIANCE":
+                yield Violation(
+                    f"{trail.name}: its bucket {name} locks objects in {mode or 'no'} mode; "
+                    "governance mode can be bypassed, compliance mode cannot",
+                    locks[0].urn,
+                )
+            if days < MIN_AUDIT_RETENTION_DAYS:
+                yield Violation(
+                    f"{trail.name}: its bucket {name} keeps locked log files {days} days, "
+                    f"fewer than {MIN_AUDIT_RETENTION_DAYS}",
+                    locks[0].urn,
+                )
+        if not any(b.props.get("bucket") == name for b in view.of_type(BUCKET_LOGGING)):
+            yield Violation(
+                f"{trail.name}: its bucket {name} has no server access logging: reads of the "
+                "audit history leave no trace",
+                bucket.urn,
+            )
+
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        id="aws-config-recorder-in-stack-region",
+        description="Every stack records its region with AWS Config (all resource types, "
+        "started, with a delivery channel); global resources are recorded by the primary only.",
+        severity=Severity.HIGH,
+        remediation="Keep security.config_recorder.enabled (components/security_baseline.py); "
+        "set it false only when the account's recorder there is managed elsewhere.",
+        url="https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html",
+        check=_recorder_check,
+        frameworks=(
+            Framework("AWS FSBP", "Config.1"),
+            Framework("CIS AWS 3.0", "3.3"),
+            Framework("PCI DSS 4.0", "11.5.2"),
+            Framework("SOC 2", "CC7.1"),
+            Framework("ISO 27001", "A.8.9"),
+        ),
+        applies=_records_here,
+    ),
+    StackRule(
+        id="aws-cloudtrail-bucket-locked-and-logged",
+        description="A trail's bucket locks its log files in compliance mode for at least "
+        f"{MIN_AUDIT_RETENTION_DAYS} days and logs access to them.",
+        severity=Severity.HIGH,
+        remediation="Deliver the trail to the audit bucket (SecureBucketArgs(object_lock_days=..., "
+        "log_bucket=...)); security.trail.retention_days >= 365.",
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
+        check=_trail_bucket_check,
+        frameworks=(
+            Framework("CIS AWS 3.0", "3.4"),
+            Framework("PCI DSS 4.0", "10.3.3"),
+            Framework("PCI DSS 4.0", "10.5.1"),
+            Framework("SOC 2", "CC7.2"),
+            Framework("ISO 27001", "A.8.15"),
+        ),
+        applies=lambda view: bool(_trail_buckets(view)),
+    ),
+)
