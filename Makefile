@@ -10,7 +10,7 @@ UV := .tools/bin/uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: check test lint typecheck pytest bench clean sync
+.PHONY: check test lint typecheck pytest bench clean sync promtool
 
 check: .venv/.synced
 	$(RUN) resilience check
@@ -24,8 +24,22 @@ lint: .venv/.synced
 typecheck: .venv/.synced
 	$(RUN) mypy
 
-pytest: .venv/.synced
+pytest: .venv/.synced promtool
 	$(RUN) pytest -q
+
+# promtool checks and unit-tests the generated Prometheus rules (tests/test_k8s.py). When it
+# is missing, Debian's (or Ubuntu's) prometheus package provides it: as root, or with sudo -n.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "promtool not found: installing the prometheus package (apt-get)"; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "error: promtool is needed by the tests and apt-get is missing: install Prometheus's promtool and put it on PATH" >&2; exit 1; }; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+	    || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends prometheus; } \
+	    || { echo "error: could not install the prometheus package (promtool); install promtool and put it on PATH" >&2; exit 1; }; \
+	  command -v promtool >/dev/null 2>&1 || { echo "error: the prometheus package installed no promtool on PATH" >&2; exit 1; }; \
+	}
 
 bench: .venv/.synced
 	$(RUN) python benchmarks/synth_scaling.py
