@@ -989,6 +989,23 @@ class StackConfig(Strict):
     cost: CostConfig = Field(default_factory=CostConfig)
 
     @model_validator(mode="after")
+    def _audit_bucket_name(self) -> StackConfig:
+        """`<name>-audit-<region>-<account id>` must fit S3's 63 characters where the security
+        baseline keeps an audit bucket."""
+        security = self.security
+        if not (security.trail.enabled or security.config_recorder.enabled):
+            return self
+        region = max((self.primary.region, self.dr.region), key=len)
+        length = len(f"{self.name}-audit-{region}-") + 12
+        if length > 63:
+            raise ValueError(
+                f"{NAMESPACE}:name: the audit bucket {self.name}-audit-{region}-<account id> "
+                f"would have {length} characters, over S3's 63: shorten the name (or turn "
+                "security.trail and security.config_recorder off)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _service_budgets(self) -> StackConfig:
         names = [service.name for service in self.services]
         unknown = [name for name in self.cost.service_budgets_usd if name not in names]

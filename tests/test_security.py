@@ -30,12 +30,11 @@ BUDGET = "aws:budgets/budget:Budget"
 ACCOUNT = "123456789012"
 
 
-def by_name(result: SynthResult, typ: str) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in resources(result, typ)}
-
-
 def inputs_of(result: SynthResult, typ: str, field: str, value: str) -> dict[str, Any]:
-    (match,) = [r["inputs"] for r in resources(result, typ) if r["inputs"].get(field) == value]
+    matches: list[dict[str, Any]] = [
+        r["inputs"] for r in resources(result, typ) if r["inputs"].get(field) == value
+    ]
+    (match,) = matches
     return match
 
 
@@ -535,6 +534,16 @@ def test_security_and_cost_config_errors_name_the_key() -> None:
         "Pulumi.bad.yaml: resilience:cost.service_budgets_usd: orders is not a service "
         "(services: orders-api, users-api, tracking-api)"
     ]
+    minimal = dict(read_stack_document("example-minimal")["config"])
+    minimal["resilience:name"] = "a-system-name-of-thirty-two-char"
+    minimal["resilience:dr"] = {**minimal["resilience:dr"], "region": "ap-southeast-2"}
+    with pytest.raises(ConfigError) as error:
+        load_mapping(minimal, "Pulumi.bad.yaml")
+    assert str(error.value) == (
+        "Pulumi.bad.yaml: resilience:name: the audit bucket a-system-name-of-thirty-two-char-"
+        "audit-ap-southeast-2-<account id> would have 66 characters, over S3's 63: shorten the "
+        "name (or turn security.trail and security.config_recorder off)"
+    )
     assert problems(cost={"monthly_budget_usd": 0}) == [
         "Pulumi.bad.yaml: resilience:cost.monthly_budget_usd: must be greater than 0, got 0"
     ]
