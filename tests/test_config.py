@@ -336,7 +336,7 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
         pytest.param(
             lambda c: c["resilience:services"][1].update(resources={}, dns=None, scaling=None),
             "Pulumi.bad.yaml: resilience:services[1].resources.primary: the SLO needs a source "
-            "of request metrics: add an alb or functions",
+            "of request metrics: add an alb, functions or kubernetes",
             id="slo-without-sli-source",
         ),
         pytest.param(
