@@ -107,6 +107,24 @@ def stack_view_from_args(
     )
 
 
+def _metadata(rule: Rule | StackRule, enforcement: Enforcement) -> dict[str, Any]:
+    """What a policy says of itself, for either kind of rule. CrossGuard carries one
+    framework per policy; the full list is in the rule metadata and the offline reports."""
+    first = rule.frameworks[0] if rule.frameworks else None
+    return {
+        "name": rule.id,
+        "description": rule.description,
+        "enforcement_level": EnforcementLevel(enforcement.value),
+        "severity": PackSeverity(rule.severity.value),
+        "framework": (
+            PolicyComplianceFramework(name=first.name, reference=first.control) if first else None
+        ),
+        "remediation_steps": rule.remediation,
+        "url": rule.url,
+        "tags": sorted({f.name for f in rule.frameworks}),
+    }
+
+
 def _stack_name(args: StackValidationArgs) -> str:
     """The stack's name, from a URN (`urn:pulumi:<stack>::<project>::...`)."""
     for resource in args.resources:
@@ -126,20 +144,7 @@ def _stack_policy(
         for violation in rule.check(view):
             report_violation(violation.message, violation.urn)
 
-    first = rule.frameworks[0] if rule.frameworks else None
-    return StackValidationPolicy(
-        name=rule.id,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel(enforcement.value),
-        severity=PackSeverity(rule.severity.value),
-        framework=(
-            PolicyComplianceFramework(name=first.name, reference=first.control) if first else None
-        ),
-        remediation_steps=rule.remediation,
-        url=rule.url,
-        tags=sorted({f.name for f in rule.frameworks}),
-    )
+    return StackValidationPolicy(validate=validate, **_metadata(rule, enforcement))
 
 
 def _policy(rule: Rule, enforcement: Enforcement) -> ResourceValidationPolicy:
@@ -149,22 +154,7 @@ def _policy(rule: Rule, enforcement: Enforcement) -> ResourceValidationPolicy:
         for message in rule.check(view_from_args(args)):
             report_violation(message, args.urn)
 
-    # CrossGuard carries one framework per policy; the full list is in the rule metadata
-    # and in the offline reports.
-    first = rule.frameworks[0] if rule.frameworks else None
-    return ResourceValidationPolicy(
-        name=rule.id,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel(enforcement.value),
-        severity=PackSeverity(rule.severity.value),
-        framework=(
-            PolicyComplianceFramework(name=first.name, reference=first.control) if first else None
-        ),
-        remediation_steps=rule.remediation,
-        url=rule.url,
-        tags=sorted({f.name for f in rule.frameworks}),
-    )
+    return ResourceValidationPolicy(validate=validate, **_metadata(rule, enforcement))
 
 
 def build_policies(

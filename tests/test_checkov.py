@@ -33,6 +33,7 @@ from scripts.checkov import CheckovError, CheckovReport, StackExport
 from scripts.engine import SynthResult, synth_all
 from scripts.export import MAP_FIELDS, TYPES, to_kubernetes_manifests, to_terraform_plan
 from tests.conftest import ROOT, read_stack_document
+from tests.test_traffic import _worker
 
 CKV_ID = re.compile(r"^CKV2?_(AWS|K8S)_\d+$")
 PROVIDER_MODULES = {"aws": "pulumi_aws", "random": "pulumi_random"}
@@ -559,30 +560,6 @@ def broken_graph(minimal: dict[str, Any]) -> dict[str, Any]:
         if resource["name"] == "minimal-primary-monitoring-web-app-logs":
             del resource["inputs"]["kmsKeyId"]
     return graph
-
-
-def _worker(config: dict[str, Any]) -> None:
-    config["resilience:services"].append(
-        {
-            "name": "order-worker",
-            "tier": "worker",
-            "slo": {"availability": 99.9},
-            "runbook_url": "https://runbooks.reskflow.example.com/order-worker",
-            "resources": {
-                "primary": {
-                    "ecs": {"cluster": "reskflow", "service": "order-worker"},
-                    "queues": [{"queue_name": "reskflow-order-events"}],
-                },
-                "dr": {"ecs": {"cluster": "reskflow-dr", "service": "order-worker"}},
-            },
-            "scaling": {
-                "min": 1,
-                "max": 5,
-                "cpu": None,
-                "queue": {"queue_name": "reskflow-order-events"},
-            },
-        }
-    )
 
 
 def everything(config: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from components.gcp import child_options
 from model.gcp import FirestoreConfig, GcpBucket, GcpLogs
 
 COMPONENT_TYPE = "resilience:gcp:DataProtection"
@@ -94,14 +95,8 @@ class GcpDataProtection(pulumi.ComponentResource):
             }
         )
 
-    def _opts(self, **extra: object) -> pulumi.ResourceOptions:
-        waits = [*self.args.depends_on, *extra.pop("depends_on", [])]  # type: ignore[misc]
-        return pulumi.ResourceOptions(
-            parent=self,
-            provider=self.args.provider,
-            depends_on=waits,
-            **extra,  # type: ignore[arg-type]
-        )
+    def _opts(self, **extra: Any) -> pulumi.ResourceOptions:
+        return child_options(self, self.args.provider, self.args.depends_on, **extra)
 
     def _bucket(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from components.gcp import child_options
 from model.burn_rate import compile_objective, window_label
 from model.enums import Severity
 from model.gcp import GcpService, LogAlert
@@ -110,14 +111,8 @@ class GcpServiceMonitoring(pulumi.ComponentResource):
             }
         )
 
-    def _opts(self, **extra: object) -> pulumi.ResourceOptions:
-        waits = [*self.args.depends_on, *extra.pop("depends_on", [])]  # type: ignore[misc]
-        return pulumi.ResourceOptions(
-            parent=self,
-            provider=self.args.provider,
-            depends_on=waits,
-            **extra,  # type: ignore[arg-type]
-        )
+    def _opts(self, **extra: Any) -> pulumi.ResourceOptions:
+        return child_options(self, self.args.provider, self.args.depends_on, **extra)
 
     # -- SLOs --------------------------------------------------------------------------------
 
