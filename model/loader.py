@@ -551,6 +551,19 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     known = set(classes) if isinstance(classes, dict) else set()
     system = values.get("name") if isinstance(values.get("name"), str) else ""
     regions = [r for r in (_region_of(values, "primary"), _region_of(values, "dr")) if r]
+    if system and regions:
+        # Every stack keeps its server access logs in <name>-access-logs-<region>-<account>.
+        region = max(regions, key=len)
+        longest = len(f"{system}-access-logs-{region}-") + ACCOUNT_ID_LENGTH
+        if longest > BUCKET_NAME_MAX:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:name",
+                    f"the access-log bucket '{system}-access-logs-{region}-<account id>' would "
+                    f"be {longest} characters; S3 allows {BUCKET_NAME_MAX}: shorten the name",
+                )
+            )
     buckets = values.get("data_buckets")
     for i, bucket in enumerate(buckets if isinstance(buckets, list) else []):
         if not isinstance(bucket, dict):

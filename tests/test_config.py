@@ -340,6 +340,13 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="slo-without-sli-source",
         ),
         pytest.param(
+            lambda c: c.update({"resilience:name": "reskflow-orders-platform-prod"}),
+            "Pulumi.bad.yaml: resilience:name: the access-log bucket "
+            "'reskflow-orders-platform-prod-access-logs-us-east-1-<account id>' would be 64 "
+            "characters; S3 allows 63: shorten the name",
+            id="access-log-bucket-name-too-long",
+        ),
+        pytest.param(
             lambda c: c["resilience:services"][0]["resources"]["dr"].update(
                 certificates=[
                     "arn:aws:acm:us-east-1:123456789012:certificate/"
