@@ -6,7 +6,7 @@ Importable without starting anything: `policies/__main__.py` builds the pack fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy import Severity as PackSeverity
+from pulumi_policy.proxy import _is_unknown
 
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView, Rule, StackRule
 from policies.rules.stack import (
@@ -38,17 +39,42 @@ from policies.rules.stack import (
 PACK_NAME = "resilience"
 
 
+# What a value the engine does not know yet (preview) reads as: the same marker the offline
+# graph writes (scripts/graph.py), so rules see the same thing in both places.
+UNKNOWN = "[unknown]"
+
+
+def plain(value: Any) -> Any:
+    """The engine's values as plain data. pulumi_policy hands rules read-only proxies that are
+    Mappings and Sequences but not dicts and lists, and raise on values unknown during a
+    preview; rules are written for plain JSON data (the resource graph), so the adapter
+    unwraps the proxies and turns unknowns into UNKNOWN."""
+    if isinstance(value, str):
+        return UNKNOWN if _is_unknown(value) else value
+    if isinstance(value, Mapping):
+        raw = value["__target"] if _is_proxy(value) else value
+        return {str(k): plain(raw[k]) for k in raw}
+    if isinstance(value, Sequence):
+        raw = value["__target"] if _is_proxy(value) else value  # type: ignore[call-overload]
+        return [plain(item) for item in raw]
+    return value
+
+
+def _is_proxy(value: Any) -> bool:
+    return type(value).__name__ in ("_DictProxy", "_ListProxy")
+
+
 def view_from_args(args: ResourceValidationArgs) -> ResourceView:
     provider = args.provider
     region = None
     if provider is not None:
-        value = provider.props.get("region")
+        value = plain(provider.props).get("region")
         region = value if isinstance(value, str) else None
     return ResourceView(
         type=args.resource_type,
         name=args.name,
         urn=args.urn,
-        props=args.props,
+        props=plain(args.props),
         protect=bool(args.opts.protect),
         provider_urn=provider.urn if provider is not None else None,
         region=region,
@@ -57,7 +83,7 @@ def view_from_args(args: ResourceValidationArgs) -> ResourceView:
 
 def _provider_region(resource: PolicyResource) -> str | None:
     provider = resource.provider
-    value = provider.props.get("region") if provider is not None else None
+    value = plain(provider.props).get("region") if provider is not None else None
     return value if isinstance(value, str) else None
 
 
@@ -71,11 +97,12 @@ def stack_view_from_args(
     references: dict[str, dict[str, Any]] = {}
     for resource in args.resources:
         if resource.resource_type.startswith(PROVIDER_PREFIX):
-            provider_tags.append(default_tags(resource.props))
+            provider_tags.append(default_tags(plain(resource.props)))
             continue
         if resource.resource_type == STACK_REFERENCE:
-            outputs = resource.props.get("outputs")
-            name = str(resource.props.get("name", resource.name))
+            props = plain(resource.props)
+            outputs = props.get("outputs")
+            name = str(props.get("name", resource.name))
             references[name] = dict(outputs) if isinstance(outputs, Mapping) else {}
             continue
         if resource.resource_type.startswith("pulumi:"):
@@ -86,15 +113,15 @@ def stack_view_from_args(
                 type=resource.resource_type,
                 name=resource.name,
                 urn=resource.urn,
-                props=resource.props,
+                props=plain(resource.props),
                 protect=bool(resource.opts.protect),
                 provider_urn=provider.urn if provider is not None else None,
                 region=_provider_region(resource),
             )
         )
         tags[resource.urn] = {
-            **(default_tags(provider.props) if provider is not None else {}),
-            **tag_map(resource.props.get("tags")),
+            **(default_tags(plain(provider.props)) if provider is not None else {}),
+            **tag_map(views[-1].props.get("tags")),
         }
     agreed = agreed_tags(provider_tags)
     return StackView(
@@ -140,6 +167,7 @@ def _stack_policy(
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         view = stack_view_from_args(args, _stack_name(args), drill)
         if not rule.applies(view):
+            args.not_applicable(f"nothing in stack {view.stack} for {rule.id} to judge")
             return
         for violation in rule.check(view):
             report_violation(violation.message, violation.urn)

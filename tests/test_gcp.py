@@ -20,6 +20,7 @@ from policies.rules import ALL_RULES
 from policies.rules.core import ResourceView
 from scripts.engine import SynthResult, synth_all
 from tests.conftest import ROOT
+from tests.test_stack_rules import pack_violations
 
 EXAMPLE = ROOT / "examples" / "light-on-campus" / "Pulumi.light-on-campus.yaml"
 RULES = {rule.id: rule for rule in ALL_RULES}
@@ -375,6 +376,12 @@ def test_unprotected_gcp_state_is_flagged() -> None:
     assert list(rule.check(bucket)) == [
         "r holds state but is not protected: `pulumi destroy` would delete it"
     ]
+
+
+def test_the_pack_sees_what_the_offline_run_sees(campus: SynthResult) -> None:
+    """The GCP rules fed proxied props, as the engine feeds a policy pack: no finding, as
+    offline (nested blocks are Mappings there, not dicts)."""
+    assert pack_violations(campus.graph) == []
 
 
 def test_every_gcp_rule_has_a_failing_case() -> None:

@@ -15,9 +15,12 @@ from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policies.evaluate import all_rules
 from policies.pack import build_policies, stack_view_from_args
@@ -830,18 +833,34 @@ def test_shipped_stacks_tag_their_objectives(synthesized: dict[str, SynthResult]
 # -- the pack ---------------------------------------------------------------------------------
 
 
+def _engine_props(props: Mapping[str, Any]) -> Any:
+    """Props as pulumi_policy hands them to a policy: read-only proxies (Mappings that are not
+    dicts, raising on unknown values), the graph's unknown marker as the engine's sentinel."""
+
+    def sentinel(value: Any) -> Any:
+        if value == "[unknown]":
+            return UNKNOWN_STRING_VALUE
+        if isinstance(value, dict):
+            return {k: sentinel(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [sentinel(v) for v in value]
+        return value
+
+    return unknown_checking_proxy(sentinel(dict(props)))
+
+
 def _policy_resources(graph: Mapping[str, Any]) -> list[PolicyResource]:
     """The graph's resources as the engine hands them to a stack policy (provider state
-    carries defaultTags as JSON text, as the real engine does)."""
+    carries defaultTags as JSON text, as the real engine does; props are proxies)."""
     providers: dict[str, PolicyProviderResource] = {}
     resources = []
     for r in graph["resources"]:
         if r["type"].startswith("pulumi:providers:"):
             props = dict(r["inputs"])
-            props["defaultTags"] = json.dumps(props.get("defaultTags", {}))
-            providers[f"{r['urn']}::{r['id']}"] = PolicyProviderResource(
-                r["type"], props, r["urn"], r["name"]
-            )
+            if "defaultTags" in props:
+                props["defaultTags"] = json.dumps(props["defaultTags"])
+            provider = PolicyProviderResource(r["type"], _engine_props(props), r["urn"], r["name"])
+            providers[r["urn"]] = providers[f"{r['urn']}::{r['id']}"] = provider
     for r in graph["resources"]:
         if not r["custom"]:
             continue
@@ -851,7 +870,7 @@ def _policy_resources(graph: Mapping[str, Any]) -> list[PolicyResource]:
         resources.append(
             PolicyResource(
                 r["type"],
-                props,
+                _engine_props(props),
                 r["urn"],
                 r["name"],
                 PolicyResourceOptions(
@@ -911,3 +930,35 @@ def test_pack_enforcement_is_configurable_per_stack_rule() -> None:
     assert len(policies) == len(ALL_RULES) + len(STACK_RULES)
     assert policies["resilience-dr-parity"].enforcement_level.value == "advisory"  # type: ignore[union-attr]
     assert policies["resilience-rto-achievable"].enforcement_level.value == "mandatory"  # type: ignore[union-attr]
+
+
+def pack_violations(graph: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """What every resource policy reports when fed a graph's resources as the engine feeds
+    them (proxied props)."""
+    policies = [
+        p for p in build_policies(stack_rules=()) if isinstance(p, ResourceValidationPolicy)
+    ]
+    reported: list[tuple[str, str | None]] = []
+    for resource in _policy_resources(graph):
+        if resource.resource_type.startswith("pulumi:"):
+            continue
+        args = ResourceValidationArgs(
+            resource.resource_type,
+            resource.props,
+            resource.urn,
+            resource.name,
+            resource.opts,
+            resource.provider,
+        )
+        for policy in policies:
+            policy.validate(args, lambda message, urn: reported.append((message, urn)))  # type: ignore[misc]
+    return reported
+
+
+@pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])
+def test_pack_resource_policies_agree_with_the_offline_run(
+    synthesized: dict[str, SynthResult], stack: str
+) -> None:
+    """Every resource policy, fed proxies as the engine feeds them, finds what the offline
+    evaluation finds (nothing, on the shipped stacks): no rule trips over proxies."""
+    assert pack_violations(synthesized[stack].graph) == []

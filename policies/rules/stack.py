@@ -139,11 +139,11 @@ def agreed_tags(tag_sets: Iterable[Mapping[str, str]]) -> dict[str, str]:
 
 
 def view_from_graph(graph: Mapping[str, Any], drill: Mapping[str, Any] | None = None) -> StackView:
-    providers = {
-        f"{r['urn']}::{r['id']}": default_tags(r["inputs"])
-        for r in graph["resources"]
-        if r["type"].startswith(PROVIDER_PREFIX)
-    }
+    providers: dict[str, dict[str, str]] = {}
+    for r in graph["resources"]:
+        if r["type"].startswith(PROVIDER_PREFIX):
+            # A resource names its provider as `<urn>::<id>`, or by URN alone.
+            providers[r["urn"]] = providers[f"{r['urn']}::{r['id']}"] = default_tags(r["inputs"])
     references = {
         str(r["inputs"].get("name", r["name"])): dict(r["computed"].get("outputs") or {})
         for r in graph["resources"]
