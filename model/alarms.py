@@ -319,8 +319,10 @@ CATALOG: tuple[AlarmSpec, ...] = (
         threshold=50,
         comparison=Comparison.GT,
         period_seconds=60,
-        evaluation_periods=5,
-        datapoints_to_alarm=5,
+        # Two minutes above half the RPO: the page comes before the lag reaches the RPO
+        # (threshold + 2 x 60 s = 270 s of a 300 s RPO; resilience-rpo-achievable checks it).
+        evaluation_periods=2,
+        datapoints_to_alarm=2,
         # A replica that was promoted (failover) publishes no ReplicaLag: that is no alarm.
         treat_missing_data="missing",
         unit="%",
@@ -337,8 +339,10 @@ CATALOG: tuple[AlarmSpec, ...] = (
         threshold=50,
         comparison=Comparison.GT,
         period_seconds=60,
-        evaluation_periods=5,
-        datapoints_to_alarm=5,
+        # Two minutes above half the RPO: the page comes before the lag reaches the RPO
+        # (threshold + 2 x 60 s = 270 s of a 300 s RPO; resilience-rpo-achievable checks it).
+        evaluation_periods=2,
+        datapoints_to_alarm=2,
         treat_missing_data="missing",
         unit="%",
         source="ReskFlow: RPO 5 minutes (L34); Aurora publishes the lag of a secondary cluster "

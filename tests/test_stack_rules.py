@@ -99,11 +99,15 @@ def dr_baseline() -> dict[str, Any]:
             "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
             "props": {
                 "alarmActions": [TOPIC],
+                "comparisonOperator": "GreaterThanThreshold",
                 "threshold": 150,
+                "datapointsToAlarm": 2,
+                "evaluationPeriods": 2,
                 "metricQueries": [
                     {
                         "id": "lag",
                         "metric": {
+                            "period": 60,
                             "metricName": "ReplicaLag",
                             "dimensions": {"DBInstanceIdentifier": "sys-db-dr"},
                         },
@@ -480,7 +484,26 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         "rpo-lag-alarm-too-loose",
         dr_baseline,
         props("lag", threshold=600),
-        [("resilience-rpo-achievable", "replica", "replica lag 10.0 min")],
+        [("resilience-rpo-achievable", "replica", "replica lag 12.0 min")],
+    ),
+    (
+        # 150 s, but only after 5 minutes above it: the page comes at 7.5 minutes of lag.
+        "rpo-lag-alarm-too-slow",
+        dr_baseline,
+        props("lag", datapointsToAlarm=5, evaluationPeriods=5),
+        [("resilience-rpo-achievable", "replica", "pages 300 s after the lag passes 2.5 min")],
+    ),
+    (
+        "rpo-lag-alarm-below-threshold-is-no-bound",
+        dr_baseline,
+        props("lag", comparisonOperator="LessThanThreshold"),
+        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
+    ),
+    (
+        "rpo-lag-alarm-actions-disabled",
+        dr_baseline,
+        props("lag", actionsEnabled=False),
+        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
     ),
     (
         "rpo-lag-alarm-notifies-no-one",
@@ -951,7 +974,7 @@ def pack_violations(graph: Mapping[str, Any]) -> list[tuple[str, str | None]]:
             resource.provider,
         )
         for policy in policies:
-            policy.validate(args, lambda message, urn: reported.append((message, urn)))  # type: ignore[misc]
+            policy.validate(args, lambda message, urn: reported.append((message, urn)))
     return reported
 
 

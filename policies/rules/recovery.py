@@ -314,20 +314,47 @@ def _alarm_metrics(alarm: ResourceView) -> Iterator[tuple[str, Mapping[str, Any]
             yield str(metric["metricName"]), metric.get("dimensions") or {}
 
 
+def _notifies(alarm: ResourceView) -> bool:
+    return bool(alarm.props.get("alarmActions")) and alarm.props.get("actionsEnabled") is not False
+
+
+def _period(alarm: ResourceView) -> int:
+    if isinstance(alarm.props.get("period"), int):
+        return int(alarm.props["period"])
+    for query in alarm.props.get("metricQueries") or []:
+        metric = query.get("metric") if isinstance(query, dict) else None
+        if isinstance(metric, dict) and isinstance(metric.get("period"), int):
+            return int(metric["period"])
+    return 60
+
+
 def _lag_alarm_seconds(
     view: StackView, metric: str, dimension: str, value: str, per_second: float
-) -> float | None:
-    """The lowest threshold (in seconds) of an alarm that notifies on a replica's lag."""
-    thresholds = []
+) -> tuple[float, str] | None:
+    """The largest lag a replica reaches before an alarm on it pages: its threshold plus the
+    time the alarm needs to fire (period x datapoints to alarm), while the lag keeps growing
+    one second a second. The lowest of the replica's notifying 'greater than' alarms."""
+    bounds = []
     for alarm in view.of_type(METRIC_ALARM):
-        if not alarm.props.get("alarmActions"):
+        comparison = str(alarm.props.get("comparisonOperator", ""))
+        if not _notifies(alarm) or not comparison.startswith("GreaterThan"):
             continue
         for name, dimensions in _alarm_metrics(alarm):
-            if name == metric and dimensions.get(dimension) == value:
-                threshold = alarm.props.get("threshold")
-                if isinstance(threshold, int | float):
-                    thresholds.append(float(threshold) / per_second)
-    return min(thresholds) if thresholds else None
+            threshold = alarm.props.get("threshold")
+            if name != metric or dimensions.get(dimension) != value:
+                continue
+            if not isinstance(threshold, int | float):
+                continue
+            points = alarm.props.get("datapointsToAlarm") or alarm.props.get("evaluationPeriods")
+            firing = _period(alarm) * (points if isinstance(points, int) else 1)
+            lag = float(threshold) / per_second
+            bounds.append(
+                (
+                    lag + firing,
+                    f"its lag alarm pages {firing} s after the lag passes {_duration(lag)}",
+                )
+            )
+    return min(bounds) if bounds else None
 
 
 def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term:
@@ -345,10 +372,16 @@ def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term:
         return Term(
             "replica lag",
             math.inf,
-            f"no alarm watches the lag of {name}",
+            f"no alarm that notifies watches the lag of {name}",
             "add the rds-replica-lag alarm (it is in the catalog)",
         )
-    return Term("replica lag", lag, f"{name}'s lag alarm fires above {_duration(lag)}")
+    seconds, basis = lag
+    return Term(
+        "replica lag",
+        seconds,
+        f"{name}: {basis}",
+        "lower the lag alarm's threshold or the datapoints it needs",
+    )
 
 
 def _replica_of(
