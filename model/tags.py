@@ -11,6 +11,9 @@ RTO_MINUTES = "resilience-rto-minutes"
 RPO_MINUTES = "resilience-rpo-minutes"
 PRIMARY_REGION = "resilience-primary-region"
 DR_REGION = "resilience-dr-region"
+# pilot-light | warm-standby | active: what the DR region runs. `resilience failover` writes
+# `dr.mode: active`; the next `pulumi up` of the dr stack retags its resources.
+DR_MODE = "resilience-dr-mode"
 # On alarms: the service they watch and the alarm's catalog id (or slo-<objective>-<tier>).
 SERVICE = "service"
 ALARM = "resilience-alarm"

@@ -75,6 +75,7 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
             tag_keys.RPO_MINUTES: str(config.dr.rpo_minutes),
             tag_keys.PRIMARY_REGION: config.primary.region,
             tag_keys.DR_REGION: config.dr.region,
+            tag_keys.DR_MODE: config.dr.mode.value,
             "managed-by": "pulumi",
         }
     )

@@ -146,3 +146,25 @@ def test_an_unachievable_rpo_in_every_format(write_config: ConfigWriter, tmp_pat
         if case.find("failure") is not None
     ]
     assert failed == [("dr", expected[1])]
+
+
+def test_an_active_dr_region_passes_after_a_failover(
+    write_config: ConfigWriter, tmp_path: Path
+) -> None:
+    """`resilience failover` writes dr.mode: active; the checks (and the pack in the next
+    `pulumi up -s dr`) must not then block on the DR paths the failover just used up."""
+
+    def active(config: dict[str, Any]) -> None:
+        config["resilience:dr"]["mode"] = "active"
+
+    files = [write_config(active, base=stack, name=stack) for stack in ("primary", "dr")]
+    result = check(
+        *[arg for f in files for arg in ("--config-file", str(f))],
+        "--project-dir",
+        str(ROOT),
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "findings.json").read_text())
+    assert report["findings"] == []

@@ -40,6 +40,7 @@ STACK_TAGS = {
     "resilience-rpo-minutes": "5",
     "resilience-primary-region": "us-east-1",
     "resilience-dr-region": "us-west-2",
+    "resilience-dr-mode": "pilot-light",
 }
 
 Resources = dict[str, dict[str, Any]]  # name -> {"type", "props"}
@@ -564,15 +565,28 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         [("resilience-dr-parity", "resilience-dr", "exports no data_protection output")],
     ),
     (
-        "parity-active-dr-replicates-nothing",
+        # After a failover (dr.mode: active) the DR region serves and replicates nowhere:
+        # nothing to fail over to, no RPO into it, no parity to hold until failback.
+        "active-dr-has-nothing-to-judge",
+        dr_baseline,
+        both(
+            tag("resilience-dr-mode", "active"),
+            drop("replication", "lag"),
+            props("replica", replicateSourceDb=None, tags={"backup-policy": "transactional"}),
+        ),
+        [],
+    ),
+    (
+        # The same stack still standing by: its stores have lost their DR copies.
+        "parity-pilot-light-without-replicas",
         dr_baseline,
         both(
             drop("replication", "lag"),
             props("replica", replicateSourceDb=None, tags={"backup-policy": "transactional"}),
         ),
-        # Active: nothing replicates into the DR region by design; the RPO falls back to
-        # the backup copies, which cannot keep 5 minutes.
         [
+            ("resilience-dr-parity", "resilience-dr", "bucket:uploads: the primary's s3 data"),
+            ("resilience-dr-parity", "resilience-dr", "database:db: the primary's rds data"),
             ("resilience-rpo-achievable", "resilience-dr", "database:db: RPO 5 min cannot be met"),
             (
                 "resilience-rpo-achievable",

@@ -83,6 +83,7 @@ def test_default_tags_come_from_config_and_stack(synthesized: dict[str, SynthRes
             "resilience-rpo-minutes": "5",
             "resilience-primary-region": "us-east-1",
             "resilience-dr-region": "us-west-2",
+            "resilience-dr-mode": "pilot-light",
         }
     # Tags are set in one place: a resource's own tags only add what selects it (a backup
     # class), its data's RPO, what an alarm watches, or the name the Route 53 console lists

@@ -125,7 +125,8 @@ def _alarm_tags(view: StackView) -> list[tuple[ResourceView, dict[str, str]]]:
 def _slo_applies(view: StackView) -> bool:
     """SLOs are measured where the traffic is: the primary stack (a DR region on standby
     has none; once active, its stack runs them too)."""
-    return view.role == "primary" and bool(_alarm_tags(view))
+    serving = view.role == "primary" or view.stack_tags.get(tag_keys.DR_MODE) == "active"
+    return serving and bool(_alarm_tags(view))
 
 
 def _slo_check(view: StackView) -> Iterator[Violation]:

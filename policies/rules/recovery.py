@@ -131,6 +131,12 @@ def is_dr(view: StackView) -> bool:
     return view.role == "dr"
 
 
+def runs_active(view: StackView) -> bool:
+    """The DR region serves (after a failover): there is nothing to fail over to, and its
+    stores replicate nowhere until failback rebuilds the path back."""
+    return view.stack_tags.get(tag_keys.DR_MODE) == "active"
+
+
 # -- RTO -----------------------------------------------------------------------------------
 
 
@@ -255,7 +261,7 @@ def analyze_rto(view: StackView) -> RtoAnalysis | str | None:
     """The achievable RTO of a dr stack; a message when it has no bound; None when the
     stack has nothing to fail over to (not a dr stack, no objective)."""
     target = view.minutes(tag_keys.RTO_MINUTES)
-    if not is_dr(view) or target is None:
+    if not is_dr(view) or target is None or runs_active(view):
         return None
     records = failover_records(view)
     if not records:
@@ -450,7 +456,7 @@ def _copy_term(store: Mapping[str, Any]) -> Term | None:
 
 def analyze_rpo(view: StackView) -> list[StoreRpo]:
     """Per data store of the primary: its RPO target and its best path into the DR region."""
-    if not is_dr(view):
+    if not is_dr(view) or runs_active(view):
         return []
     stores = view.primary_outputs().get("data_protection")
     if not isinstance(stores, Mapping):
@@ -557,7 +563,7 @@ def _control_plane_check(view: StackView) -> Iterator[Violation]:
 
 
 def _parity_applies(view: StackView) -> bool:
-    return is_dr(view) and bool(view.primary_outputs())
+    return is_dr(view) and not runs_active(view) and bool(view.primary_outputs())
 
 
 def _vault_names(view: StackView) -> set[str]:
@@ -585,13 +591,11 @@ def _parity_check(view: StackView) -> Iterator[Violation]:
             or (store.get("kind") == "s3" and _replication_rule(view, str(store.get("bucket"))))
         )
     ]
-    running_active = stores and not linked and not candidates and not view.of_type(REPLICATION)
-    if not running_active:
-        for key, store in sorted(stores.items()):
-            if key not in linked:
-                kind = store.get("kind") if isinstance(store, Mapping) else "?"
-                what = "S3 replication rule" if kind == "s3" else "replica"
-                yield Violation(f"{key}: the primary's {kind} data store has no {what} here")
+    for key, store in sorted(stores.items()):
+        if key not in linked:
+            kind = store.get("kind") if isinstance(store, Mapping) else "?"
+            what = "S3 replication rule" if kind == "s3" else "replica"
+            yield Violation(f"{key}: the primary's {kind} data store has no {what} here")
     copy_target = outputs.get("backup_copy_target_arn")
     if isinstance(copy_target, str) and copy_target:
         region = copy_target.split(":")[3] if copy_target.count(":") >= 5 else ""
