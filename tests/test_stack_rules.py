@@ -128,13 +128,18 @@ def dr_baseline() -> dict[str, Any]:
                     {
                         "status": "Enabled",
                         "destination": {
-                            "replicationTime": {"status": "Enabled", "time": {"minutes": 15}}
+                            "bucket": "arn:aws:s3:::sys-uploads-us-west-2",
+                            "replicationTime": {"status": "Enabled", "time": {"minutes": 15}},
                         },
                     }
                 ],
             },
         },
         "vault": {"type": "aws:backup/vault:Vault", "props": {"name": "sys-dr"}},
+        "uploads-replica": {
+            "type": "aws:s3/bucket:Bucket",
+            "props": {"bucket": "sys-uploads-us-west-2", "tags": {"resilience-rpo-minutes": "60"}},
+        },
         "selection": {
             "type": "aws:backup/selection:Selection",
             "props": {"selectionTags": [{"key": "backup-policy", "value": "transactional"}]},
@@ -551,6 +556,20 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
                 "no replica, replication or backup copy",
             ),
         ],
+    ),
+    (
+        # A policy pack may not be sent the StackReference: the stores then come from the
+        # dr stack's own replicas and replication rules, with their RPO tags.
+        "rpo-without-the-primary-outputs",
+        dr_baseline,
+        lambda spec: spec.update(references={}),
+        [],
+    ),
+    (
+        "rpo-without-the-primary-outputs-unwatched-replica",
+        dr_baseline,
+        both(lambda spec: spec.update(references={}), drop("lag")),
+        [("resilience-rpo-achievable", "replica", "replica:sys-db-dr: RPO 5 min cannot be met")],
     ),
     (
         "parity-copy-to-another-vault",

@@ -454,13 +454,42 @@ def _copy_term(store: Mapping[str, Any]) -> Term | None:
     )
 
 
+def stores_from_dr(view: StackView) -> dict[str, dict[str, Any]]:
+    """The primary's stores as the dr stack's own resources name them, for when the primary's
+    outputs are not visible (a policy pack may not be sent the StackReference). Each replica
+    and replication rule carries its source and its data's RPO tag; backup copies are
+    unknown here, so a store's only path is its replica."""
+    stores: dict[str, dict[str, Any]] = {}
+    for kind, replica in replicas(view):
+        rpo = view.minutes(tag_keys.RPO_MINUTES, replica)
+        source = {
+            "rds": replica.props.get("replicateSourceDb"),
+            "aurora": replica.props.get("globalClusterIdentifier"),
+            "dynamodb": replica.props.get("globalTableArn"),
+        }[kind]
+        link = {"global_cluster_id": source} if kind == "aurora" else {"arn": source}
+        stores[f"replica:{_label(replica)}"] = {"kind": kind, "rpo_minutes": rpo, **link}
+    buckets = {str(b.props.get("bucket")): b for b in view.of_type(BUCKET)}
+    for config in view.of_type(REPLICATION):
+        for rule in config.props.get("rules") or []:
+            destination = str((rule.get("destination") or {}).get("bucket", ""))
+            target = buckets.get(destination.rsplit(":", 1)[-1])
+            rpo = view.minutes(tag_keys.RPO_MINUTES, target)
+            stores[f"bucket:{config.props.get('bucket')}"] = {
+                "kind": "s3",
+                "bucket": config.props.get("bucket"),
+                "rpo_minutes": rpo,
+            }
+    return stores
+
+
 def analyze_rpo(view: StackView) -> list[StoreRpo]:
     """Per data store of the primary: its RPO target and its best path into the DR region."""
     if not is_dr(view) or runs_active(view):
         return []
     stores = view.primary_outputs().get("data_protection")
     if not isinstance(stores, Mapping):
-        return []
+        stores = stores_from_dr(view)
     candidates = replicas(view)
     results = []
     for key, store in sorted(stores.items()):
