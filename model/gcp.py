@@ -98,9 +98,10 @@ class GcpProject(Strict):
     # Where the dual-region buckets (and their key) live.
     dual_region: Literal["nam4", "eur4", "asia1"] = "nam4"
     firestore_location: Literal["nam5", "eur3"] = "nam5"
-    # Checker regions of the uptime checks (Cloud Monitoring needs at least three).
+    # Checker regions of the uptime checks (Cloud Monitoring needs three checker locations;
+    # USA alone has three).
     uptime_regions: list[UptimeRegion] = Field(
-        default_factory=lambda: list(DEFAULT_UPTIME_REGIONS), min_length=3
+        default_factory=lambda: list(DEFAULT_UPTIME_REGIONS), min_length=1
     )
 
 
@@ -145,6 +146,23 @@ class GcpService(Strict):
     # minutes pages; p95 above 2 s for 10 minutes warns.
     error_rate_threshold: float = Field(default=0.05, gt=0, lt=1)
     slow_p95_ms: int | None = Field(default=2000, gt=0)
+
+    @field_validator("slo")
+    @classmethod
+    def _cloud_monitoring_limits(cls, slo: Slo) -> Slo:
+        """What Cloud Monitoring accepts: goals up to 0.999, rolling windows up to 30 days,
+        one latency objective (the p95)."""
+        if slo.availability > 99.9:
+            raise ValueError(
+                f"availability {slo.availability}: Cloud Monitoring SLO goals go up to 99.9 %"
+            )
+        if slo.window_days > 30:
+            raise ValueError(
+                f"window_days {slo.window_days}: Cloud Monitoring rolling windows are 1 to 30 days"
+            )
+        if slo.latency_p99_ms is not None:
+            raise ValueError("latency_p99_ms: a Google Cloud stack compiles one latency SLO, p95")
+        return slo
 
 
 class FirestoreBackups(Strict):

@@ -126,7 +126,7 @@ def test_seed_alert_rules(campus: SynthResult) -> None:
         campus, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig", "lightoncampus-api-uptime"
     )
     assert uptime["httpCheck"]["path"] == "/api/health" and uptime["httpCheck"]["useSsl"]
-    assert len(uptime["selectedRegions"]) >= 3
+    assert uptime["selectedRegions"] == ["USA", "EUROPE", "ASIA_PACIFIC"]
     # Critical policies reach both critical channels; warnings the warning channel.
     channels = of_type(campus, "gcp:monitoring/notificationChannel:NotificationChannel")
     critical = sorted(
@@ -155,17 +155,21 @@ def test_firestore_backups_and_exports(campus: SynthResult) -> None:
     }
     monthly = jobs["lightoncampus-data-firestore-monthly"]["inputs"]["httpTarget"]
     assert monthly["uri"].endswith("/databases/(default):exportDocuments")
+    # A bare bucket: Firestore writes each export under a new timestamped prefix (a path
+    # would be overwritten by the next month's export).
     assert json.loads(base64.b64decode(monthly["body"])) == {
-        "outputUriPrefix": "gs://lightoncampus-backups-lightoncampus-prod/firestore/monthly"
+        "outputUriPrefix": "gs://lightoncampus-firestore-monthly-lightoncampus-prod"
     }
-    backups = inputs(campus, "gcp:storage/bucket:Bucket", "lightoncampus-data-backups")
+    buckets = of_type(campus, "gcp:storage/bucket:Bucket")
     expiry = {
-        tuple(r["condition"]["matchesPrefixes"]): r["condition"]["age"]
-        for r in backups["lifecycleRules"]
-        if "matchesPrefixes" in r["condition"]
+        name.removeprefix("lightoncampus-data-firestore-"): [
+            r["condition"]["age"] for r in b["inputs"]["lifecycleRules"] if "age" in r["condition"]
+        ]
+        for name, b in buckets.items()
+        if name.startswith("lightoncampus-data-firestore-")
     }
     # Monthly copies kept 12 months, yearly 3 years.
-    assert expiry == {("firestore/monthly/",): 12 * 31, ("firestore/yearly/",): 3 * 366}
+    assert expiry == {"monthly": [12 * 31], "yearly": [3 * 366]}
 
 
 def test_buckets_keys_and_logs(campus: SynthResult) -> None:
@@ -184,6 +188,13 @@ def test_buckets_keys_and_logs(campus: SynthResult) -> None:
         "serviceAccount:service-401234567890@gs-project-accounts.iam.gserviceaccount.com",
         "serviceAccount:service-401234567890@gcp-sa-firestore.iam.gserviceaccount.com",
     }
+    # Encrypting with a key waits for the service agent's grant on it.
+    grants = {
+        r["urn"] for r in of_type(campus, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").values()
+    }
+    for typ in ("gcp:storage/bucket:Bucket", "gcp:firestore/database:Database"):
+        for resource in of_type(campus, typ).values():
+            assert grants <= set(resource["options"]["depends_on"]), resource["name"]
     logs = of_type(campus, "gcp:logging/projectBucketConfig:ProjectBucketConfig")
     assert {r["inputs"]["bucketId"]: r["inputs"]["retentionDays"] for r in logs.values()} == {
         "lightoncampus-application-logs": 14,
@@ -232,6 +243,16 @@ def _variant(tmp_path: Path, edit: Any) -> Path:
             lambda c: c.update({"resilience:platform": "azure"}),
             "Pulumi.campus.yaml: resilience:platform: must be aws (the default) or gcp, got "
             "'azure'",
+        ),
+        (
+            lambda c: c["resilience:services"][0]["slo"].update(availability=99.99),
+            "Pulumi.campus.yaml: resilience:services[0].slo: availability 99.99: Cloud "
+            "Monitoring SLO goals go up to 99.9 %",
+        ),
+        (
+            lambda c: c["resilience:services"][0]["slo"].update(window_days=60),
+            "Pulumi.campus.yaml: resilience:services[0].slo: window_days 60: Cloud Monitoring "
+            "rolling windows are 1 to 30 days",
         ),
         (
             lambda c: c["resilience:firestore"]["backups"].update(weekly_weeks=20),
@@ -376,6 +397,19 @@ def test_unprotected_gcp_state_is_flagged() -> None:
     assert list(rule.check(bucket)) == [
         "r holds state but is not protected: `pulumi destroy` would delete it"
     ]
+
+
+def test_a_webhook_url_is_kept_secret(tmp_path: Path) -> None:
+    def webhook(config: dict[str, Any]) -> None:
+        config["resilience:escalation"]["warning"].append(
+            {"kind": "https", "endpoint": "https://relay.example.com/hook?token=abc"}
+        )
+
+    (result,) = synth_all([load_file(_variant(tmp_path, webhook))])
+    channels = of_type(result, "gcp:monitoring/notificationChannel:NotificationChannel")
+    (hook,) = [c for c in channels.values() if c["inputs"]["type"] == "webhook_tokenauth"]
+    assert hook["inputs"]["labels"]["url"] == "[secret]"
+    assert "token=abc" not in json.dumps(result.graph)
 
 
 def test_the_pack_sees_what_the_offline_run_sees(campus: SynthResult) -> None:

@@ -4,9 +4,9 @@ seed's retention, dual-region buckets with CMEK, and log buckets with retention.
 - Firestore (Light on Campus firestore_database, L1274-1285): PITR (7 days of versions),
   delete protection, CMEK; Firestore's own backup schedules for the daily (7 days) and
   weekly (4 weeks) copies; monthly (12) and yearly (3) copies as managed exports, started
-  by Cloud Scheduler under a service account that may only export, into the backup bucket
-  whose lifecycle deletes each prefix after its retention (Firestore backups are kept 14
-  weeks at most).
+  by Cloud Scheduler under a service account that may only export, each period into its own
+  bucket (every export under a new timestamped prefix) whose lifecycle deletes exports after
+  that period's retention (Firestore's own backups are kept 14 weeks at most).
 - Buckets: dual-region (two regions, one bucket) with turbo replication (15-minute RPO
   between them), CMEK, versioning with noncurrent versions kept `noncurrent_days` (user
   uploads: 30), soft delete, public access prevented, uniform access, protected.
@@ -20,7 +20,6 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import pulumi
@@ -59,10 +58,19 @@ def bucket_name(system: str, bucket: str, project: str) -> str:
     return f"{system}-{bucket}-{project}"[:63]
 
 
-def _export_body(bucket: str, *, period: str) -> str:
-    """The exportDocuments request (base64, as Cloud Scheduler sends bodies)."""
-    document = {"outputUriPrefix": f"gs://{bucket}/firestore/{period}"}
+def _export_body(bucket: str) -> str:
+    """The exportDocuments request (base64, as Cloud Scheduler sends bodies). A bare bucket
+    makes Firestore write each export under a new timestamped prefix; a path would be
+    overwritten by the next export."""
+    document = {"outputUriPrefix": f"gs://{bucket}"}
     return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+def export_retention_days(firestore: FirestoreConfig) -> dict[str, int]:
+    """Days each managed export period is kept (a month counted as 31 days, a year 366)."""
+    backups = firestore.backups
+    keep = {"monthly": backups.monthly_months * 31, "yearly": backups.yearly_years * 366}
+    return {period: days for period, days in keep.items() if days}
 
 
 class GcpDataProtection(pulumi.ComponentResource):
@@ -80,13 +88,18 @@ class GcpDataProtection(pulumi.ComponentResource):
             self.buckets[spec.name] = self._bucket(spec.name, spec)
         self.database = None
         if args.firestore is not None:
-            backups = self._bucket(
-                "backups",
-                GcpBucket(name="backups", turbo_replication=False, noncurrent_days=7),
-                lifecycle=self._export_lifecycle(args.firestore),
-            )
-            self.buckets["backups"] = backups
-            self.database = self._firestore(args.firestore, backups)
+            # One bucket per export period, each deleting its exports after that period's
+            # retention (monthly copies 12 months, yearly 3 years).
+            exports = {
+                period: self._bucket(
+                    f"firestore-{period}",
+                    GcpBucket(name=f"firestore-{period}", turbo_replication=False),
+                    lifecycle=[{"action": {"type": "Delete"}, "condition": {"age": days}}],
+                )
+                for period, days in export_retention_days(args.firestore).items()
+            }
+            self.buckets.update({f"firestore-{p}": b for p, b in exports.items()})
+            self.database = self._firestore(args.firestore, exports)
         self._logs(args.logs)
         self.register_outputs(
             {
@@ -129,21 +142,8 @@ class GcpDataProtection(pulumi.ComponentResource):
             opts=self._opts(protect=True),
         )
 
-    @staticmethod
-    def _export_lifecycle(firestore: FirestoreConfig) -> list[Any]:
-        backups = firestore.backups
-        keep = {"monthly": backups.monthly_months * 31, "yearly": backups.yearly_years * 366}
-        return [
-            {
-                "action": {"type": "Delete"},
-                "condition": {"age": days, "matches_prefixes": [f"firestore/{period}/"]},
-            }
-            for period, days in keep.items()
-            if days
-        ]
-
     def _firestore(
-        self, spec: FirestoreConfig, backups: gcp.storage.Bucket
+        self, spec: FirestoreConfig, exports: Mapping[str, gcp.storage.Bucket]
     ) -> gcp.firestore.Database:
         args = self.args
         database = gcp.firestore.Database(
@@ -180,24 +180,15 @@ class GcpDataProtection(pulumi.ComponentResource):
                 project=args.project,
                 opts=self._opts(depends_on=[database]),
             )
-        periods = [
-            p
-            for p, count in (
-                ("monthly", schedule.monthly_months),
-                ("yearly", schedule.yearly_years),
-            )
-            if count
-        ]
-        if periods:
-            self._exports(spec, backups, database, periods)
+        if exports:
+            self._exports(spec, database, exports)
         return database
 
     def _exports(
         self,
         spec: FirestoreConfig,
-        backups: gcp.storage.Bucket,
         database: gcp.firestore.Database,
-        periods: Sequence[str],
+        exports: Mapping[str, gcp.storage.Bucket],
     ) -> None:
         args = self.args
         account = gcp.serviceaccount.Account(
@@ -214,19 +205,20 @@ class GcpDataProtection(pulumi.ComponentResource):
             member=account.member,
             opts=self._opts(),
         )
-        gcp.storage.BucketIAMMember(
-            f"{self.name}-exporter-writes-backups",
-            bucket=backups.name,
-            role="roles/storage.objectAdmin",
-            member=account.member,
-            opts=self._opts(),
-        )
+        for period, bucket in exports.items():
+            gcp.storage.BucketIAMMember(
+                f"{self.name}-exporter-writes-{period}",
+                bucket=bucket.name,
+                role="roles/storage.objectAdmin",
+                member=account.member,
+                opts=self._opts(),
+            )
         uri = (
             f"https://firestore.googleapis.com/v1/projects/{args.project}/databases/"
             f"{spec.database}:exportDocuments"
         )
-        for period in periods:
-            body = backups.name.apply(partial(_export_body, period=period))
+        for period, bucket in exports.items():
+            body = bucket.name.apply(_export_body)
             gcp.cloudscheduler.Job(
                 f"{self.name}-firestore-{period}",
                 name=f"{args.system}-firestore-{period}-export",

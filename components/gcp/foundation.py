@@ -66,12 +66,16 @@ def _channel_args(contact: Contact) -> dict[str, Any]:
         key = endpoint.rstrip("/").split("/")[-2] if endpoint.count("/") > 4 else endpoint
         return {"type": "pagerduty", "sensitive_labels": {"service_key": key}}
     # https (and Slack, which the loader turns away for Google Cloud stacks)
-    return {"type": "webhook_tokenauth", "labels": {"url": endpoint}}
+    # The URL carries the token: kept encrypted in the state.
+    return {"type": "webhook_tokenauth", "labels": {"url": pulumi.Output.secret(endpoint)}}
 
 
 class GcpFoundation(pulumi.ComponentResource):
     apis: list[gcp.projects.Service]
     keys: dict[str, gcp.kms.CryptoKey]
+    # What encrypting with the keys waits for: the service agents' grants on them (a bucket
+    # or database created first would be refused the key).
+    key_grants: list[gcp.kms.CryptoKeyIAMMember]
     channels: dict[Severity, list[pulumi.Output[str]]]
 
     def __init__(
@@ -92,6 +96,7 @@ class GcpFoundation(pulumi.ComponentResource):
             parent=self, provider=args.provider, depends_on=list(self.apis)
         )
         self.keys = {}
+        self.key_grants = []
         for location, agents in sorted(args.key_locations.items()):
             ring = gcp.kms.KeyRing(
                 f"{name}-ring-{location}",
@@ -109,13 +114,14 @@ class GcpFoundation(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
             )
             for agent in agents:
-                gcp.kms.CryptoKeyIAMMember(
+                grant = gcp.kms.CryptoKeyIAMMember(
                     f"{name}-key-{location}-{agent}",
                     crypto_key_id=key.id,
                     role=ENCRYPTER,
                     member=f"serviceAccount:{service_agent(agent, args.project_number)}",
                     opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
                 )
+                self.key_grants.append(grant)
             self.keys[location] = key
         self.channels = {severity: [] for severity in Severity}
         for severity in Severity:

@@ -237,12 +237,12 @@ class GcpServiceMonitoring(pulumi.ComponentResource):
             "uptime",
             summary=(
                 f"[critical] {service.name}: https://{check.host}{check.path} fails its health "
-                "check from two or more regions."
+                "check from two or more checker locations."
             ),
             severity=Severity.CRITICAL,
             conditions=[
                 {
-                    "display_name": "failing from two or more checker regions",
+                    "display_name": "failing from two or more checker locations",
                     "condition_threshold": {
                         "filter": uptime.uptime_check_id.apply(
                             lambda check_id: (

@@ -87,7 +87,7 @@ def program(config: GcpStackConfig, stack: str) -> None:
             keys={location: key.id for location, key in foundation.keys.items()},
             firestore_key_location=firestore_key_location,
             provider=provider,
-            depends_on=foundation.apis,
+            depends_on=[*foundation.apis, *foundation.key_grants],
         ),
     )
     pulumi.export("role", config.role.value)
