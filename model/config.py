@@ -1033,13 +1033,18 @@ class StackConfig(Strict):
         return self.dr.rpo_minutes
 
     def copy_interval_minutes(self, backup_class: str | None) -> int | None:
-        """How often a class's backups reach the other region's vault: the RPO of a data
-        store that has no replica there. None when nothing is copied."""
+        """The oldest the newest copy of a class's backups in the other region's vault can
+        be: the most frequent copied rule's interval plus the job's start and completion
+        windows (the copy starts once the backup completes). The RPO of a data store that
+        has no replica there; None when nothing is copied."""
         spec = self.backup.classes.get(backup_class) if backup_class else None
         if spec is None:
             return None
         copied = [rule.frequency.minutes for rule in spec.rules if rule.cross_region_copy]
-        return min(copied) if copied else None
+        if not copied:
+            return None
+        windows = self.backup.start_window_minutes + self.backup.completion_window_minutes
+        return min(copied) + windows
 
     def service(self, name: str) -> Service:
         for service in self.services:

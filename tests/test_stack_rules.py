@@ -872,6 +872,20 @@ def test_shipped_dr_stack_analysis(synthesized: dict[str, SynthResult]) -> None:
     assert all(r.met for r in analyze_rpo(view))
 
 
+def test_primary_exports_its_stores_with_their_worst_copy_age(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    """The newest DR-vault copy can be as old as the copied rule's interval plus the backup
+    job's start (60 min) and completion (480 min) windows."""
+    stores = synthesized["primary"].outputs["data_protection"]
+    assert {
+        k: (v["class"], v["rpo_minutes"], v["copy_interval_minutes"]) for k, v in stores.items()
+    } == {
+        "database:orders-db": ("transactional", 5, 240 + 540),
+        "bucket:uploads": ("uploads", 60, 1440 + 540),
+    }
+
+
 def test_shipped_stacks_tag_their_objectives(synthesized: dict[str, SynthResult]) -> None:
     for stack in ("primary", "dr"):
         view = view_from_graph(synthesized[stack].graph)
