@@ -110,6 +110,10 @@ class DrConfig(Strict):
     # Warm standby runs this share of the primary's minimum capacity (at least one unit per
     # group) and keeps the full maximum, so it scales out on its own when traffic arrives.
     warm_standby_percent: int = Field(default=50, ge=1, le=99)
+    # How long the on-call takes to act on a critical page: a failover starts when someone
+    # runs `resilience failover` (the DR region stays fenced until then). Counted in the
+    # RTO analysis; None leaves it out (and says so).
+    response_minutes: int | None = Field(default=None, ge=0, le=1_440)
     # Written by `resilience failover` next to `mode: active`: the mode `resilience failback`
     # returns to.
     standby_mode: Literal["pilot-light", "warm-standby"] | None = None

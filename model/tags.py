@@ -14,6 +14,8 @@ DR_REGION = "resilience-dr-region"
 # pilot-light | warm-standby | active: what the DR region runs. `resilience failover` writes
 # `dr.mode: active`; the next `pulumi up` of the dr stack retags its resources.
 DR_MODE = "resilience-dr-mode"
+# The on-call's response time to a critical page, when the config states it.
+RESPONSE_MINUTES = "resilience-response-minutes"
 # On alarms: the service they watch and the alarm's catalog id (or slo-<objective>-<tier>).
 SERVICE = "service"
 ALARM = "resilience-alarm"

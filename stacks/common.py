@@ -79,6 +79,8 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
             "managed-by": "pulumi",
         }
     )
+    if config.dr.response_minutes is not None:
+        tags[tag_keys.RESPONSE_MINUTES] = str(config.dr.response_minutes)
     if not config.security.config_recorder.enabled:
         # The stack declares that this region's AWS Config recorder is managed elsewhere
         # (policies/rules/security.py accepts it as the region's recorder).

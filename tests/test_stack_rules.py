@@ -448,6 +448,30 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
     ),
     ("rto-warm-standby-meets-10-min", dr_baseline, lambda s: _warm(s), []),  # noqa: PLW0108
     (
+        # The on-call's 5 minutes: pilot light no longer fits 15 minutes (ReskFlow's case).
+        "rto-response-breaks-pilot-light",
+        dr_baseline,
+        tag("resilience-response-minutes", "5"),
+        [
+            (
+                "resilience-rto-achievable",
+                "resilience-dr",
+                "a failover takes 18.0 min = detection 30 s (health checks every 10 s, 3 "
+                "failures) + response 5.0 min (the on-call acts on the critical page",
+            )
+        ],
+    ),
+    (
+        "rto-response-with-warm-standby",
+        dr_baseline,
+        both(
+            tag("resilience-response-minutes", "5"),
+            lambda spec: _warm(spec),  # noqa: PLW0108 (defined below)
+            tag("resilience-rto-minutes", "15"),
+        ),
+        [],
+    ),
+    (
         "rto-no-health-check",
         dr_baseline,
         drop("https"),

@@ -237,6 +237,23 @@ def _scale_estimate(view: StackView) -> Term:
     )
 
 
+def _response(view: StackView) -> list[Term]:
+    """The on-call's response to the page: the DR region stays fenced until someone runs
+    `resilience failover`, and a drill times the run, not the response."""
+    minutes = view.minutes(tag_keys.RESPONSE_MINUTES)
+    if minutes is None:
+        return []
+    return [
+        Term(
+            "response",
+            minutes * 60.0,
+            "the on-call acts on the critical page (dr.response_minutes)",
+            "shorten the response to a critical page, or keep capacity running so the rest "
+            "of the failover is short",
+        )
+    ]
+
+
 def _drill_terms(drill: Mapping[str, Any]) -> list[Term] | None:
     steps = drill.get("operations", {}).get("failover")
     if not isinstance(steps, list):
@@ -283,7 +300,7 @@ def analyze_rto(view: StackView) -> RtoAnalysis | str | None:
     )
     measured = _drill_terms(drill) if drill else None
     middle = measured or [_promotion_estimate(view), _scale_estimate(view)]
-    terms = (detection, *middle, _ttl(records))
+    terms = (detection, *_response(view), *middle, _ttl(records))
     return RtoAnalysis(target_seconds=target * 60, terms=terms, measured=measured is not None)
 
 
@@ -712,6 +729,8 @@ def summary(view: StackView) -> str | None:
     parts = []
     if isinstance(rto, RtoAnalysis):
         source = "measured by a drill" if rto.measured else "estimates"
+        if not any(t.name == "response" for t in rto.terms):
+            source += "; the on-call's response is not counted (dr.response_minutes)"
         parts.append(
             f"RTO {_duration(rto.seconds)} of {rto.target_seconds // 60} min "
             f"({' + '.join(f'{t.name} {_duration(t.seconds)}' for t in rto.terms)}; {source})"
