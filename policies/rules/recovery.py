@@ -489,6 +489,8 @@ def stores_from_dr(view: StackView) -> dict[str, dict[str, Any]]:
     buckets = {str(b.props.get("bucket")): b for b in view.of_type(BUCKET)}
     for config in view.of_type(REPLICATION):
         for rule in config.props.get("rules") or []:
+            if not isinstance(rule, Mapping):
+                continue
             destination = str((rule.get("destination") or {}).get("bucket", ""))
             target = buckets.get(destination.rsplit(":", 1)[-1])
             rpo = view.minutes(tag_keys.RPO_MINUTES, target)
