@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.rules import ALL_RULES, STACK_RULES, Rule, StackRule
-from policies.rules.core import Enforcement, Finding, evaluate, views_from_graph
-from policies.rules.stack import evaluate_stack, view_from_graph
+from policies.rules.core import Enforcement, Finding, evaluate_views
+from policies.rules.stack import StackView, evaluate_stack, view_from_graph
 
 AnyRule = Rule | StackRule
 
@@ -20,6 +20,8 @@ class Evaluation:
     findings: list[Finding]
     # rule id -> resources it applied to (resource rules), 1 or 0 (stack rules)
     checked: dict[str, int]
+    # The stack as the stack rules saw it (the RTO/RPO summary reads it too).
+    view: StackView
 
 
 def all_rules(
@@ -36,14 +38,8 @@ def evaluate_graph(
     stack_rules: Sequence[StackRule] = STACK_RULES,
     enforcement: Mapping[str, Enforcement] | None = None,
 ) -> Evaluation:
-    findings = evaluate(graph, rules, enforcement)
-    checked = {rule.id: 0 for rule in rules}
-    for view in views_from_graph(graph):
-        for rule in rules:
-            if rule.applies_to(view.type):
-                checked[rule.id] += 1
-    stack_findings, applied = evaluate_stack(
-        view_from_graph(graph, drill), stack_rules, enforcement
-    )
+    view = view_from_graph(graph, drill)
+    findings, checked = evaluate_views(view.stack, view.resources, rules, enforcement)
+    stack_findings, applied = evaluate_stack(view, stack_rules, enforcement)
     checked.update(applied)
-    return Evaluation(findings=sorted([*findings, *stack_findings]), checked=checked)
+    return Evaluation(findings=sorted([*findings, *stack_findings]), checked=checked, view=view)

@@ -14,7 +14,7 @@ from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyComplianceFramework,
-    PolicyResource,
+    PolicyProviderResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -64,27 +64,37 @@ def _is_proxy(value: Any) -> bool:
     return type(value).__name__ in ("_DictProxy", "_ListProxy")
 
 
-def view_from_args(args: ResourceValidationArgs) -> ResourceView:
-    provider = args.provider
-    region = None
-    if provider is not None:
-        value = plain(provider.props).get("region")
-        region = value if isinstance(value, str) else None
+def _view(
+    resource_type: str,
+    name: str,
+    urn: str,
+    props: Any,
+    *,
+    protect: bool,
+    provider: PolicyProviderResource | None,
+) -> ResourceView:
+    """A resource as the rules see it, from what the engine hands the pack."""
+    region = plain(provider.props).get("region") if provider is not None else None
     return ResourceView(
-        type=args.resource_type,
-        name=args.name,
-        urn=args.urn,
-        props=plain(args.props),
-        protect=bool(args.opts.protect),
+        type=resource_type,
+        name=name,
+        urn=urn,
+        props=plain(props),
+        protect=protect,
         provider_urn=provider.urn if provider is not None else None,
-        region=region,
+        region=region if isinstance(region, str) else None,
     )
 
 
-def _provider_region(resource: PolicyResource) -> str | None:
-    provider = resource.provider
-    value = plain(provider.props).get("region") if provider is not None else None
-    return value if isinstance(value, str) else None
+def view_from_args(args: ResourceValidationArgs) -> ResourceView:
+    return _view(
+        args.resource_type,
+        args.name,
+        args.urn,
+        args.props,
+        protect=bool(args.opts.protect),
+        provider=args.provider,
+    )
 
 
 def stack_view_from_args(
@@ -109,14 +119,13 @@ def stack_view_from_args(
             continue
         provider = resource.provider
         views.append(
-            ResourceView(
-                type=resource.resource_type,
-                name=resource.name,
-                urn=resource.urn,
-                props=plain(resource.props),
+            _view(
+                resource.resource_type,
+                resource.name,
+                resource.urn,
+                resource.props,
                 protect=bool(resource.opts.protect),
-                provider_urn=provider.urn if provider is not None else None,
-                region=_provider_region(resource),
+                provider=provider,
             )
         )
         tags[resource.urn] = {

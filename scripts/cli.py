@@ -22,7 +22,7 @@ from model.loader import ConfigError, LoadedConfig, Problem, load_file
 from policies.evaluate import all_rules, evaluate_graph
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, Finding
 from policies.rules.recovery import summary as recovery_summary
-from policies.rules.stack import load_drill, view_from_graph
+from policies.rules.stack import load_drill
 from scripts import checkov, reports, secret_scan
 from scripts import graph as graph_io
 from scripts import requirements as traceability
@@ -300,7 +300,7 @@ def check(
             result.graph, drill=drill, rules=ALL_RULES, stack_rules=STACK_RULES
         )
         findings.extend(evaluation.findings)
-        recovery_line = recovery_summary(view_from_graph(result.graph, drill))
+        recovery_line = recovery_summary(evaluation.view)
         if recovery_line:
             recovery_lines.append(recovery_line)
         stacks.append(

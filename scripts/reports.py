@@ -17,7 +17,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from policies.evaluate import AnyRule
-from policies.rules.core import Enforcement, Finding, Rule, Severity, views_from_graph
+from policies.rules.core import Enforcement, Finding, Severity
 from scripts import checkov_report
 from scripts.checkov import CheckovReport
 
@@ -92,15 +92,6 @@ class Report:
     @property
     def mandatory(self) -> list[Finding]:
         return [f for f in self.findings if f.enforcement is Enforcement.MANDATORY]
-
-
-def checked_counts(graph: Mapping[str, Any], rules: Iterable[Rule]) -> dict[str, int]:
-    counts = {rule.id: 0 for rule in rules}
-    for view in views_from_graph(graph):
-        for rule in rules:
-            if rule.applies_to(view.type):
-                counts[rule.id] += 1
-    return counts
 
 
 # -- JSON --------------------------------------------------------------------------------

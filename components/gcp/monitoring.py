@@ -117,42 +117,27 @@ class GcpServiceMonitoring(pulumi.ComponentResource):
     # -- SLOs --------------------------------------------------------------------------------
 
     def _slos(self, custom: gcp.monitoring.CustomService) -> None:
-        service, slo = self.args.service, self.args.service.slo
+        slo = self.args.service.slo
         requests = f'metric.type="run.googleapis.com/request_count" {self.run_filter}'
-        availability = Objective(
-            "availability",
-            f"availability {slo.availability}% (non-5xx responses)",
-            round(slo.availability / 100, 6),
-        )
-        gcp.monitoring.Slo(
-            f"{self.name}-availability",
-            service=custom.service_id,
-            slo_id=availability.slo_id,
-            display_name=f"{service.name}: {availability.description}",
-            goal=availability.goal,
-            rolling_period_days=slo.window_days,
-            request_based_sli={
+        self._slo(
+            custom,
+            Objective(
+                "availability",
+                f"availability {slo.availability}% (non-5xx responses)",
+                round(slo.availability / 100, 6),
+            ),
+            {
                 "good_total_ratio": {
                     "total_service_filter": requests,
                     "bad_service_filter": f'{requests} metric.label."response_code_class"="5xx"',
                 }
             },
-            project=self.args.project,
-            opts=self._opts(),
         )
-        self.objectives.append(availability)
         if slo.latency_p95_ms is not None:
-            latency = Objective(
-                "latency-p95", f"95% of requests within {slo.latency_p95_ms} ms", 0.95
-            )
-            gcp.monitoring.Slo(
-                f"{self.name}-latency-p95",
-                service=custom.service_id,
-                slo_id=latency.slo_id,
-                display_name=f"{service.name}: {latency.description}",
-                goal=latency.goal,
-                rolling_period_days=slo.window_days,
-                request_based_sli={
+            self._slo(
+                custom,
+                Objective("latency-p95", f"95% of requests within {slo.latency_p95_ms} ms", 0.95),
+                {
                     "distribution_cut": {
                         "distribution_filter": (
                             f'metric.type="run.googleapis.com/request_latencies" {self.run_filter}'
@@ -160,12 +145,24 @@ class GcpServiceMonitoring(pulumi.ComponentResource):
                         "range": {"max": slo.latency_p95_ms},
                     }
                 },
-                project=self.args.project,
-                opts=self._opts(),
             )
-            self.objectives.append(latency)
         for objective in self.objectives:
             self._burn_rate(objective, custom)
+
+    def _slo(self, custom: gcp.monitoring.CustomService, objective: Objective, sli: Any) -> None:
+        """One request-based SLO over the service's rolling window."""
+        gcp.monitoring.Slo(
+            f"{self.name}-{objective.slo_id}",
+            service=custom.service_id,
+            slo_id=objective.slo_id,
+            display_name=f"{self.args.service.name}: {objective.description}",
+            goal=objective.goal,
+            rolling_period_days=self.args.service.slo.window_days,
+            request_based_sli=sli,
+            project=self.args.project,
+            opts=self._opts(),
+        )
+        self.objectives.append(objective)
 
     def slo_path(self, objective: Objective) -> str:
         return (

@@ -136,24 +136,41 @@ def evaluate(
     enforcement: Mapping[str, Enforcement] | None = None,
 ) -> list[Finding]:
     """Run every applicable rule on every resource of a graph."""
+    findings, _ = evaluate_views(str(graph["stack"]), views_from_graph(graph), rules, enforcement)
+    return findings
+
+
+def evaluate_views(
+    stack: str,
+    views: Iterable[ResourceView],
+    rules: Iterable[Rule],
+    enforcement: Mapping[str, Enforcement] | None = None,
+) -> tuple[list[Finding], dict[str, int]]:
+    """Every applicable rule on every resource: the findings, and per rule how many
+    resources it applied to (disabled rules counted too: the reports say what they cover)."""
     overrides = enforcement or {}
-    active = [r for r in rules if overrides.get(r.id, r.enforcement) is not Enforcement.DISABLED]
+    rules = list(rules)
+    checked = {rule.id: 0 for rule in rules}
     findings = []
-    for view in views_from_graph(graph):
-        for rule in active:
+    for view in views:
+        for rule in rules:
             if not rule.applies_to(view.type):
+                continue
+            checked[rule.id] += 1
+            level = overrides.get(rule.id, rule.enforcement)
+            if level is Enforcement.DISABLED:
                 continue
             for message in rule.check(view):
                 findings.append(
                     Finding(
-                        stack=str(graph["stack"]),
+                        stack=stack,
                         rule_id=rule.id,
                         urn=view.urn,
                         resource_type=view.type,
                         severity=rule.severity,
-                        enforcement=overrides.get(rule.id, rule.enforcement),
+                        enforcement=level,
                         message=message,
                         remediation=rule.remediation,
                     )
                 )
-    return sorted(findings)
+    return sorted(findings), checked

@@ -12,7 +12,7 @@ graph; the rule functions are the same.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,8 +230,3 @@ def stack_urn_of(view: StackView) -> str:
             project = parts[1]
             return f"{parts[0]}::{project}::pulumi:pulumi:Stack::{project}-{view.stack}"
     return f"urn:pulumi:{view.stack}::resilience::pulumi:pulumi:Stack::resilience-{view.stack}"
-
-
-def messages(violations: Iterator[Violation]) -> list[str]:
-    """The messages of a check's violations (tests read them)."""
-    return [v.message for v in violations]
