@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class LoadedConfig:
     source: str  # the file name used in messages
     stack: str  # the Pulumi stack name
     path: Path | None = None  # the file it was read from (None inside `pulumi up`)
+    # Per key that came from an included file, that file (as in `with_includes`): errors
+    # found later (the offline engine's) name the file the key really lives in.
+    origins: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def aws(self) -> StackConfig:
@@ -172,7 +175,11 @@ def load_file(path: Path | str, stack: str | None = None) -> LoadedConfig:
     config = _read_config_mapping(path, str(path) if not path.exists() else source)
     merged, origins = with_includes(config, project_dir_of(path), source)
     return LoadedConfig(
-        load_mapping(merged, source, origins), source, stack or stack_name_from_path(path), path
+        load_mapping(merged, source, origins),
+        source,
+        stack or stack_name_from_path(path),
+        path,
+        origins,
     )
 
 
@@ -253,7 +260,7 @@ def load_from_runtime() -> LoadedConfig:
     raw = {key: _decode_runtime_value(value) for key, value in merged.items()}
     # Pulumi runs the program in the project directory: included paths are relative to it.
     raw, origins = with_includes(raw, Path.cwd(), source)
-    return LoadedConfig(load_mapping(raw, source, origins), source, stack)
+    return LoadedConfig(load_mapping(raw, source, origins), source, stack, None, origins)
 
 
 def _decode_runtime_value(value: Any) -> Any:
@@ -652,6 +659,202 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     return sorted(set(problems))
 
 
+# Data bucket names the bundle's own buckets take (`<system>-<name>-<region>-<account id>`,
+# like a data bucket's): the region's access-log bucket (components/storage.py), the audit
+# bucket (components/security_baseline.py) and bootstrap's state bucket
+# (components/state_backend.py). S3: "a bucket name must be unique across all AWS accounts
+# in all the AWS Regions within a partition" (Amazon S3 User Guide, Bucket naming rules).
+RESERVED_BUCKET_NAMES = {
+    "access-logs": "the region's access-log bucket",
+    "audit": "the security baseline's audit bucket",
+    "pulumi-state": "the Pulumi state bucket bootstrap creates",
+}
+
+
+def _named_entries(values: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    entries = values.get(key)
+    return [
+        (i, e)
+        for i, e in enumerate(entries if isinstance(entries, list) else [])
+        if isinstance(e, dict)
+    ]
+
+
+def _duplicates(named: Iterable[tuple[str, Any]], what: str, source: str) -> list[Problem]:
+    """A problem at each (key, value) whose value an earlier key already has."""
+    problems = []
+    seen: dict[Any, str] = {}
+    for key, value in named:
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            problems.append(
+                Problem(source, key, f"duplicate {what} '{value}' (also {_entry(seen[value])})")
+            )
+        else:
+            seen[value] = key
+    return problems
+
+
+def _entry(key: str) -> str:
+    """`resilience:databases[0].identifier` -> `databases[0]`."""
+    return key.removeprefix(f"{NAMESPACE}:").rsplit(".", 1)[0]
+
+
+def _collision_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
+    """Two entries that would make the same resources. Resources are named after these
+    names (`<system>-<role>-...-<name>`), so a name used twice registers its URNs twice,
+    which `pulumi preview` refuses ("Duplicate resource URN '%v'; try giving it a unique
+    name", pulumi/pulumi sdk/go/common/diag/errors.go), and physical names twice, which AWS
+    refuses. The offline engine refuses whatever gets past (scripts/graph.py)."""
+    problems: list[Problem] = []
+    system = values.get("name") if isinstance(values.get("name"), str) else None
+    buckets = _named_entries(values, "data_buckets")
+    problems += _duplicates(
+        ((f"{NAMESPACE}:data_buckets[{i}].name", b.get("name")) for i, b in buckets),
+        "bucket name",
+        source,
+    )
+    for i, bucket in buckets:
+        reserved = RESERVED_BUCKET_NAMES.get(bucket.get("name"))  # type: ignore[arg-type]
+        if reserved:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:data_buckets[{i}].name",
+                    f"'{bucket['name']}' is reserved: {reserved} is named "
+                    f"{system or '<name>'}-{bucket['name']}-<region>-<account id>",
+                )
+            )
+    tables = _named_entries(values, "tables")
+    problems += _duplicates(
+        ((f"{NAMESPACE}:tables[{i}].name", t.get("name")) for i, t in tables),
+        "table name",
+        source,
+    )
+    problems += _database_collisions(values, system, source)
+    problems += _rename_collisions(values, source)
+    return problems
+
+
+def _database_collisions(
+    values: Mapping[str, Any], system: str | None, source: str
+) -> list[Problem]:
+    """Databases: names, then the identifiers of what each creates. Amazon RDS User Guide,
+    Amazon RDS DB instances: "The DB instance identifier must be unique for that customer in an
+    AWS Region". Every identifier derives from the database's (`identifier`, default
+    `<system>-<name>`), which also names its parameter and subnet groups, secret and global
+    cluster: a PostgreSQL instance `<id>` and its replica `<id>-dr`; an Aurora cluster
+    `<id>` with instances `<id>-1`... and a DR cluster `<id>-dr` with instances
+    `<id>-dr-1`... (components/database.py)."""
+    databases = _named_entries(values, "databases")
+    problems = _duplicates(
+        ((f"{NAMESPACE}:databases[{i}].name", d.get("name")) for i, d in databases),
+        "database name",
+        source,
+    )
+    names: set[str] = set()
+    derived: list[tuple[str, str, set[str], set[str]]] = []  # key, id, instances per role
+    for i, db in databases:
+        name, given = db.get("name"), db.get("identifier")
+        if not isinstance(name, str) or name in names:
+            continue  # a duplicate name is reported above
+        names.add(name)
+        if isinstance(given, str):
+            identifier, key = given, f"{NAMESPACE}:databases[{i}].identifier"
+        elif system:
+            identifier, key = f"{system}-{name}", f"{NAMESPACE}:databases[{i}].name"
+        else:
+            continue
+        if db.get("engine") == "aurora-postgresql":
+            here = range(1, (_int(db.get("instances")) or 2) + 1)
+            there = range(1, (_int(db.get("dr_instances")) or 1) + 1)
+            primary = {f"{identifier}-{n}" for n in here}
+            dr = {f"{identifier}-dr-{n}" for n in there}
+        else:
+            primary, dr = {identifier}, {f"{identifier}-dr"}
+        derived.append((key, identifier, primary, dr))
+    by_identifier: dict[str, str] = {}
+    instances: dict[tuple[str, str], str] = {}  # (role, instance identifier) -> key
+    for key, identifier, primary, dr in derived:
+        if identifier in by_identifier:
+            which = (
+                f"identifier '{identifier}'"
+                if key.endswith(".identifier")
+                else f"default identifier '{identifier}' (<name>-<database name>)"
+            )
+            problems.append(
+                Problem(
+                    source,
+                    key,
+                    f"the {which} is also the identifier of {_entry(by_identifier[identifier])}"
+                    ": their instances, parameter and subnet groups and secrets would have "
+                    "the same names",
+                )
+            )
+            continue
+        by_identifier[identifier] = key
+        for role, made in (("primary", primary), ("dr", dr)):
+            for instance in sorted(made):
+                other = instances.setdefault((role, instance), key)
+                if other != key:
+                    problems.append(
+                        Problem(
+                            source,
+                            key,
+                            f"its {role}-region DB instance '{instance}' would have the "
+                            f"identifier of an instance of {_entry(other)}",
+                        )
+                    )
+    return problems
+
+
+def _rename_collisions(values: Mapping[str, Any], source: str) -> list[Problem]:
+    """A service's `previous_names` alias its resources to their URNs under the old name
+    and keep the first name in the physical names of its log group, dashboard and
+    composite alarms (components/monitoring.py). An old name that is another service's
+    name (or its own, or listed twice) aliases onto URNs that another resource registers:
+    pulumi/pulumi's engine refuses that ("Duplicate resource URN '%v' conflicting with
+    alias on resource with URN '%v'") once the old state has them."""
+    problems = []
+    services = _named_entries(values, "services")
+    current = {s.get("name"): i for i, s in services if isinstance(s.get("name"), str)}
+    seen: dict[str, str] = {}
+    for i, service in services:
+        olds = service.get("previous_names")
+        for j, old in enumerate(olds if isinstance(olds, list) else []):
+            if not isinstance(old, str):
+                continue
+            key = f"{NAMESPACE}:services[{i}].previous_names[{j}]"
+            if old in current:
+                owner = current[old]
+                problems.append(
+                    Problem(
+                        source,
+                        key,
+                        f"'{old}' is "
+                        + (
+                            "this service's own name"
+                            if owner == i
+                            else f"the name of services[{owner}]"
+                        )
+                        + ": an old name must not be in use",
+                    )
+                )
+            elif old in seen:
+                problems.append(
+                    Problem(
+                        source,
+                        key,
+                        f"'{old}' is also an old name of {_entry(seen[old])}: two "
+                        "services cannot both have been it",
+                    )
+                )
+            else:
+                seen[old] = key
+    return problems
+
+
 # Catalog alarms a failover health check can follow: they watch the service's load balancer
 # (and, for Route 53, use one metric with a basic statistic).
 HEALTH_CHECK_ALARM_TARGETS = frozenset({"alb", "alb-target-group"})
@@ -1025,6 +1228,7 @@ def _cross_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     )
     problems.extend(_backup_checks(values.get("backup"), source))
     problems.extend(_data_checks(values, source))
+    problems.extend(_collision_checks(values, source))
     problems.extend(_traffic_checks(values, source))
     problems.extend(_kubernetes_checks(values, source))
     monitoring = values.get("monitoring")

@@ -30,9 +30,16 @@ from pulumi.runtime.settings import get_project, get_root_resource, get_stack
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
+from model.config import NAMESPACE, StackConfig
 from model.loader import ConfigError, InconsistentStacksError, LoadedConfig
 from scripts import mock_aws, mock_gcp
-from scripts.graph import GRAPH_SCHEMA, Registration, build_graph
+from scripts.graph import (
+    GRAPH_SCHEMA,
+    IntegrityProblem,
+    Registration,
+    build_graph,
+    integrity_problems,
+)
 
 PROJECT = "resilience"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -49,6 +56,43 @@ class SynthError(Exception):
 
 class StackInputError(SynthError):
     """Bad input rather than a bug: a missing referenced stack, a primary that disagrees."""
+
+
+class RegistrationError(StackInputError):
+    """Registrations the Pulumi engine refuses (`scripts.graph.integrity_problems`): a URN
+    registered twice, a parent, provider or dependency that is missing or comes later.
+    `where` names, per problem, the config keys its resources are named after."""
+
+    def __init__(
+        self,
+        stack: str,
+        problems: Sequence[IntegrityProblem],
+        where: Mapping[IntegrityProblem, Sequence[str]] | None = None,
+    ) -> None:
+        self.problems = list(problems)
+        self.where = dict(where or {})
+        # One line per set of config keys (a duplicate bucket duplicates all its parts):
+        # the shortest message of the set (its component), and how many more it has.
+        groups: dict[tuple[str, ...], list[IntegrityProblem]] = {}
+        for problem in self.problems:
+            groups.setdefault(tuple(self.where.get(problem, ())), []).append(problem)
+        lines: list[str] = []
+        for keys, group in groups.items():
+            shown = group if not keys else [min(group, key=lambda p: (len(p.message), p))]
+            more = len(group) - len(shown)
+            for problem in shown:
+                line = f"  {', '.join(keys)}: {problem.message}" if keys else f"  {problem.message}"
+                lines.append(line + (f" (and {more} more like it)" if more else ""))
+        if len(lines) > MAX_LINES:
+            lines[MAX_LINES:] = [f"  ... and {len(lines) - MAX_LINES} more"]
+        super().__init__(
+            stack,
+            f"`pulumi preview` would refuse {len(self.problems)} registration(s):\n"
+            + "\n".join(lines),
+        )
+
+
+MAX_LINES = 20  # of a RegistrationError's message
 
 
 def _computed(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +363,10 @@ def _run_in_context(
         _drain(loop)
         asyncio.set_event_loop(None)
         loop.close()
+    # The one place the offline engine refuses what the real engine refuses.
+    problems = integrity_problems(monitor.registrations)
+    if problems:
+        raise RegistrationError(stack, problems)
     return OfflineRun(monitor.registrations, mocks.provider_regions, outputs)
 
 
@@ -331,12 +379,16 @@ def synth(
     """Run one stack program offline and return its resource graph and stack outputs."""
     from stacks import run  # imported late: importing pulumi_aws costs about a second
 
-    result = run_offline(
-        lambda: run(loaded.config, loaded.stack),
-        stack=loaded.stack,
-        project=project,
-        references=references,
-    )
+    try:
+        result = run_offline(
+            lambda: run(loaded.config, loaded.stack),
+            stack=loaded.stack,
+            project=project,
+            references=references,
+        )
+    except RegistrationError as error:
+        where = {p: config_keys_of(loaded, p.urn) for p in error.problems}
+        raise RegistrationError(loaded.stack, error.problems, where) from None
     graph = build_graph(
         result.registrations,
         result.provider_regions,
@@ -351,6 +403,49 @@ def synth(
         outputs=result.outputs,
     )
     return SynthResult(loaded=loaded, graph=graph, outputs=result.outputs)
+
+
+def config_keys_of(loaded: LoadedConfig, urn: str) -> list[str]:
+    """The config keys a resource is named after, as `<file>: <key> ('<value>')`: resources
+    are named `<system>-<role>-<component>-<entry name>...` after the entries of
+    `services` (and their `previous_names`), `data_buckets`, `databases` and `tables`. The
+    entries whose name appears whole among the name's dash-separated words, the longest
+    such name only (a bucket `orders-archive` over a service `orders`). Empty when no
+    entry's name appears (a bug in the program rather than in the config)."""
+    config = loaded.config
+    if not isinstance(config, StackConfig):
+        return []
+    name = urn.rsplit("::", 1)[-1]
+    words = name.removeprefix(f"{config.name}-{config.role.value}-").split("-")
+    entries: list[tuple[str, str]] = []
+    for i, service in enumerate(config.services):
+        entries.append((f"services[{i}].name", service.name))
+        entries.extend(
+            (f"services[{i}].previous_names[{j}]", old)
+            for j, old in enumerate(service.previous_names)
+        )
+    entries.extend((f"data_buckets[{i}].name", b.name) for i, b in enumerate(config.data_buckets))
+    for i, db in enumerate(config.databases):
+        entries.append((f"databases[{i}].name", db.name))
+        if db.identifier:
+            entries.append((f"databases[{i}].identifier", db.identifier))
+    entries.extend((f"tables[{i}].name", t.name) for i, t in enumerate(config.tables))
+
+    def appears(value: str) -> bool:
+        parts = value.split("-")
+        return any(words[k : k + len(parts)] == parts for k in range(len(words)))
+
+    matches = [(key, value) for key, value in entries if appears(value)]
+    if not matches:
+        return []
+    longest = max(len(value.split("-")) for _, value in matches)
+    out = []
+    for key, value in matches:
+        if len(value.split("-")) == longest:
+            top = f"{NAMESPACE}:{key.split('[', 1)[0]}"
+            source = loaded.origins.get(top, loaded.source)
+            out.append(f"{source}: {NAMESPACE}:{key} ('{value}')")
+    return out
 
 
 def _root_cause(exc: BaseException) -> BaseException:

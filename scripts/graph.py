@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,161 @@ def _decode_json_text(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+PROVIDER_PREFIX = "pulumi:providers:"
+# The engine creates a package's default provider itself (`default` or `default_<version>`);
+# the program never registers it.
+DEFAULT_PROVIDER_NAME = "default"
+
+
+@dataclass(frozen=True, order=True)
+class IntegrityProblem:
+    """One registration the Pulumi engine refuses, in the engine's words."""
+
+    urn: str  # the resource whose registration is refused
+    message: str
+
+
+def integrity_problems(registrations: Sequence[Registration]) -> list[IntegrityProblem]:
+    """What `pulumi preview` refuses in these registrations (in the order they reached the
+    monitor), as pulumi/pulumi's engine words it:
+
+    - a URN registered twice: `stepGenerator.generateURN` (pkg/resource/deploy/
+      step_generator.go) bails with diag 2001 (sdk/go/common/diag/errors.go),
+      "Duplicate resource URN '%v'; try giving it a unique name";
+    - a parent never registered: `stepGenerator.checkParent`, "could not find parent
+      resource %v" (an empty parent is the root stack);
+    - a provider reference (`<urn>::<id>`) to no registered provider: diag 2007,
+      "unknown provider '%v' for resource '%v'" (a package's default provider is the
+      engine's own and is never registered by the program);
+    - a dependency (`depends_on`, an input's property dependency, `deleted_with`) on a
+      resource that is missing or registered later: `Snapshot.VerifyIntegrity`
+      (pkg/resource/deploy/snapshot.go), "resource %s's dependency %s refers to missing
+      resource" / "... comes after it": the engine writes resources in registration order
+      and refuses a state whose references point forwards, so a cycle of parent, provider
+      and dependency edges, which must point forwards somewhere, is refused too (the
+      Python SDK would wait for ever on it: each resource awaits its dependencies' URNs).
+
+    Aliases are not checked: the engine refuses an alias only against resources of the
+    previous deployment's state ("Duplicate resource URN '%v' conflicting with alias on
+    resource with URN '%v'"), which an offline run does not have; the config loader
+    refuses the renames that would collide (model/loader.py)."""
+    problems: set[IntegrityProblem] = set()
+    first: dict[str, int] = {}
+    for index, reg in enumerate(registrations):
+        if reg.urn in first:
+            problems.add(
+                IntegrityProblem(
+                    reg.urn, f"Duplicate resource URN '{reg.urn}'; try giving it a unique name"
+                )
+            )
+        else:
+            first[reg.urn] = index
+    providers = {
+        f"{reg.urn}::{reg.id}": first[reg.urn]
+        for reg in registrations
+        if reg.type.startswith(PROVIDER_PREFIX)
+    }
+    edges: dict[str, set[str]] = {}
+    late: list[tuple[str, str, str]] = []  # (urn, what, referenced urn)
+    for index, reg in enumerate(registrations):
+        targets = edges.setdefault(reg.urn, set())
+        if reg.parent:
+            if reg.parent not in first:
+                problems.add(
+                    IntegrityProblem(reg.urn, f"could not find parent resource {reg.parent}")
+                )
+            else:
+                targets.add(reg.parent)
+                if first[reg.parent] > index:
+                    late.append((reg.urn, "parent", reg.parent))
+        if reg.provider:
+            provider_urn = reg.provider.rsplit("::", 1)[0]
+            if reg.provider in providers:
+                targets.add(provider_urn)
+                if providers[reg.provider] > index:
+                    late.append((reg.urn, "provider", provider_urn))
+            elif not _is_default_provider(provider_urn):
+                problems.add(
+                    IntegrityProblem(
+                        reg.urn, f"unknown provider '{reg.provider}' for resource '{reg.urn}'"
+                    )
+                )
+        deleted_with = reg.options.get("deleted_with")
+        dependencies = {
+            *reg.dependencies,
+            *(urn for urns in reg.property_dependencies.values() for urn in urns),
+            *([deleted_with] if isinstance(deleted_with, str) and deleted_with else []),
+        }
+        for dep in sorted(dependencies):
+            if dep not in first:
+                problems.add(
+                    IntegrityProblem(
+                        reg.urn, f"resource {reg.urn}'s dependency {dep} refers to missing resource"
+                    )
+                )
+                continue
+            targets.add(dep)
+            if first[dep] > index:
+                late.append((reg.urn, "dependency", dep))
+    cycles = _cycles(edges)
+    in_cycle = {urn for cycle in cycles for urn in cycle}
+    for cycle in cycles:
+        path = " -> ".join([*cycle, cycle[0]])
+        problems.add(
+            IntegrityProblem(
+                cycle[0],
+                f"resource {cycle[0]}'s dependencies form a cycle: {path} (each resource's "
+                "parent, provider and dependencies must be registered before it)",
+            )
+        )
+    for urn, what, target in late:
+        if urn in in_cycle and target in in_cycle:
+            continue
+        problems.add(IntegrityProblem(urn, f"resource {urn}'s {what} {target} comes after it"))
+    return sorted(problems)
+
+
+def _is_default_provider(urn: str) -> bool:
+    parts = urn.split("::")
+    return (
+        len(parts) == 4
+        and parts[2].startswith(PROVIDER_PREFIX)
+        and parts[3].split("_", 1)[0] == DEFAULT_PROVIDER_NAME
+    )
+
+
+def _cycles(edges: Mapping[str, set[str]]) -> list[list[str]]:
+    """The cycles a depth-first search closes (iterative, so that a long chain of parents
+    cannot exhaust Python's recursion limit), each from its smallest URN, so that the
+    report is the same on every run."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(edges):
+        if root in state:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(edges.get(root, ()))))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            if state.get(child) == 1:
+                cycle = path[path.index(child) :]
+                start = cycle.index(min(cycle))
+                found.append(cycle[start:] + cycle[:start])
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(sorted(edges.get(child, ())))))
+    return sorted(found)
 
 
 def build_graph(
