@@ -12,9 +12,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from model.alarms import BY_ID, CATALOG
-from model.burn_rate import TIERS, compile_objective, window_evaluation
+from model.burn_rate import TIERS, compile_objective
 from model.loader import load_file
 from scripts.engine import SynthResult, synth, synth_all
+from tests import aws_prices
 from tests.conftest import ConfigWriter, resources
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -240,6 +241,19 @@ def test_override_changes_only_what_it_names(write_config: ConfigWriter) -> None
     )
 
 
+# An SLO window alarm looks at its whole window: one period of the window's length, or whole
+# days for a window over a day, every one of them breaching: (period s, evaluation periods).
+SLO_WINDOW_EVALUATION = {
+    "5m": (300, 1),
+    "30m": (1_800, 1),
+    "1h": (3_600, 1),
+    "2h": (7_200, 1),
+    "6h": (21_600, 1),
+    "1d": (86_400, 1),
+    "3d": (86_400, 3),
+}
+
+
 def test_burn_rate_thresholds_are_budget_times_factor(synthesized: dict[str, SynthResult]) -> None:
     result = synthesized["primary"]
     factors = {"page-1h": 14.4, "page-6h": 6.0, "ticket-1d": 3.0, "ticket-3d": 1.0}
@@ -254,19 +268,15 @@ def test_burn_rate_thresholds_are_budget_times_factor(synthesized: dict[str, Syn
         window = rest.rsplit("-", 1)[-1]
         inputs = alarm["inputs"]
         assert inputs["threshold"] == pytest.approx(budgets[objective] * factors[tier]), name
-        period, evaluations = window_evaluation(
-            {
-                "5m": 300,
-                "30m": 1800,
-                "1h": 3600,
-                "2h": 7200,
-                "6h": 21600,
-                "1d": 86400,
-                "3d": 259200,
-            }[window]
-        )
+        period, evaluations = SLO_WINDOW_EVALUATION[window]
         assert inputs["evaluationPeriods"] == inputs["datapointsToAlarm"] == evaluations
         assert {q["metric"]["period"] for q in inputs["metricQueries"] if "metric" in q} == {period}
+        # CloudWatch API Reference, PutMetricAlarm, Period: "Period multiplied by
+        # EvaluationPeriods can't be more than 604,800 seconds. For alarms with a period of
+        # less than one hour (3,600 seconds), the total evaluation period can't be longer
+        # than one day (86,400 seconds)"; "Valid values are 10, 20, 30, and any multiple of 60".
+        assert period * evaluations <= (86_400 if period < 3_600 else 604_800), name
+        assert period % 60 == 0, name
         seen += 1
     # 3 services x 3 objectives x 4 tiers x 2 windows
     assert seen == 72
@@ -580,18 +590,31 @@ def test_dashboards_are_valid_and_show_every_alarm(synthesized: dict[str, SynthR
 
 
 def test_inventory_lists_every_alarm_with_cost(synthesized: dict[str, SynthResult]) -> None:
-    for result in synthesized.values():
+    """Each alarm's cost is what CloudWatch bills for the alarm as created (its metrics and
+    resolution read from the resource), at AWS's published prices (tests/aws_prices.py);
+    the stack's total is every alarm and dashboard in its graph at those prices."""
+    for stack, result in synthesized.items():
         inventory = result.outputs["alarms"]
-        count = len(resources(result, ALARM)) + len(resources(result, COMPOSITE))
-        assert len(inventory) == result.outputs["alarm_count"] == count
-        assert all(entry["monthly_usd"] > 0 for entry in inventory)
+        created = {r["name"]: r for r in [*resources(result, ALARM), *resources(result, COMPOSITE)]}
+        assert len(inventory) == result.outputs["alarm_count"] == len(created)
+        for entry in inventory:
+            billed = aws_prices.alarm_usd(created[entry["alarm"]])
+            assert entry["monthly_usd"] == pytest.approx(billed), (stack, entry["alarm"])
         dashboards = len(resources(result, "aws:cloudwatch/dashboard:Dashboard"))
-        total = sum(e["monthly_usd"] for e in inventory) + 3.0 * dashboards
-        assert result.outputs["monitoring_monthly_usd"] == pytest.approx(total)
-    # A 3-metric availability window alarm costs 0.30, a composite 0.50.
-    primary = {e["id"]: e for e in synthesized["primary"].outputs["alarms"]}
-    assert primary["slo:availability:page-1h:1h"]["monthly_usd"] == 0.3
-    assert primary["slo:availability:page-1h"]["monthly_usd"] == 0.5
+        total = sum(aws_prices.alarm_usd(r) for r in created.values())
+        total += aws_prices.DASHBOARD * dashboards
+        assert result.outputs["monitoring_monthly_usd"] == pytest.approx(total), stack
+    listed = synthesized["primary"].outputs["alarms"]
+    primary = {e["id"]: e for e in listed}
+    # The 1-hour availability window: the load balancer's 5xx, its targets' 5xx and the
+    # requests (3 metrics, 1-hour periods): 3 x $0.10.
+    assert primary["slo:availability:page-1h:1h"]["monthly_usd"] == 0.30
+    # Its composite: $0.50, whatever it evaluates.
+    assert primary["slo:availability:page-1h"]["monthly_usd"] == 0.50
+    # A 5xx rate (errors / requests, 2 metrics): 2 x $0.10.
+    assert {e["monthly_usd"] for e in listed if e["id"] == "alb-5xx-rate"} == {0.20}
+    # The fence (one metric, 60 s): $0.10.
+    assert primary["failover:fence"]["monthly_usd"] == 0.10
 
 
 def test_catalog_ids_are_unique_and_cite_a_source() -> None:
