@@ -235,8 +235,16 @@ def integrity_problems(registrations: Sequence[Registration]) -> list[IntegrityP
     for urn, what, target in late:
         if urn in in_cycle and target in in_cycle:
             continue
-        problems.add(IntegrityProblem(urn, f"resource {urn}'s {what} {target} comes after it"))
+        problems.add(IntegrityProblem(urn, LATE[what].format(urn=urn, target=target)))
     return sorted(problems)
+
+
+# Snapshot.VerifyIntegrity's words for a reference to a resource written after it.
+LATE = {
+    "parent": "child resource {urn}'s parent {target} comes after it",
+    "provider": "resource {urn} refers to unknown provider {target}",
+    "dependency": "resource {urn}'s dependency {target} comes after it",
+}
 
 
 def _is_default_provider(urn: str) -> bool:

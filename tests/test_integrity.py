@@ -262,15 +262,20 @@ def test_a_dependency_cycle_is_refused() -> None:
     ]
 
 
-def test_a_missing_or_later_dependency_is_refused() -> None:
+def test_a_missing_or_later_dependency_or_parent_is_refused() -> None:
     a, b, gone = (f"{URN}test:index:Thing::{n}" for n in ("a", "b", "gone"))
+    parent = f"{URN}test:index:Thing::p"
+    child = f"{URN}test:index:Thing$test:index:Thing::child"
 
     def program() -> None:
         register("a", dependencies=(b,))
         register("b")
         register("c", dependencies=(gone,))
+        register("child", parent=parent)
+        register("p")
 
-    assert refused(program) == [
+    assert refused(program) == [  # by URN
+        f"child resource {child}'s parent {parent} comes after it",
         f"resource {a}'s dependency {b} comes after it",
         f"resource {URN}test:index:Thing::c's dependency {gone} refers to missing resource",
     ]
