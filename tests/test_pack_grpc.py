@@ -910,3 +910,53 @@ def test_a_broken_stack_over_the_protocol_finds_what_resilience_check_finds(
     # The plaintexts are numbers here: the equality above shows no rule saw them (the
     # offline graph holds none); no message carries the shipped secrets' plaintext either.
     assert not any(PLAINTEXT in m for m in run.messages)
+
+
+def test_the_pack_reads_numbers_secrets_and_unknowns_off_the_wire_as_the_graph_has_them(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    """The regression cases of the adapter (policies/pack.plain, keep_secrets_secret), on one
+    log group each. The engine sends 30 as the double 30.0: the rule (>= 30 days, an int)
+    must not read it as "never expires", and must print 7 as 7. A secret or unknown retention
+    reads as the graph's marker, which the rule cannot count as days."""
+    graph = synthesized["example-minimal"].graph
+    (base,) = (
+        r for r in graph["resources"] if r["name"] == "minimal-primary-monitoring-web-app-logs"
+    )
+    retention = {"thirty": 30, "seven": 7, "secret": SECRET, "unknown": UNKNOWN}
+    resources = []
+    for label, days in retention.items():
+        resource = copy.deepcopy(base)
+        resource["name"] = f"logs-{label}"
+        resource["urn"] = f"{base['urn'].rsplit('::', 1)[0]}::logs-{label}"
+        resource["inputs"]["retentionInDays"] = days
+        resources.append(resource)
+    kept = [r for r in graph["resources"] if not r["custom"] or "providers:" in r["type"]]
+    mini = {**graph, "resources": [*kept, *resources]}
+    secret_urn = next(r["urn"] for r in resources if r["name"] == "logs-secret")
+    replay = Replay(mini, {secret_urn: {"retentionInDays": 365}})
+    with running_pack(stack_configure(synthesized["example-minimal"], dry_run=True)) as pack:
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=RPC_TIMEOUT)
+        descriptions = {p.name: p.description for p in info.policies}
+        pack.stub.Configure(configure_request(info, {}), timeout=RPC_TIMEOUT)
+        reported: dict[str, list[str]] = {}
+        for request in replay.analyze_requests():
+            if request.type != LOG_GROUP:
+                continue
+            response = pack.stub.Analyze(request, timeout=RPC_TIMEOUT)
+            reported[request.name] = sorted(
+                _finding(d, request.urn, descriptions)[0][2] for d in response.diagnostics
+            )
+    # Written from the rule (policies/rules/monitoring.py, _retention).
+    assert reported == {
+        "logs-thirty": [],
+        "logs-seven": ["logs-seven: logs kept 7 days, fewer than 30"],
+        "logs-secret": ["logs-secret: logs never expire (set a retention)"],
+        "logs-unknown": ["logs-unknown: logs never expire (set a retention)"],
+    }
+    offline_found = evaluate_graph(mini).findings
+    assert sorted(
+        (f.urn.rsplit("::", 1)[-1], f.message)
+        for f in offline_found
+        if f.rule_id == "aws-cloudwatch-log-group-retention"
+    ) == sorted((name, m) for name, messages in reported.items() for m in messages)
