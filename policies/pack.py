@@ -6,6 +6,8 @@ Importable without starting anything: `policies/__main__.py` builds the pack fro
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy import Severity as PackSeverity
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import _is_unknown
 
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView, Rule, StackRule
@@ -39,18 +42,24 @@ from policies.rules.stack import (
 PACK_NAME = "resilience"
 
 
-# What a value the engine does not know yet (preview) reads as: the same marker the offline
-# graph writes (scripts/graph.py), so rules see the same thing in both places.
+# What a value the engine does not know yet (preview) and a secret read as: the same markers
+# the offline graph writes (scripts/graph.py), so rules see the same thing in both places.
 UNKNOWN = "[unknown]"
+SECRET = "[secret]"
 
 
 def plain(value: Any) -> Any:
-    """The engine's values as plain data. pulumi_policy hands rules read-only proxies that are
-    Mappings and Sequences but not dicts and lists, and raise on values unknown during a
-    preview; rules are written for plain JSON data (the resource graph), so the adapter
-    unwraps the proxies and turns unknowns into UNKNOWN."""
+    """The engine's values as plain data, as the resource graph records them. pulumi_policy
+    hands rules read-only proxies that are Mappings and Sequences but not dicts and lists,
+    and raise on values unknown during a preview; rules are written for plain JSON data, so
+    the adapter unwraps the proxies and turns unknowns into UNKNOWN. Every number reaches
+    the pack as a protobuf double (the engine marshals numbers as `NumberValue`,
+    sdk/go/common/resource/plugin/rpc.go), so an integral one becomes an int again, as in
+    the graph: rules compare with `isinstance(x, int)` and print the value."""
     if isinstance(value, str):
         return UNKNOWN if _is_unknown(value) else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, Mapping):
         raw = value["__target"] if _is_proxy(value) else value
         return {str(k): plain(raw[k]) for k in raw}
@@ -62,6 +71,46 @@ def plain(value: Any) -> Any:
 
 def _is_proxy(value: Any) -> bool:
     return type(value).__name__ in ("_DictProxy", "_ListProxy")
+
+
+def mark_secrets(value: Any) -> Any:
+    """Wire properties (the engine's JSON form) with every secret replaced by SECRET."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return SECRET
+        return {k: mark_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mark_secrets(v) for v in value]
+    return value
+
+
+def keep_secrets_secret() -> None:
+    """Make the running pack show rules a secret as SECRET, as the offline graph does.
+
+    The engine sends secrets wrapped (`{"4dabf18193072939515e22adb298388d":
+    "1b47061264138c4ac30d75fd1eb44270", "value": ...}`: Analyze and AnalyzeStack marshal with
+    KeepSecrets, pkg/resource/plugin/analyzer_plugin.go), but pulumi_policy's Analyze and
+    AnalyzeStack unwrap them to the plaintext before a policy runs
+    (`deserialize_properties(..., proxy_secrets=False)`, pulumi_policy/deserialize.py). Rules
+    would then judge (and could print into the preview's output) values `resilience check`
+    never sees. pulumi_policy offers no hook, so its module's deserializer is wrapped to
+    replace secrets first; Remediate (`proxy_secrets=True`) is left as it is. Called by
+    policies/__main__.py only; tests/test_pack_grpc.py checks it over the real protocol."""
+    module: Any = importlib.import_module("pulumi_policy.policy")
+    original = getattr(module, "deserialize_properties", None)
+    if not callable(original):
+        raise RuntimeError(
+            "pulumi_policy.policy.deserialize_properties is gone: secrets would reach the "
+            "rules in plaintext; adapt policies/pack.py to this pulumi_policy version"
+        )
+    if getattr(original, "__wrapped__", None) is not None:
+        return  # already installed
+
+    @functools.wraps(original)
+    def deserialize(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
+        return original(props if proxy_secrets else mark_secrets(props), proxy_secrets)
+
+    module.deserialize_properties = deserialize
 
 
 def _view(
