@@ -664,6 +664,16 @@ def test_values_not_known_or_not_ours_are_skipped() -> None:
     assert findings(ALARM, broken(ALARM_OK, namespace=":ours")) != []
 
 
+def test_sensitive_members_are_never_quoted() -> None:
+    # PutSecretValue.SecretString: length 1..65536, sensitive in the model
+    kind = "aws:secretsmanager/secretVersion:SecretVersion"
+    got = findings(kind, {"secretId": "orders/master", "secretString": "p" * 65537})
+    assert got == [
+        "res: secretString=(sensitive): secretsmanager.PutSecretValue SecretString: "
+        "max length 65536 (is 65537)"
+    ]
+
+
 def test_quotes_are_bounded() -> None:
     got = findings(LOG_GROUP, {"name": "bad name " * 50})
     assert len(got) == 1
@@ -880,3 +890,12 @@ def test_shipped_and_example_graphs_have_no_api_model_finding(graphs: list[dict[
 
     found = [f.message for g in graphs for f in evaluate(g, RULES)]
     assert found == []
+
+
+def test_event_targets_carry_short_ids(graphs: list[dict[str, Any]]) -> None:
+    """pulumi-aws auto-names an unset target id after the resource, up to 255 characters;
+    PutTargets' Target.Id is at most 64 of [.-_A-Za-z0-9] (TargetId): the bundle sets its own."""
+    kind = "aws:cloudwatch/eventTarget:EventTarget"
+    ids = [r["inputs"].get("targetId") for r in _aws_resources(graphs) if r["type"] == kind]
+    assert ids
+    assert all(isinstance(i, str) and re.fullmatch(r"[.\-_A-Za-z0-9]{1,64}", i) for i in ids), ids

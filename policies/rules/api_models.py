@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policies.rules.api_shapes import Api, F, check_resource
-from policies.rules.core import ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity
 
 AUTONAMED = "pulumi-aws auto-names it (provider/resources.go setAutonaming)"
 REGION = "picks the provider's endpoint (pulumi-aws 7 per-resource region); no request member"
@@ -1281,6 +1281,8 @@ RULES: tuple[Rule, ...] = (
         url="https://github.com/boto/botocore/tree/develop/botocore/data",
         check=_check,
         resource_types=tuple(KINDS),
+        # A change that AWS would refuse is caught before it is applied.
+        frameworks=(Framework("SOC 2", "CC8.1"), Framework("ISO 27001", "A.8.32")),
     ),
 )
 

@@ -426,22 +426,22 @@ def _scalar(
 ) -> Iterator[str]:
     meta = shape.metadata
     kind = shape.type_name
+    # A member the model marks sensitive (secret values, passwords) is never quoted.
+    shown = "(sensitive)" if meta.get("sensitive") else quote(value)
     if kind == "string":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             return
         text = value if isinstance(value, str) else str(value)
         enum = shape.enum if isinstance(shape, StringShape) else []
         if enum and text not in enum and text not in spec.provider_values:
-            yield f"{prop}={quote(value)}: {_where(ctx, label)}: enum {_enum_text(enum)}"
+            yield f"{prop}={shown}: {_where(ctx, label)}: enum {_enum_text(enum)}"
         if "min" in meta and len(text) < meta["min"]:
             yield (
-                f"{prop}={quote(value)}: {_where(ctx, label)}: min length {meta['min']} "
-                f"(is {len(text)})"
+                f"{prop}={shown}: {_where(ctx, label)}: min length {meta['min']} (is {len(text)})"
             )
         if "max" in meta and len(text) > meta["max"]:
             yield (
-                f"{prop}={quote(value)}: {_where(ctx, label)}: max length {meta['max']} "
-                f"(is {len(text)})"
+                f"{prop}={shown}: {_where(ctx, label)}: max length {meta['max']} (is {len(text)})"
             )
         pattern = meta.get("pattern")
         if pattern:
@@ -449,19 +449,19 @@ def _scalar(
             if isinstance(regex, str):
                 if pattern not in UNCHECKED_PATTERNS:
                     yield (
-                        f"{prop}={quote(value)}: {_where(ctx, label)}: pattern {pattern} "
+                        f"{prop}={shown}: {_where(ctx, label)}: pattern {pattern} "
                         f"cannot be checked ({regex}); add it to UNCHECKED_PATTERNS with why"
                     )
             elif not regex.fullmatch(text):
-                yield f"{prop}={quote(value)}: {_where(ctx, label)}: pattern {pattern}"
+                yield f"{prop}={shown}: {_where(ctx, label)}: pattern {pattern}"
     elif kind in ("integer", "long", "double", "float"):
         number = _number(value)
         if number is None:
             return
         if "min" in meta and number < meta["min"]:
-            yield f"{prop}={quote(value)}: {_where(ctx, label)}: min {meta['min']}"
+            yield f"{prop}={shown}: {_where(ctx, label)}: min {meta['min']}"
         if "max" in meta and number > meta["max"]:
-            yield f"{prop}={quote(value)}: {_where(ctx, label)}: max {meta['max']}"
+            yield f"{prop}={shown}: {_where(ctx, label)}: max {meta['max']}"
 
 
 def _count(n: int, shape: Shape, label: str, prop: str, ctx: Context) -> Iterator[str]:
