@@ -3,6 +3,8 @@
 For each size (10 and 50 services: about 1,000 and 4,700 resources) the primary + dr pair
 of benchmarks/synth_scaling.py is synthesized once; then, over both graphs:
 
+- api: `aws-api-model` alone (botocore's service models, policies/rules/api_models.py), its
+  median with the models already loaded, and the first run's time (loading the models);
 - rules: `evaluate(graph, ALL_RULES)` (the single-resource rules), the median of
   `--repeat` runs, and the peak memory the evaluation allocates on top of the graphs it
   reads (tracemalloc, one extra run); and `evaluate_graph(graph)`, every rule with the
@@ -41,6 +43,7 @@ from benchmarks.synth_scaling import config_pair  # noqa: E402
 from model.loader import load_file  # noqa: E402
 from policies.evaluate import evaluate_graph  # noqa: E402
 from policies.rules import ALL_RULES, STACK_RULES  # noqa: E402
+from policies.rules.api_models import RULES as API_MODEL_RULES  # noqa: E402
 from policies.rules.core import evaluate, views_from_graph  # noqa: E402
 from scripts import checkov  # noqa: E402
 from scripts import graph as graph_io  # noqa: E402
@@ -103,6 +106,14 @@ def measure(size: int, repeat: int, directory: Path) -> dict[str, Any]:
         for graph in graphs:
             evaluate_graph(graph)
 
+    def api_model() -> None:
+        for graph in graphs:
+            evaluate(graph, API_MODEL_RULES)
+
+    started = time.perf_counter()
+    api_model()
+    api_first_s = time.perf_counter() - started
+    api_s = _median_time(api_model, repeat)
     rules_s = _median_time(rules, repeat)
     all_s = _median_time(everything, repeat)
     tracemalloc.start()
@@ -124,6 +135,8 @@ def measure(size: int, repeat: int, directory: Path) -> dict[str, Any]:
         "graph_resources": sum(len(g["resources"]) for g in graphs),
         "checked": checked,
         "synth_s": synth_s,
+        "api_s": api_s,
+        "api_first_s": api_first_s,
         "rules_s": rules_s,
         "rules_ms_per_1000": rules_s / checked * 1000 * 1000,
         "all_s": all_s,
@@ -178,20 +191,23 @@ def main() -> None:
         print(json.dumps({"checkov_startup": base, "rows": rows}, indent=2))
         return
     print(
-        f"{'config':<13}{'resources':>10}{'graphs MB':>10}{'rules s':>9}{'all s':>7}{'ms/1k':>7}"
+        f"{'config':<13}{'resources':>10}{'graphs MB':>10}{'api s':>7}{'rules s':>9}{'all s':>7}"
+        f"{'ms/1k':>7}"
         f"{'rules KB':>9}{'export s':>9}{'checkov s':>10}{'checkov MB':>11}{'ratio':>7}"
         f"{'net ratio':>10}"
     )
     for row in rows:
         print(
             f"{row['label']:<13}{row['checked']:>10}{row['graphs_mb']:>10.1f}"
-            f"{row['rules_s']:>9.3f}{row['all_s']:>7.3f}{row['all_ms_per_1000']:>7.1f}"
+            f"{row['api_s']:>7.3f}{row['rules_s']:>9.3f}{row['all_s']:>7.3f}{row['all_ms_per_1000']:>7.1f}"
             f"{row['rules_peak_kb']:>9.0f}"
             f"{row['export_s']:>9.3f}{row['checkov_s']:>10.1f}{row['checkov_rss_mb']:>11.0f}"
             f"{row['ratio']:>6.0f}x{row['ratio_net']:>9.0f}x"
         )
     print(
-        f"\nrules s: the {len(ALL_RULES)} single-resource rules; all s: all "
+        f"\napi s: aws-api-model alone, models loaded (the first run, loading them: "
+        f"{rows[0]['api_first_s']:.2f} s); "
+        f"rules s: the {len(ALL_RULES)} single-resource rules (aws-api-model included); all s: all "
         f"{len(ALL_RULES) + len(STACK_RULES)} rules (ms/1k is theirs); resources = custom "
         f"resources the rules see (providers and "
         f"reads excluded); graphs MB: the graphs in memory; rules KB: what evaluating them "

@@ -219,6 +219,9 @@ class RegionBackup(pulumi.ComponentResource):
         aws.cloudwatch.EventTarget(
             f"{name}-failed-jobs-to-warning",
             rule=failed_jobs.name,
+            # The rule's only target; an auto-named Id (the resource's name plus 8 characters)
+            # passes PutTargets' 64-character limit only for short system names.
+            target_id="to-warning",
             arn=args.warning_topic_arn,
             opts=in_region,
         )

@@ -802,6 +802,10 @@ class SecurityBaseline(pulumi.ComponentResource):
             aws.cloudwatch.EventTarget(
                 f"{self._name}-guardduty-{band}-to-{severity.value}",
                 rule=rule.name,
+                # The rule's only target. Left unset, pulumi-aws names it after the resource
+                # (up to 255 characters), and PutTargets refuses an Id over 64 (Target.Id:
+                # "Maximum length of 64", pattern [\.\-_A-Za-z0-9]+).
+                target_id=f"to-{severity.value}",
                 arn=args.topic_arns[severity],
                 opts=self._in_region,
             )

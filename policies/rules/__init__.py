@@ -5,6 +5,7 @@ the same functions; a rule is never written twice. Import `ALL_RULES` (one resou
 time) and `STACK_RULES` (a whole stack).
 """
 
+from policies.rules.api_models import RULES as API_MODEL_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
@@ -29,6 +30,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *SECURITY_RULES,
     *GCP_RULES,
     *KUBERNETES_RULES,
+    *API_MODEL_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
 STACK_RULES: tuple[StackRule, ...] = (

@@ -41,6 +41,10 @@ class ResourceView:
     protect: bool
     provider_urn: str | None
     region: str | None
+    # String values of other resources' outputs that this resource's inputs carry (offline:
+    # the outputs of the resources its inputs depend on). Rules that judge values the
+    # program wrote skip them: under `pulumi preview` they are unknown or AWS's own.
+    derived: frozenset[str] = frozenset()
 
     @property
     def provider_is_default(self) -> bool:
@@ -112,8 +116,44 @@ def statements(policy: Any) -> list[dict[str, Any]]:
     return [s for s in statements if isinstance(s, dict)]
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _derived(graph: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Per resource, the string outputs of the resources its inputs depend on (the graph's
+    `input:<property>` edges)."""
+    depends: dict[str, set[str]] = {}
+    for edge in graph.get("edges", ()):
+        if edge["kind"].startswith("input:"):
+            depends.setdefault(edge["from"], set()).add(edge["to"])
+    if not depends:
+        return {}
+    by_urn = {r["urn"]: r for r in graph["resources"]}
+    outputs: dict[str, frozenset[str]] = {}
+
+    def of(urn: str) -> frozenset[str]:
+        if urn not in outputs:
+            resource = by_urn.get(urn) or {}
+            found = set(_strings(resource.get("computed")))
+            if resource.get("id"):
+                found.add(str(resource["id"]))
+            outputs[urn] = frozenset(found)
+        return outputs[urn]
+
+    return {urn: frozenset().union(*(of(d) for d in deps)) for urn, deps in depends.items()}
+
+
 def views_from_graph(graph: Mapping[str, Any]) -> Iterator[ResourceView]:
     """Custom resources of a graph as rule views (providers and reads are not checked)."""
+    derived = _derived(graph)
     for resource in graph["resources"]:
         if not resource["custom"] or resource.get("read"):
             continue
@@ -127,6 +167,7 @@ def views_from_graph(graph: Mapping[str, Any]) -> Iterator[ResourceView]:
             protect=bool(resource["options"].get("protect")),
             provider_urn=resource["provider"],
             region=resource["region"],
+            derived=derived.get(resource["urn"], frozenset()),
         )
 
 
