@@ -194,11 +194,13 @@ class EnhancedMonitoringLogs(pulumi.ComponentResource):
     RDS documents only that the metrics go to this group, 30 days by default, and that its
     retention is changed on the group itself (RDS User Guide, Overview of Enhanced Monitoring);
     it does not document creating the group ahead of the instances, nor a key on it. A KMS
-    key can be associated with any log group ("Encryption using AWS KMS is enabled at the log
-    group level, by associating a KMS key with a log group", CloudWatch Logs User Guide,
-    Encrypt log data in CloudWatch Logs using AWS KMS), and the writer needs no key access
-    of its own. One stack per account and region may own it: `logs.rds_os_metrics:
-    external` for the others."""
+    key can be set on any log group ("Encryption using AWS KMS is enabled at the log group
+    level, by associating a key with a log group, either when you create the log group or
+    after it exists", CloudWatch Logs User Guide, Encrypt log data in CloudWatch Logs using
+    AWS KMS). That Enhanced Monitoring keeps writing to a group it did not create, under a
+    key, is not stated anywhere: an assumption (the monitoring role's managed policy allows
+    logs:CreateLogGroup on `RDS*`, which an existing group makes moot). One stack per
+    account and region may own it: `logs.rds_os_metrics: external` for the others."""
 
     log_group: aws.cloudwatch.LogGroup
 

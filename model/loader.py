@@ -531,6 +531,63 @@ ACCOUNT_ID_LENGTH = 12
 SUB_DAILY_FREQUENCIES = frozenset(f.value for f in SUB_DAILY)
 
 
+# DBInstanceIdentifier: "Must contain from 1 to 63 letters, numbers, or hyphens. First
+# character must be a letter. Can't end with a hyphen or contain two consecutive hyphens"
+# (RDS API Reference, CreateDBInstance); the replica's is the primary's + "-dr".
+DB_IDENTIFIER_MAX = 63
+REPLICA_SUFFIX = "-dr"
+
+
+def _identifier_fits(db: dict[str, Any], index: int, system: str, source: str) -> list[Problem]:
+    given = db.get("identifier")
+    identifier = given if isinstance(given, str) else f"{system}-{db.get('name')}"
+    key = f"{NAMESPACE}:databases[{index}].{'identifier' if isinstance(given, str) else 'name'}"
+    replica = identifier + REPLICA_SUFFIX
+    if len(replica) > DB_IDENTIFIER_MAX:
+        return [
+            Problem(
+                source,
+                key,
+                f"the replica's identifier '{replica}' would be {len(replica)} characters; RDS "
+                f"allows {DB_IDENTIFIER_MAX}",
+            )
+        ]
+    if "--" in identifier or identifier.endswith("-"):
+        return [
+            Problem(
+                source,
+                key,
+                f"'{identifier}': RDS identifiers can't end with a hyphen or contain two "
+                "consecutive hyphens",
+            )
+        ]
+    return []
+
+
+# BackupPlanName: "Must contain 1 to 50 alphanumeric or '-_.' characters" (AWS Backup API,
+# BackupPlanInput); the plans are named <system>-<role>-<class> (components/backup.py).
+BACKUP_PLAN_NAME_MAX = 50
+
+
+def _plan_names_fit(values: Mapping[str, Any], classes: Any, source: str) -> list[Problem]:
+    system = values.get("name")
+    if not isinstance(system, str) or not isinstance(classes, dict):
+        return []
+    problems = []
+    for name in classes:
+        longest = f"{system}-primary-{name}"
+        if len(longest) > BACKUP_PLAN_NAME_MAX:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:backup.classes.{name}",
+                    f"the backup plan '{longest}' would be {len(longest)} characters; AWS "
+                    f"Backup allows {BACKUP_PLAN_NAME_MAX}: shorten the class name",
+                )
+            )
+    return problems
+
+
 def _rds_snapshot_frequency(
     db: dict[str, Any], index: int, classes: Any, source: str
 ) -> list[Problem]:
@@ -585,6 +642,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     classes = backup.get("classes") if isinstance(backup, dict) else None
     known = set(classes) if isinstance(classes, dict) else set()
     system = values.get("name") if isinstance(values.get("name"), str) else ""
+    problems.extend(_plan_names_fit(values, classes, source))
     regions = [r for r in (_region_of(values, "primary"), _region_of(values, "dr")) if r]
     if system and regions:
         # Every stack keeps its server access logs in <name>-access-logs-<region>-<account>.
@@ -678,6 +736,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     )
                 )
         problems.extend(_rds_snapshot_frequency(db, i, classes, source))
+        problems.extend(_identifier_fits(db, i, system, source))
         storage, ceiling = (
             _int(db.get("allocated_storage_gb")),
             _int(db.get("max_allocated_storage_gb")),

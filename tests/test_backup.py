@@ -419,3 +419,21 @@ def test_skafu_keeps_its_four_hourly_database_snapshots() -> None:
     assert db["options"]["ignore_changes"] == []  # RDS keeps its own backup window
     store = result.outputs["data_protection"]["database:platform-db"]
     assert store["copy_interval_minutes"] == 240 + 60 + 480
+
+
+def test_a_backup_plan_name_over_50_characters_is_refused(write_config: ConfigWriter) -> None:
+    """BackupPlanName: "Must contain 1 to 50 alphanumeric or '-_.' characters" (AWS Backup
+    API, BackupPlanInput); the plans are named <system>-<role>-<class>."""
+
+    def long_names(config: dict[str, Any]) -> None:
+        config["resilience:name"] = "reskflow-platform"
+        classes = config["resilience:backup"]["classes"]
+        classes["customer-communications-archive"] = {"rules": classes["uploads"]["rules"]}
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(long_names))
+    assert [str(p) for p in caught.value.problems] == [
+        "Pulumi.bad.yaml: resilience:backup.classes.customer-communications-archive: the "
+        "backup plan 'reskflow-platform-primary-customer-communications-archive' would be 57 "
+        "characters; AWS Backup allows 50: shorten the class name"
+    ]

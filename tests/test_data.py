@@ -421,6 +421,19 @@ def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key
             id="replica-backups-need-pg14",
         ),
         pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="a" * 61),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the replica's identifier '"
+            + "a" * 61
+            + "-dr' would be 64 characters; RDS allows 63",
+            id="replica-identifier-too-long",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="reskflow--db"),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: 'reskflow--db': RDS "
+            "identifiers can't end with a hyphen or contain two consecutive hyphens",
+            id="identifier-double-hyphen",
+        ),
+        pytest.param(
             lambda c: c["resilience:databases"][0].update(engine_version="16.4"),
             "Pulumi.bad.yaml: resilience:databases[0].engine_version: '16.4': give the major "
             "version only ('16'): RDS moves the instance to new minor versions itself (auto "
