@@ -715,6 +715,11 @@ class Database(Strict):
     # Aurora: instances of the primary cluster and of the DR (secondary) cluster.
     instances: int = Field(default=2, ge=1, le=16)
     dr_instances: int = Field(default=1, ge=1, le=16)
+    # RDS: the major version only (the loader refuses 16.4). With auto minor version upgrades
+    # RDS moves the instance to 16.x itself; the provider then reads the running version
+    # back, and keeps the configured one only when it is a prefix of it ("16" of "16.6") or
+    # equals a pending upgrade (terraform-provider-aws, rds compareActualEngineVersion): a
+    # pinned "16.4" would diff forever and ask RDS for a downgrade. Aurora: major.minor.
     engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
     instance_class: InstanceType
     # RDS storage; Aurora storage grows by itself and ignores it.
