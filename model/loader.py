@@ -736,7 +736,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     )
                 )
         problems.extend(_rds_snapshot_frequency(db, i, classes, source))
-        problems.extend(_identifier_fits(db, i, system, source))
+        problems.extend(_identifier_fits(db, i, str(system), source))
         storage, ceiling = (
             _int(db.get("allocated_storage_gb")),
             _int(db.get("max_allocated_storage_gb")),

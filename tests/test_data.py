@@ -4,6 +4,7 @@ outputs for the failover automation, and the config checks."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -272,6 +273,22 @@ def test_rds_log_groups_exist_before_the_instance_with_retention_and_key(
         assert group["options"]["protect"] is True
         assert group["region"] == result.graph["region"]
         assert group["urn"] in instance["options"]["depends_on"], name
+    # The key lets CloudWatch Logs use it for these groups: its statement for the logs
+    # service is conditioned on the log group ARN (kms:EncryptionContext:aws:logs:arn).
+    (key_resource,) = (
+        k for k in resources(result, "aws:kms/key:Key") if k["computed"].get("arn") == key
+    )
+    statement = next(
+        st
+        for st in json.loads(key_resource["inputs"]["policy"])["Statement"]
+        if str(st["Principal"].get("Service", "")).startswith("logs.")
+    )
+    pattern = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    region = result.graph["region"]
+    for name in expected:
+        assert fnmatch.fnmatchcase(
+            f"arn:aws:logs:{region}:123456789012:log-group:{name}", pattern
+        ), name
 
 
 def test_rds_os_metrics_left_to_another_stack(write_config: ConfigWriter) -> None:
