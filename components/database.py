@@ -13,13 +13,38 @@ The replica keeps its own automated backups, so a promoted replica is never left
 them. In `active` DR mode the dr stack no longer names a source: `pulumi up` then promotes
 the replica (or, after `resilience failover` promoted it, finds nothing to change), using
 DR-region APIs only.
+
+Log groups: RDS "continuously streams your DB instance log records to a log group [...]
+`/aws/rds/instance/instance_name/log_type`" and "AWS retains log data published to
+CloudWatch Logs for an indefinite time period unless you specify a retention period" (RDS
+User Guide, Publishing database logs to Amazon CloudWatch Logs). Each exported log's group
+is therefore created here first (the instance depends on it), with the audit retention and
+the region's key, like every other log group of the bundle. Enhanced Monitoring writes to
+`RDSOSMetrics`, one group per region for every instance: "By default, Enhanced Monitoring
+metrics are stored for 30 days [...] change the retention for the RDSOSMetrics log group"
+(RDS User Guide, Overview of Enhanced Monitoring); `EnhancedMonitoringLogs` creates it once
+per stack when `logs.rds_os_metrics` is `managed`.
+
+Engine versions: the parameter group family follows the major version and is in the group's
+name (`<identifier>-postgres16`), so a major upgrade creates the new family's group before
+the instance moves to it ("For major version upgrades, if a nondefault DB parameter group is
+currently in use, a new DB parameter group in the DB parameter group family for the new
+engine version must be specified", RDS API Reference, ModifyDBInstance, EngineVersion), and
+the instance allows major upgrades. The replica follows its source: RDS upgrades read
+replicas with their source ("If you're upgrading a DB instance that has in-Region read
+replicas, Amazon RDS upgrades the replicas along with the primary DB instance", RDS User
+Guide, Upgrades of the RDS for PostgreSQL DB engine) and a replica's own parameter group can
+change "only after the upgrade completes by modifying the read replica" (How to perform a
+major version upgrade for RDS for PostgreSQL), so its family comes from the version the
+primary instance runs (its `engine_version` output), not from the config.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -41,21 +66,35 @@ HARDENED_PARAMETERS = (("rds.force_ssl", "1"), ("log_connections", "1"), ("log_l
 PARAMETERS_DESCRIPTION = "{identifier}: TLS only, connection and lock logging"
 
 
+def parameter_family(engine: str, major: str) -> str:
+    """The DB parameter group family of an engine's major version (`postgres16`,
+    `aurora-postgresql16`; RDS User Guide, Working with parameter groups)."""
+    return f"{'aurora-postgresql' if engine == 'aurora-postgresql' else 'postgres'}{major}"
+
+
+def parameter_group_name(identifier: str, family: str) -> str:
+    """The family is part of the name: a family change replaces the group (the provider
+    forces a new group for a new family), and a new name lets the new group exist before the
+    instance leaves the old one (create before replace)."""
+    return f"{identifier}-{family}"
+
+
 def _network(
     name: str,
     parent: pulumi.Resource,
     *,
     provider: aws.Provider,
-    db: Database,
     network: RegionNetwork,
     identifier: str,
+    major: pulumi.Input[str],
 ) -> tuple[aws.rds.SubnetGroup, aws.rds.ParameterGroup]:
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
     subnets = _subnet_group(name, identifier, network, opts)
+    family = pulumi.Output.from_input(major).apply(lambda m: parameter_family("postgres", m))
     parameters = aws.rds.ParameterGroup(
         f"{name}-parameters",
-        name=identifier,
-        family=f"postgres{db.engine_version.split('.')[0]}",
+        name=family.apply(lambda f: parameter_group_name(identifier, f)),
+        family=family,
         description=PARAMETERS_DESCRIPTION.format(identifier=identifier),
         parameters=[
             aws.rds.ParameterGroupParameterArgs(name=key, value=value)
@@ -101,6 +140,85 @@ def _lifecycle(
 # metrics lack (AWS FSBP RDS.6).
 MONITORING_INTERVAL_SECONDS = 60
 MONITORING_POLICY = "iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+# The log group Enhanced Monitoring writes every instance's OS metrics of a region to.
+OS_METRICS_LOG_GROUP = "RDSOSMetrics"
+LOGS_TYPE = "resilience:database:EnhancedMonitoringLogs"
+
+
+def exported_log_group_name(
+    scope: Literal["instance", "cluster"], identifier: str, log_type: str
+) -> str:
+    """Where RDS publishes an exported log: `/aws/rds/instance/<id>/<type>` for an instance,
+    `/aws/rds/cluster/<id>/<type>` for an Aurora cluster (RDS and Aurora User Guides,
+    Publishing database logs to Amazon CloudWatch Logs)."""
+    return f"/aws/rds/{scope}/{identifier}/{log_type}"
+
+
+def exported_log_groups(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    provider: aws.Provider,
+    key_arn: pulumi.Input[str],
+    scope: Literal["instance", "cluster"],
+    identifier: str,
+    exports: Sequence[str],
+    retention_days: int,
+) -> list[aws.cloudwatch.LogGroup]:
+    """The groups RDS would otherwise create itself (kept forever, not under our key), made
+    first so the instance or cluster that exports to them depends on them. The region's key
+    policy lets CloudWatch Logs use it for every log group of the account in the region
+    (components/foundation.py, `CloudWatchLogsEncryptsThisAccountsLogGroups`)."""
+    return [
+        aws.cloudwatch.LogGroup(
+            f"{name}-{log_type}-logs",
+            name=exported_log_group_name(scope, identifier, log_type),
+            retention_in_days=retention_days,
+            kms_key_id=key_arn,
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
+        )
+        for log_type in exports
+    ]
+
+
+@dataclass(frozen=True)
+class EnhancedMonitoringLogsArgs:
+    provider: aws.Provider
+    key_arn: pulumi.Input[str]
+    retention_days: int
+
+
+class EnhancedMonitoringLogs(pulumi.ComponentResource):
+    """`RDSOSMetrics` of one region under the region's key, with the stack's retention.
+
+    RDS documents only that the metrics go to this group, 30 days by default, and that its
+    retention is changed on the group itself (RDS User Guide, Overview of Enhanced Monitoring);
+    it does not document creating the group ahead of the instances, nor a key on it. A KMS
+    key can be set on any log group ("Encryption using AWS KMS is enabled at the log group
+    level, by associating a key with a log group, either when you create the log group or
+    after it exists", CloudWatch Logs User Guide, Encrypt log data in CloudWatch Logs using
+    AWS KMS). That Enhanced Monitoring keeps writing to a group it did not create, under a
+    key, is not stated anywhere: an assumption (the monitoring role's managed policy allows
+    logs:CreateLogGroup on `RDS*`, which an existing group makes moot). One stack per
+    account and region may own it: `logs.rds_os_metrics: external` for the others."""
+
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(
+        self,
+        name: str,
+        args: EnhancedMonitoringLogsArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(LOGS_TYPE, name, None, opts)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-os-metrics",
+            name=OS_METRICS_LOG_GROUP,
+            retention_in_days=args.retention_days,
+            kms_key_id=args.key_arn,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=True),
+        )
+        self.register_outputs({"name": self.log_group.name})
 
 
 def monitoring_role(
@@ -133,14 +251,33 @@ def _hardened_instance(
     key_arn: pulumi.Input[str],
     backup_retention_days: int,
     rpo_minutes: int,
+    log_retention_days: int,
+    major: pulumi.Input[str],
+    depends_on: Sequence[pulumi.Resource] = (),
     replicating: bool = False,
     continuous_backup: bool = False,
     **role_specific: Any,
 ) -> aws.rds.Instance:
     """An instance with what primary and replica share: private, encrypted with the region's
-    key, TLS only, deletion-protected, final snapshot, backups, logs, protected."""
+    key, TLS only, deletion-protected, final snapshot, backups, logs (into groups made
+    first), protected. `major` is the engine's major version it runs (its parameter group's
+    family). An instance that owns its engine version (not a replica still replicating)
+    allows major upgrades: "Major version upgrades must be allowed when specifying a value
+    for the EngineVersion parameter that's a different major version than the DB instance's
+    current version" (RDS API Reference, ModifyDBInstance, AllowMajorVersionUpgrade); the
+    provider sends it only with an engine version change."""
     subnets, parameters = _network(
-        name, parent, provider=provider, db=db, network=network, identifier=identifier
+        name, parent, provider=provider, network=network, identifier=identifier, major=major
+    )
+    log_groups = exported_log_groups(
+        name,
+        parent,
+        provider=provider,
+        key_arn=key_arn,
+        scope="instance",
+        identifier=identifier,
+        exports=LOG_EXPORTS,
+        retention_days=log_retention_days,
     )
     return aws.rds.Instance(
         name,
@@ -160,6 +297,8 @@ def _hardened_instance(
         deletion_protection=True,
         **_lifecycle(db, identifier, replicating=replicating, rpo_minutes=rpo_minutes),
         auto_minor_version_upgrade=True,
+        allow_major_version_upgrade=None if replicating else True,
+        apply_immediately=db.apply_immediately,
         enabled_cloudwatch_logs_exports=LOG_EXPORTS,
         performance_insights_enabled=True,
         performance_insights_kms_key_id=key_arn,
@@ -170,6 +309,7 @@ def _hardened_instance(
             provider=provider,
             protect=True,
             ignore_changes=["backupWindow", "backupRetentionPeriod"] if continuous_backup else None,
+            depends_on=[*log_groups, *depends_on],
         ),
         **role_specific,
     )
@@ -184,12 +324,15 @@ Outputs = dict[str, pulumi.Output[str]]
 
 
 def _instance_outputs(instance: aws.rds.Instance) -> Outputs:
-    """What the failover automation needs of a database, the same for every kind."""
+    """What the failover automation needs of a database, the same for every kind, and the
+    engine version it runs (the provider's `engine_version_actual`: what RDS reports, so a
+    major upgrade waiting for the maintenance window still reads as the old version)."""
     return {
         "identifier": instance.identifier,
         "arn": instance.arn,
         "endpoint": instance.endpoint,
         "address": instance.address,
+        "engine_version": instance.engine_version_actual,
     }
 
 
@@ -199,6 +342,7 @@ def _cluster_outputs(cluster: aws.rds.Cluster) -> Outputs:
         "arn": cluster.arn,
         "endpoint": cluster.endpoint,
         "address": cluster.endpoint,
+        "engine_version": cluster.engine_version_actual,
     }
 
 
@@ -249,6 +393,10 @@ class PrimaryDatabaseArgs:
     # Its backup class has continuous backup: AWS Backup then manages the backup window
     # and retention, which Pulumi must not fight.
     continuous_backup: bool = False
+    # Retention of its exported logs' groups (logs.audit_retention_days: connection logs).
+    log_retention_days: int = 365
+    # What its instances must wait for: the region's RDSOSMetrics group, when the stack owns it.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class PostgresPrimary(pulumi.ComponentResource):
@@ -271,6 +419,9 @@ class PostgresPrimary(pulumi.ComponentResource):
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            log_retention_days=args.log_retention_days,
+            major=db.major_version,
+            depends_on=args.depends_on,
             continuous_backup=args.continuous_backup,
             engine="postgres",
             engine_version=db.engine_version,
@@ -298,6 +449,11 @@ class ReplicaDatabaseArgs:
     source: pulumi.Input[str] | None
     rpo_minutes: int  # of its data class, as on the primary
     continuous_backup: bool = False
+    log_retention_days: int = 365
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # The engine version its source runs (the primary's `engine_version` output); None when
+    # promoted, or when the primary exports none (then the config's version).
+    source_engine_version: pulumi.Input[str] | None = None
 
 
 class PostgresReplica(pulumi.ComponentResource):
@@ -309,6 +465,13 @@ class PostgresReplica(pulumi.ComponentResource):
         super().__init__(REPLICA_TYPE, name, None, opts)
         db = args.database
         promoted = args.source is None
+        # While it replicates it runs its source's major version (and RDS upgrades it with
+        # the source); once promoted, the config's.
+        major: pulumi.Input[str] = db.major_version
+        if not promoted and args.source_engine_version is not None:
+            major = pulumi.Output.from_input(args.source_engine_version).apply(
+                lambda version: (version or db.engine_version).split(".")[0]
+            )
         self.instance = _hardened_instance(
             name,
             self,
@@ -320,6 +483,9 @@ class PostgresReplica(pulumi.ComponentResource):
             # The replica's own backups: a promoted replica is never left without them.
             backup_retention_days=db.replica_backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            log_retention_days=args.log_retention_days,
+            major=major,
+            depends_on=args.depends_on,
             replicating=not promoted,
             continuous_backup=promoted and args.continuous_backup,
             replicate_source_db=args.source,
@@ -352,18 +518,32 @@ def _aurora_cluster(
     instances: int,
     instance_class: str,
     rpo_minutes: int,
+    log_retention_days: int = 365,
+    depends_on: Sequence[pulumi.Resource] = (),
     replicating: bool = False,
     continuous_backup: bool = False,
     opts: pulumi.ResourceOptions | None = None,
     **role_specific: Any,
 ) -> aws.rds.Cluster:
-    """An Aurora PostgreSQL cluster and its instances, hardened like the RDS instances."""
+    """An Aurora PostgreSQL cluster and its instances, hardened like the RDS instances, its
+    exported logs in groups made first (`/aws/rds/cluster/<id>/postgresql`)."""
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     subnets = _subnet_group(name, identifier, network, child)
+    family = parameter_family("aurora-postgresql", db.major_version)
+    log_groups = exported_log_groups(
+        name,
+        parent,
+        provider=provider,
+        key_arn=key_arn,
+        scope="cluster",
+        identifier=identifier,
+        exports=AURORA_LOG_EXPORTS,
+        retention_days=log_retention_days,
+    )
     parameters = aws.rds.ClusterParameterGroup(
         f"{name}-parameters",
-        name=identifier,
-        family=f"aurora-postgresql{db.engine_version.split('.')[0]}",
+        name=parameter_group_name(identifier, family),
+        family=family,
         description=PARAMETERS_DESCRIPTION.format(identifier=identifier),
         parameters=[
             aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value)
@@ -397,6 +577,7 @@ def _aurora_cluster(
                 ignore_changes=["preferredBackupWindow", "backupRetentionPeriod"]
                 if continuous_backup
                 else None,
+                depends_on=log_groups,
             ),
             opts,
         ),
@@ -419,7 +600,9 @@ def _aurora_cluster(
             copy_tags_to_snapshot=True,
             monitoring_interval=MONITORING_INTERVAL_SECONDS,
             monitoring_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=True),
+            opts=pulumi.ResourceOptions(
+                parent=parent, provider=provider, protect=True, depends_on=list(depends_on)
+            ),
         )
     return cluster
 
@@ -456,6 +639,8 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            log_retention_days=args.log_retention_days,
+            depends_on=args.depends_on,
             instances=db.instances,
             instance_class=db.instance_class,
             continuous_backup=args.continuous_backup,
@@ -493,6 +678,8 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
             key_arn=args.key_arn,
             backup_retention_days=db.replica_backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            log_retention_days=args.log_retention_days,
+            depends_on=args.depends_on,
             instances=db.dr_instances,
             instance_class=db.replica_instance_class or db.instance_class,
             replicating=args.source is not None,
@@ -519,7 +706,13 @@ def replica_database(
     aurora = args.database.engine == "aurora-postgresql"
     key = "global_cluster_id" if aurora else "arn"
     source = None if primary is None else primary.apply(lambda outputs: str(outputs[key]))
-    args = dataclasses.replace(args, source=source)
+    version = (
+        None
+        if primary is None
+        # A primary deployed before it exported its version: the config's.
+        else primary.apply(lambda outputs: str(outputs.get("engine_version") or ""))
+    )
+    args = dataclasses.replace(args, source=source, source_engine_version=version)
     if aurora:
         return AuroraGlobalSecondary(name, args).outputs
     return PostgresReplica(name, args).outputs

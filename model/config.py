@@ -547,6 +547,12 @@ class LogsConfig(Strict):
     app_retention_days: RetentionDays = 30
     audit_retention_days: RetentionDays = 90
     default_retention_days: RetentionDays = 365
+    # `RDSOSMetrics`, the one log group per region that RDS Enhanced Monitoring writes every
+    # instance's OS metrics to: `managed` creates it in each stack's region before the
+    # databases, with app_retention_days and the region's key (components/database.py);
+    # `external` when another stack of the account already owns it in that region (RDS
+    # creates it itself otherwise: 30 days, not under our key).
+    rds_os_metrics: Literal["managed", "external"] = "managed"
 
 
 class Frequency(StrEnum):
@@ -584,6 +590,19 @@ class Frequency(StrEnum):
             Frequency.MONTHLY: f"cron(0 {hour} 1 * ? *)",
             Frequency.YEARLY: f"cron(0 {hour} 1 1 ? *)",
         }[self]
+
+
+# Snapshot frequencies shorter than a day. "RDS takes snapshots once per day, even if a backup
+# plan has a frequency for snapshot backups other than once per day" when the plan also takes
+# continuous backups (AWS Backup Developer Guide, "Continuous backups and point-in-time
+# recovery (PITR)", RDS: Backup schedules).
+SUB_DAILY = frozenset({Frequency.HOURLY, Frequency.FOUR_HOURLY, Frequency.TWELVE_HOURLY})
+# The continuous rule's own schedule (components/backup.py): daily at 05:00 UTC. Its copies
+# are snapshots: "You can't create copies of Amazon RDS continuous backups [...] Instead, AWS
+# Backup creates a snapshot and copies it with the frequency specified in the backup plan"
+# (same page); "When a cross-Region or cross-account copy of a continuous backup is made, the
+# copied recovery point (backup) becomes a snapshot (periodic) backup" ("Copy a backup").
+CONTINUOUS_RULE_FREQUENCY = Frequency.DAILY
 
 
 class BackupRule(Strict):
@@ -696,6 +715,11 @@ class Database(Strict):
     # Aurora: instances of the primary cluster and of the DR (secondary) cluster.
     instances: int = Field(default=2, ge=1, le=16)
     dr_instances: int = Field(default=1, ge=1, le=16)
+    # RDS: the major version only (the loader refuses 16.4). With auto minor version upgrades
+    # RDS moves the instance to 16.x itself; the provider then reads the running version
+    # back, and keeps the configured one only when it is a prefix of it ("16" of "16.6") or
+    # equals a pending upgrade (terraform-provider-aws, rds compareActualEngineVersion): a
+    # pinned "16.4" would diff forever and ask RDS for a downgrade. Aurora: major.minor.
     engine_version: str = Field(default="16", pattern=r"^\d+(\.\d+)?$")
     instance_class: InstanceType
     # RDS storage; Aurora storage grows by itself and ignores it.
@@ -707,6 +731,17 @@ class Database(Strict):
     replica_backup_retention_days: int = Field(default=7, ge=1, le=35)
     replica_instance_class: InstanceType | None = None
     backup_class: Slug | None = None
+    # Apply modifications (an engine upgrade, a new parameter group) at once rather than in
+    # the next maintenance window: "Changing this parameter results in an outage and the
+    # change is applied during the next maintenance window unless the ApplyImmediately
+    # parameter is enabled" (RDS API Reference, ModifyDBInstance, EngineVersion).
+    apply_immediately: bool = False
+
+    @property
+    def major_version(self) -> str:
+        """The engine's major version (`16` of `16` or `16.4`): it names the parameter group
+        family (`postgres16`, `aurora-postgresql16`)."""
+        return self.engine_version.split(".")[0]
 
     def primary_identifier(self, system: str) -> str:
         return self.identifier or f"{system}-{self.name}"
@@ -962,6 +997,17 @@ def _stack_name(value: str) -> str:
 StackName = Annotated[str, AfterValidator(_stack_name)]
 
 
+# The kinds of data store the primary exports in `data_protection`.
+StoreKind = Literal["rds", "aurora", "s3", "dynamodb"]
+
+
+class BackupCopy(BaseModel):
+    """The worst age of the newest copy of a store's backups in the other region's vault."""
+
+    minutes: int
+    basis: str  # how the figure comes about, for the RTO/RPO output
+
+
 class StackConfig(Strict):
     """Everything in the `resilience:` namespace of one stack (its file and the shared
     system file it includes)."""
@@ -1036,19 +1082,51 @@ class StackConfig(Strict):
             return spec.rpo_minutes
         return self.dr.rpo_minutes
 
-    def copy_interval_minutes(self, backup_class: str | None) -> int | None:
-        """The oldest the newest copy of a class's backups in the other region's vault can
-        be: the most frequent copied rule's interval plus the job's start and completion
-        windows (the copy starts once the backup completes). The RPO of a data store that
-        has no replica there; None when nothing is copied."""
+    def backup_copy(self, backup_class: str | None, kind: StoreKind) -> BackupCopy | None:
+        """How old the newest copy of a store's backups in the other region's vault can be:
+        the interval at which AWS Backup really snapshots and copies that kind of store, plus
+        the job's start and completion windows (the copy starts once the backup completes).
+        The RPO of a store that has no replica there; None when nothing is copied.
+
+        What AWS does per kind (AWS Backup Developer Guide, "Continuous backups and
+        point-in-time recovery (PITR)"): continuous backups are never copied as such, the
+        copy of a continuous rule is a snapshot taken on that rule's schedule (daily here);
+        for RDS under continuous backup "RDS takes snapshots once per day, even if a backup
+        plan has a frequency for snapshot backups other than once per day", so no snapshot
+        rule copies more often than daily; Aurora and S3 keep their snapshot rules'
+        frequency (the page states no such limit for them); DynamoDB is not among the
+        services with AWS Backup continuous backup, so its continuous rule falls back to a
+        snapshot ("If AWS Backup is unable to perform a continuous backup, it tries to
+        perform a snapshot backup instead") on the same daily schedule."""
         spec = self.backup.classes.get(backup_class) if backup_class else None
         if spec is None:
             return None
-        copied = [rule.frequency.minutes for rule in spec.rules if rule.cross_region_copy]
+        continuous = spec.continuous_days is not None
+        copied: list[tuple[int, str]] = []
+        if continuous:
+            copied.append(
+                (CONTINUOUS_RULE_FREQUENCY.minutes, "the continuous rule's daily snapshot copy")
+            )
+        for rule in spec.rules:
+            if not rule.cross_region_copy:
+                continue
+            if kind == "rds" and continuous and rule.frequency in SUB_DAILY:
+                copied.append((Frequency.DAILY.minutes, f"{rule.name}: RDS snapshots once a day"))
+            else:
+                copied.append((rule.frequency.minutes, f"the {rule.name} rule"))
         if not copied:
             return None
-        windows = self.backup.start_window_minutes + self.backup.completion_window_minutes
-        return min(copied) + windows
+        interval, what = min(copied, key=lambda entry: entry[0])
+        start, completion = self.backup.start_window_minutes, self.backup.completion_window_minutes
+        return BackupCopy(
+            minutes=interval + start + completion,
+            basis=f"{what} every {interval} min + start window {start} min + completion "
+            f"window {completion} min",
+        )
+
+    def copy_interval_minutes(self, backup_class: str | None, kind: StoreKind) -> int | None:
+        copy = self.backup_copy(backup_class, kind)
+        return copy.minutes if copy else None
 
     def service(self, name: str) -> Service:
         for service in self.services:

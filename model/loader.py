@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from model.alarms import BY_ID, CATALOG, evaluation_range_error, route53_compatible, valid_period
-from model.config import NAMESPACE, SECRET_PLACEHOLDER, Role, StackConfig
+from model.config import NAMESPACE, SECRET_PLACEHOLDER, SUB_DAILY, Role, StackConfig
 from model.gcp import GcpStackConfig
 from model.regions import AWS_REGIONS, ROUTE53_METRICS_REGION
 
@@ -534,6 +534,98 @@ def _backup_checks(backup: Any, source: str) -> list[Problem]:
 
 BUCKET_NAME_MAX = 63
 ACCOUNT_ID_LENGTH = 12
+# Snapshot frequencies of less than a day (model.config.SUB_DAILY, as config values).
+SUB_DAILY_FREQUENCIES = frozenset(f.value for f in SUB_DAILY)
+
+
+# DBInstanceIdentifier: "Must contain from 1 to 63 letters, numbers, or hyphens. First
+# character must be a letter. Can't end with a hyphen or contain two consecutive hyphens"
+# (RDS API Reference, CreateDBInstance); the replica's is the primary's + "-dr".
+DB_IDENTIFIER_MAX = 63
+REPLICA_SUFFIX = "-dr"
+
+
+def _identifier_fits(db: dict[str, Any], index: int, system: str, source: str) -> list[Problem]:
+    given = db.get("identifier")
+    identifier = given if isinstance(given, str) else f"{system}-{db.get('name')}"
+    key = f"{NAMESPACE}:databases[{index}].{'identifier' if isinstance(given, str) else 'name'}"
+    replica = identifier + REPLICA_SUFFIX
+    if len(replica) > DB_IDENTIFIER_MAX:
+        return [
+            Problem(
+                source,
+                key,
+                f"the replica's identifier '{replica}' would be {len(replica)} characters; RDS "
+                f"allows {DB_IDENTIFIER_MAX}",
+            )
+        ]
+    if "--" in identifier or identifier.endswith("-"):
+        return [
+            Problem(
+                source,
+                key,
+                f"'{identifier}': RDS identifiers can't end with a hyphen or contain two "
+                "consecutive hyphens",
+            )
+        ]
+    return []
+
+
+# BackupPlanName: "Must contain 1 to 50 alphanumeric or '-_.' characters" (AWS Backup API,
+# BackupPlanInput); the plans are named <system>-<role>-<class> (components/backup.py).
+BACKUP_PLAN_NAME_MAX = 50
+
+
+def _plan_names_fit(values: Mapping[str, Any], classes: Any, source: str) -> list[Problem]:
+    system = values.get("name")
+    if not isinstance(system, str) or not isinstance(classes, dict):
+        return []
+    problems = []
+    for name in classes:
+        longest = f"{system}-primary-{name}"
+        if len(longest) > BACKUP_PLAN_NAME_MAX:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:backup.classes.{name}",
+                    f"the backup plan '{longest}' would be {len(longest)} characters; AWS "
+                    f"Backup allows {BACKUP_PLAN_NAME_MAX}: shorten the class name",
+                )
+            )
+    return problems
+
+
+def _rds_snapshot_frequency(
+    db: dict[str, Any], index: int, classes: Any, source: str
+) -> list[Problem]:
+    """An RDS instance whose class takes continuous backups gets one snapshot a day, whatever
+    the rule says: "RDS takes snapshots once per day, even if a backup plan has a frequency
+    for snapshot backups other than once per day" (AWS Backup Developer Guide, "Continuous
+    backups and point-in-time recovery (PITR)", RDS). A sub-daily rule would promise copies
+    AWS never makes. Aurora is not limited this way (the page says so of RDS only)."""
+    if db.get("engine", "postgres") != "postgres" or not isinstance(classes, dict):
+        return []
+    name = db.get("backup_class")
+    spec = classes.get(name) if isinstance(name, str) else None
+    if not isinstance(spec, dict) or spec.get("continuous_days") is None:
+        return []
+    rules = spec.get("rules")
+    problems = []
+    for r, rule in enumerate(rules if isinstance(rules, list) else []):
+        if isinstance(rule, dict) and rule.get("frequency") in SUB_DAILY_FREQUENCIES:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:backup.classes.{name}.rules[{r}].frequency",
+                    f"'{rule['frequency']}' snapshots of databases[{index}] ({db.get('name')}), "
+                    "an RDS instance under this class's continuous backup: AWS Backup takes "
+                    "its RDS snapshots once per day then, whatever the rule's frequency. Make "
+                    "the rule daily or rarer, or drop the class's continuous_days (the "
+                    "instance keeps point-in-time recovery in its own automated backups, "
+                    "databases[].backup_retention_days)",
+                )
+            )
+    return problems
 
 
 def _class_exists(entry: dict[str, Any], key: str, known: set[str], source: str) -> list[Problem]:
@@ -557,6 +649,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     classes = backup.get("classes") if isinstance(backup, dict) else None
     known = set(classes) if isinstance(classes, dict) else set()
     system = values.get("name") if isinstance(values.get("name"), str) else ""
+    problems.extend(_plan_names_fit(values, classes, source))
     regions = [r for r in (_region_of(values, "primary"), _region_of(values, "dr")) if r]
     if system and regions:
         # Every stack keeps its server access logs in <name>-access-logs-<region>-<account>.
@@ -633,6 +726,24 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                         "backups from version 14 on",
                     )
                 )
+            elif db.get("engine", "postgres") == "postgres" and "." in version:
+                # The instances upgrade their minor version by themselves
+                # (auto_minor_version_upgrade), and the provider reads the running version
+                # back unless the configured one is its prefix (terraform-provider-aws,
+                # internal/service/rds, compareActualEngineVersion): a pinned 16.4 would
+                # then diff against 16.6 and ask RDS to downgrade.
+                problems.append(
+                    Problem(
+                        source,
+                        f"{NAMESPACE}:databases[{i}].engine_version",
+                        f"'{version}': give the major version only "
+                        f"('{version.split('.')[0]}'): RDS moves the instance to new minor "
+                        "versions itself (auto minor version upgrade), and a pinned minor "
+                        "version would then read back as a change to undo",
+                    )
+                )
+        problems.extend(_rds_snapshot_frequency(db, i, classes, source))
+        problems.extend(_identifier_fits(db, i, str(system), source))
         storage, ceiling = (
             _int(db.get("allocated_storage_gb")),
             _int(db.get("max_allocated_storage_gb")),

@@ -100,6 +100,13 @@ def _rds(kind: str, port: int) -> Shape:
             "address": host,
             "endpoint": f"{host}:{port}",
             "resourceId": f"{'cluster' if kind == 'cluster' else 'db'}-{ctx.seed[:26].upper()}",
+            # The version it runs (DescribeDBInstances EngineVersion): the requested one; a
+            # read replica runs its source's, which the offline engine does not know.
+            **(
+                {"engineVersionActual": ctx.inputs["engineVersion"]}
+                if ctx.inputs.get("engineVersion")
+                else {}
+            ),
         }
 
     return shape

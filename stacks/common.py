@@ -19,6 +19,7 @@ from components.cost import (
     cost_guards_here,
     cost_publishers,
 )
+from components.database import EnhancedMonitoringLogs, EnhancedMonitoringLogsArgs
 from components.dns_failover import (
     ALIAS_TTL_SECONDS,
     HealthCheckAlarms,
@@ -31,7 +32,7 @@ from components.monitoring import InventoryEntry, RegionMonitoring, RegionMonito
 from components.security_baseline import SecurityBaseline, SecurityBaselineArgs
 from components.storage import DataBuckets, DataBucketsArgs
 from model import tags as tag_keys
-from model.config import DrMode, Role, Severity, StackConfig
+from model.config import DrMode, Role, Severity, StackConfig, StoreKind
 from model.regions import ROUTE53_METRICS_REGION
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
@@ -240,6 +241,25 @@ def compose_cost(
     return guards
 
 
+def enhanced_monitoring_logs(
+    config: StackConfig, prefix: str, base: RegionalFoundation
+) -> list[pulumi.Resource]:
+    """The region's `RDSOSMetrics` group, before any database writes Enhanced Monitoring to
+    it (what the database instances depend on): none without databases, or when another
+    stack owns it (`logs.rds_os_metrics: external`)."""
+    if not config.databases or config.logs.rds_os_metrics != "managed":
+        return []
+    logs = EnhancedMonitoringLogs(
+        f"{prefix}-rds-os-metrics",
+        EnhancedMonitoringLogsArgs(
+            provider=base.provider,
+            key_arn=base.key_arn,
+            retention_days=config.logs.app_retention_days,
+        ),
+    )
+    return [logs.log_group]
+
+
 def continuous_backup(config: StackConfig, backup_class: str | None) -> bool:
     """Whether a resource's backup class takes continuous (point-in-time) backups."""
     data_class = config.backup.classes.get(backup_class) if backup_class else None
@@ -256,15 +276,20 @@ def data_protection(
     data: DataBuckets,
     tables: Mapping[str, aws.dynamodb.Table],
 ) -> dict[str, dict[str, object]]:
-    """Every data store of the primary with its class, RPO and how often its backups reach
-    the DR vault: what the dr stack's policies hold its replicas to (DR parity, RPO)."""
+    """Every data store of the primary with its class, RPO and how old its newest copy in the
+    DR vault can be (and why): what the dr stack's policies hold its replicas to (DR parity,
+    RPO)."""
 
-    def entry(kind: str, backup_class: str | None, **link: object) -> dict[str, object]:
+    def entry(kind: StoreKind, backup_class: str | None, **link: object) -> dict[str, object]:
+        # How often AWS Backup really copies this kind of store to the DR vault (RDS under
+        # continuous backup: once a day, whatever the plan says; model.config.backup_copy).
+        copy = config.backup_copy(backup_class, kind)
         return {
             "kind": kind,
             "class": backup_class,
             "rpo_minutes": config.rpo_minutes_for(backup_class),
-            "copy_interval_minutes": config.copy_interval_minutes(backup_class),
+            "copy_interval_minutes": copy.minutes if copy else None,
+            "copy_basis": copy.basis if copy else None,
             **link,
         }
 

@@ -10,7 +10,7 @@ import pytest
 
 from model.loader import ConfigError, load_file
 from scripts.engine import SynthResult
-from tests.conftest import ConfigWriter, only, resources
+from tests.conftest import ROOT, ConfigWriter, only, resources
 
 PLAN = "aws:backup/plan:Plan"
 
@@ -27,10 +27,9 @@ def rules_of(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ("data_class", "rule", "schedule", "delete_after", "cold_after"),
     [
         # ReskFlow: continuous replication; RPO 5 min needs point-in-time recovery (max 35 d).
+        # (Skafu's 4-hourly database snapshots are in examples/skafu, test below: under
+        # continuous backup AWS Backup snapshots an RDS instance once a day.)
         ("transactional", "continuous", "cron(0 5 ? * * *)", 35, None),
-        # Skafu: database backups every 4 hours, kept 30 days, replicated cross-region.
-        # At 02:00 + 4 h: clear of the RDS backup window (00:00-01:00) AWS Backup avoids.
-        ("transactional", "four-hourly", "cron(0 2/4 ? * * *)", 30, None),
         # ReskFlow incremental daily 7 days; Light on Campus firestore daily 7.
         ("transactional", "daily", "cron(0 5 ? * * *)", 7, None),
         # ReskFlow full weekly, 4 weeks.
@@ -185,7 +184,7 @@ def test_selection_by_tag_per_class(synthesized: dict[str, SynthResult]) -> None
         pytest.param(
             lambda b: b["vault_lock"].update(min_retention_days=14),
             [
-                "resilience:backup.classes.transactional.rules[1].retention_days: 7 days is "
+                "resilience:backup.classes.transactional.rules[0].retention_days: 7 days is "
                 "shorter than the vault lock minimum (14 days): the vault would refuse these "
                 "recovery points"
             ],
@@ -194,7 +193,7 @@ def test_selection_by_tag_per_class(synthesized: dict[str, SynthResult]) -> None
         pytest.param(
             lambda b: b["vault_lock"].update(max_retention_days=1000),
             [
-                "resilience:backup.classes.transactional.rules[4].retention_days: 1095 days is "
+                "resilience:backup.classes.transactional.rules[3].retention_days: 1095 days is "
                 "longer than the vault lock maximum (1000 days)",
                 "resilience:backup.classes.uploads.rules[3].retention_days: 1825 days is longer "
                 "than the vault lock maximum (1000 days)",
@@ -300,3 +299,141 @@ def test_windows_and_an_opted_out_copy(write_config: ConfigWriter) -> None:
     assert rules["weekly"]["copyActions"]
     for rule in rules.values():
         assert (rule["startWindow"], rule["completionWindow"]) == (120, 480)
+
+
+# -- what AWS Backup does for RDS under continuous backup ------------------------------------
+
+
+def _four_hourly_transactional(config: dict[str, Any]) -> None:
+    config["resilience:backup"]["classes"]["transactional"]["rules"].insert(
+        0, {"name": "four-hourly", "frequency": "4-hourly", "retention_days": 30}
+    )
+
+
+@pytest.mark.parametrize("frequency", ["hourly", "4-hourly", "12-hourly"])
+def test_sub_daily_snapshots_of_an_rds_instance_under_continuous_backup_are_refused(
+    write_config: ConfigWriter, frequency: str
+) -> None:
+    """ "RDS takes snapshots once per day, even if a backup plan has a frequency for snapshot
+    backups other than once per day" (AWS Backup Developer Guide, Continuous backups and
+    PITR): a sub-daily rule would promise DR copies AWS never makes."""
+
+    def edit(config: dict[str, Any]) -> None:
+        _four_hourly_transactional(config)
+        config["resilience:backup"]["classes"]["transactional"]["rules"][0]["frequency"] = frequency
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(edit))
+    assert [str(p) for p in caught.value.problems] == [
+        "Pulumi.bad.yaml: resilience:backup.classes.transactional.rules[0].frequency: "
+        f"'{frequency}' snapshots of databases[0] (orders-db), an RDS instance under this "
+        "class's continuous backup: AWS Backup takes its RDS snapshots once per day then, "
+        "whatever the rule's frequency. Make the rule daily or rarer, or drop the class's "
+        "continuous_days (the instance keeps point-in-time recovery in its own automated "
+        "backups, databases[].backup_retention_days)"
+    ]
+
+
+def test_sub_daily_snapshots_are_fine_without_continuous_backup_and_for_aurora(
+    write_config: ConfigWriter,
+) -> None:
+    """The limit is documented for RDS under continuous backup only: without continuous
+    backup, or for an Aurora cluster, a 4-hourly rule is kept (and copied) as written."""
+
+    def without_continuous(config: dict[str, Any]) -> None:
+        _four_hourly_transactional(config)
+        del config["resilience:backup"]["classes"]["transactional"]["continuous_days"]
+
+    def aurora(config: dict[str, Any]) -> None:
+        _four_hourly_transactional(config)
+        config["resilience:databases"][0].update(engine="aurora-postgresql", engine_version="16.4")
+
+    for edit in (without_continuous, aurora):
+        load_file(write_config(edit))
+
+
+@pytest.mark.parametrize(
+    ("kind", "minutes"),
+    [
+        # RDS: once a day whatever the rule says; the copy waits for the job's start (60)
+        # and completion (480) windows.
+        ("rds", 1_440 + 60 + 480),
+        # Aurora, S3: their snapshot rules keep their frequency (the page limits RDS only).
+        ("aurora", 240 + 60 + 480),
+        ("s3", 240 + 60 + 480),
+        # DynamoDB has no AWS Backup continuous backup: its continuous rule falls back to a
+        # snapshot ("If AWS Backup is unable to perform a continuous backup, it tries to
+        # perform a snapshot backup instead"); the 4-hourly rule still runs every 4 hours.
+        ("dynamodb", 240 + 60 + 480),
+    ],
+)
+def test_the_dr_copy_age_follows_what_aws_does_for_each_kind_of_store(
+    write_config: ConfigWriter, kind: Any, minutes: int
+) -> None:
+    def aurora_with_four_hourly(config: dict[str, Any]) -> None:
+        _four_hourly_transactional(config)
+        config["resilience:databases"][0].update(engine="aurora-postgresql", engine_version="16.4")
+
+    config = load_file(write_config(aurora_with_four_hourly)).aws
+    assert config.copy_interval_minutes("transactional", kind) == minutes
+
+
+def test_shipped_transactional_copies_reach_the_dr_vault_daily(
+    synthesized: dict[str, SynthResult],
+) -> None:
+    """ReskFlow's database class: continuous backup (PITR 35 d) copied as a daily snapshot
+    ("AWS Backup creates a snapshot and copies it with the frequency specified in the
+    backup plan"), and no snapshot rule more often than daily."""
+    rules = rules_of(plans(synthesized["primary"])["reskflow-primary-transactional"])
+    continuous = rules["continuous"]
+    assert continuous["enableContinuousBackup"] is True
+    assert continuous["schedule"] == "cron(0 5 ? * * *)"
+    assert continuous["copyActions"][0]["lifecycle"] == {"deleteAfter": 35}
+    assert set(rules) == {"continuous", "daily", "weekly", "monthly", "yearly"}
+    store = synthesized["primary"].outputs["data_protection"]["database:orders-db"]
+    assert store["copy_interval_minutes"] == 1_440 + 60 + 480
+    assert store["copy_basis"] == (
+        "the continuous rule's daily snapshot copy every 1440 min + start window 60 min + "
+        "completion window 480 min"
+    )
+
+
+def test_skafu_keeps_its_four_hourly_database_snapshots() -> None:
+    """Skafu: "Every 4 hours", "30 days", cross-region, transaction logs every 15 minutes
+    (L423-441). Its database class takes no AWS Backup continuous backup, so the 4-hourly
+    snapshots run and are copied as written; PITR is the instance's own automated backups
+    (30 days; RDS uploads transaction logs "every five minutes")."""
+    from scripts.engine import synth
+
+    loaded = load_file(ROOT / "examples/skafu/Pulumi.skafu-primary.yaml")
+    result = synth(loaded)
+    rules = rules_of(plans(result)["skafu-primary-database"])
+    assert rules["four-hourly"]["schedule"] == "cron(0 2/4 ? * * *)"
+    assert rules["four-hourly"]["lifecycle"] == {"deleteAfter": 30}
+    assert rules["four-hourly"]["copyActions"][0]["destinationVaultArn"] == (
+        "arn:aws:backup:eu-central-1:123456789012:backup-vault:skafu-dr"
+    )
+    assert "continuous" not in rules
+    (db,) = resources(result, "aws:rds/instance:Instance")
+    assert db["inputs"]["backupRetentionPeriod"] == 30
+    assert db["options"]["ignore_changes"] == []  # RDS keeps its own backup window
+    store = result.outputs["data_protection"]["database:platform-db"]
+    assert store["copy_interval_minutes"] == 240 + 60 + 480
+
+
+def test_a_backup_plan_name_over_50_characters_is_refused(write_config: ConfigWriter) -> None:
+    """BackupPlanName: "Must contain 1 to 50 alphanumeric or '-_.' characters" (AWS Backup
+    API, BackupPlanInput); the plans are named <system>-<role>-<class>."""
+
+    def long_names(config: dict[str, Any]) -> None:
+        config["resilience:name"] = "reskflow-platform"
+        classes = config["resilience:backup"]["classes"]
+        classes["customer-communications-archive"] = {"rules": classes["uploads"]["rules"]}
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(long_names))
+    assert [str(p) for p in caught.value.problems] == [
+        "Pulumi.bad.yaml: resilience:backup.classes.customer-communications-archive: the "
+        "backup plan 'reskflow-platform-primary-customer-communications-archive' would be 57 "
+        "characters; AWS Backup allows 50: shorten the class name"
+    ]

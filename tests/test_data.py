@@ -4,6 +4,7 @@ outputs for the failover automation, and the config checks."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -199,8 +200,18 @@ def test_primary_database(synthesized: dict[str, SynthResult]) -> None:
     assert {"applyMethod": "immediate", "name": "rds.force_ssl", "value": "1"} in parameters[
         "inputs"
     ]["parameters"]
+    # The family of the major version, in the name: a new major gets a new group.
     assert parameters["inputs"]["family"] == "postgres16"
+    assert parameters["inputs"]["name"] == "reskflow-db-postgres16"
+    assert inputs["parameterGroupName"] == "reskflow-db-postgres16"
+    # A major version in the config is an upgrade RDS accepts ("Major version upgrades must
+    # be allowed when specifying a value for the EngineVersion parameter that's a different
+    # major version"); changes wait for the maintenance window unless the config says so.
+    assert inputs["allowMajorVersionUpgrade"] is True
+    assert inputs["applyImmediately"] is False
     assert result.outputs["databases"]["orders-db"]["identifier"] == "reskflow-db"
+    # What it runs, for the replica's parameter group (the offline engine: what it asked for).
+    assert result.outputs["databases"]["orders-db"]["engine_version"] == "16"
 
 
 def test_dr_replica_has_its_own_key_and_backups(synthesized: dict[str, SynthResult]) -> None:
@@ -220,6 +231,142 @@ def test_dr_replica_has_its_own_key_and_backups(synthesized: dict[str, SynthResu
     assert dr.outputs["databases"]["orders-db"]["endpoint"].endswith(
         ".us-west-2.rds.amazonaws.com:5432"
     )
+    # It runs its source's version: a group of the source's family; it never asks for a
+    # major upgrade of its own ("Major Version Upgrade not supported for Postgres Read
+    # Replica DB Instances", RDS's answer quoted in terraform-provider-aws PR 7013).
+    assert inputs["parameterGroupName"] == "reskflow-db-dr-postgres16"
+    (parameters,) = resources(dr, "aws:rds/parameterGroup:ParameterGroup")
+    assert parameters["inputs"]["family"] == "postgres16"
+    assert "allowMajorVersionUpgrade" not in inputs
+    assert "engineVersion" not in inputs
+
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+@pytest.mark.parametrize(
+    ("stack", "identifier"), [("primary", "reskflow-db"), ("dr", "reskflow-db-dr")]
+)
+def test_rds_log_groups_exist_before_the_instance_with_retention_and_key(
+    synthesized: dict[str, SynthResult], stack: str, identifier: str
+) -> None:
+    """RDS streams exported logs to /aws/rds/instance/<id>/<type> and "AWS retains log data
+    published to CloudWatch Logs for an indefinite time period unless you specify a retention
+    period" (RDS User Guide, Publishing database logs to CloudWatch Logs): the stack makes
+    them first. ReskFlow keeps audit logs a year (PCI DSS 10.5.1, logs.audit_retention_days:
+    365); Enhanced Monitoring's RDSOSMetrics its app logs' 30 days (L195-200), the AWS
+    default too ("By default, Enhanced Monitoring metrics are stored for 30 days")."""
+    result = synthesized[stack]
+    key = result.outputs["kms_key_arn"]
+    groups = {g["inputs"]["name"]: g for g in resources(result, LOG_GROUP)}
+    (instance,) = resources(result, RDS)
+    assert instance["inputs"]["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    expected = {
+        f"/aws/rds/instance/{identifier}/postgresql": 365,
+        f"/aws/rds/instance/{identifier}/upgrade": 365,
+        "RDSOSMetrics": 30,
+    }
+    for name, days in expected.items():
+        group = groups[name]
+        assert group["inputs"]["retentionInDays"] == days
+        assert group["inputs"]["kmsKeyId"] == key
+        assert group["options"]["protect"] is True
+        assert group["region"] == result.graph["region"]
+        assert group["urn"] in instance["options"]["depends_on"], name
+    # The key lets CloudWatch Logs use it for these groups: its statement for the logs
+    # service is conditioned on the log group ARN (kms:EncryptionContext:aws:logs:arn).
+    (key_resource,) = (
+        k for k in resources(result, "aws:kms/key:Key") if k["computed"].get("arn") == key
+    )
+    statement = next(
+        st
+        for st in json.loads(key_resource["inputs"]["policy"])["Statement"]
+        if str(st["Principal"].get("Service", "")).startswith("logs.")
+    )
+    pattern = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    region = result.graph["region"]
+    for name in expected:
+        assert fnmatch.fnmatchcase(
+            f"arn:aws:logs:{region}:123456789012:log-group:{name}", pattern
+        ), name
+
+
+def test_rds_os_metrics_left_to_another_stack(write_config: ConfigWriter) -> None:
+    """One RDSOSMetrics per account and region: a second system in the same region says
+    `logs.rds_os_metrics: external` and makes none (its instances still export their logs
+    into groups of their own)."""
+    from scripts.engine import synth
+
+    result = synth(
+        load_file(write_config(lambda c: c["resilience:logs"].update(rds_os_metrics="external")))
+    )
+    names = {g["inputs"]["name"] for g in resources(result, LOG_GROUP)}
+    assert "RDSOSMetrics" not in names
+    assert "/aws/rds/instance/reskflow-db/postgresql" in names
+
+
+def _version(version: str, **database: Any) -> Any:
+    def edit(config: dict[str, Any]) -> None:
+        config["resilience:databases"][0].update(engine_version=version, **database)
+
+    return edit
+
+
+def _stack_findings(result: SynthResult) -> list[str]:
+    from policies.rules import STACK_RULES
+    from policies.rules.stack import evaluate_stack, view_from_graph
+
+    found, _ = evaluate_stack(view_from_graph(result.graph), STACK_RULES)
+    return [f"{f.rule_id}: {f.message}" for f in found]
+
+
+def test_a_major_upgrade_16_to_17_is_a_graph_rds_accepts(write_config: ConfigWriter) -> None:
+    """engine_version 16 -> 17: the primary asks for 17 with major upgrades allowed and a
+    group of the new family ("For major version upgrades, if a nondefault DB parameter group
+    is currently in use, a new DB parameter group in the DB parameter group family for the
+    new engine version must be specified", ModifyDBInstance), under a new name so it exists
+    before the instance moves to it; the replica follows the version its source runs."""
+    upgrade = _version("17", apply_immediately=True)
+    primary, dr = synth_all(
+        [
+            load_file(write_config(upgrade, name="primary")),
+            load_file(write_config(upgrade, base="dr", name="dr")),
+        ]
+    )
+    (instance,) = resources(primary, RDS)
+    assert instance["inputs"]["engineVersion"] == "17"
+    assert instance["inputs"]["allowMajorVersionUpgrade"] is True
+    assert instance["inputs"]["applyImmediately"] is True
+    (group,) = resources(primary, "aws:rds/parameterGroup:ParameterGroup")
+    assert (group["inputs"]["name"], group["inputs"]["family"]) == (
+        "reskflow-db-postgres17",
+        "postgres17",
+    )
+    assert instance["inputs"]["parameterGroupName"] == "reskflow-db-postgres17"
+    (replica,) = resources(dr, RDS)
+    (replica_group,) = resources(dr, "aws:rds/parameterGroup:ParameterGroup")
+    assert replica_group["inputs"]["family"] == "postgres17"
+    assert replica["inputs"]["parameterGroupName"] == "reskflow-db-dr-postgres17"
+    for result in (primary, dr):
+        assert not [f for f in _stack_findings(result) if "parameter-group" in f]
+
+
+def test_the_replica_keeps_its_family_until_the_primary_runs_the_new_major(
+    write_config: ConfigWriter,
+) -> None:
+    """The dr stack's config says 17 but the primary still runs 16 (not deployed yet, or the
+    upgrade waits for the maintenance window): the replica keeps a postgres16 group, since
+    its own parameter group can change "only after the upgrade completes by modifying the
+    read replica" (How to perform a major version upgrade for RDS for PostgreSQL)."""
+    _, dr = synth_all(
+        [
+            load_file(write_config(name="primary")),
+            load_file(write_config(_version("17"), base="dr", name="dr")),
+        ]
+    )
+    (replica_group,) = resources(dr, "aws:rds/parameterGroup:ParameterGroup")
+    assert replica_group["inputs"]["family"] == "postgres16"
+    assert not [f for f in _stack_findings(dr) if "parameter-group" in f]
 
 
 def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key(
@@ -289,6 +436,27 @@ def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key
             "Pulumi.bad.yaml: resilience:databases[0].engine_version: '13': RDS PostgreSQL read "
             "replicas keep their own automated backups from version 14 on",
             id="replica-backups-need-pg14",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="a" * 61),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the replica's identifier '"
+            + "a" * 61
+            + "-dr' would be 64 characters; RDS allows 63",
+            id="replica-identifier-too-long",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="reskflow--db"),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: 'reskflow--db': RDS "
+            "identifiers can't end with a hyphen or contain two consecutive hyphens",
+            id="identifier-double-hyphen",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(engine_version="16.4"),
+            "Pulumi.bad.yaml: resilience:databases[0].engine_version: '16.4': give the major "
+            "version only ('16'): RDS moves the instance to new minor versions itself (auto "
+            "minor version upgrade), and a pinned minor version would then read back as a "
+            "change to undo",
+            id="rds-minor-version-pinned",
         ),
         pytest.param(
             lambda c: c["resilience:network"]["primary"].update(subnet_ids=["subnet-0a1b2c3d"]),

@@ -1,17 +1,27 @@
 """The backup vaults, locks and plans the stacks declare, created through the AWS Backup
-API (moto server) and read back: the declared values are ones the API accepts.
+API (moto server) and read back: the declared values are ones the API stores.
+
+A round trip proves wiring only: moto stores a schedule that is not a cron, a copy target
+that is not a vault ARN and a lifecycle AWS refuses as readily as good ones. Each such case
+is paired here with the rule or config check that refuses it before AWS would.
 
 moto implements vaults, vault locks and plans; selections, vault policies and notifications
 are not implemented by moto and are covered by the unit tests only."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from model.loader import ConfigError, load_file
+from policies.rules import ALL_RULES
+from policies.rules.core import ResourceView
 from scripts.engine import SynthResult
-from tests.conftest import aws_client, only, resources
+from tests.conftest import ConfigWriter, aws_client, only, resources
 
 pytestmark = pytest.mark.moto
 
@@ -105,3 +115,108 @@ def test_a_compliance_lock_round_trips_through_the_api(moto_endpoint: str) -> No
     vault = backup.describe_backup_vault(BackupVaultName="compliance-vault")
     assert vault["Locked"] is True
     assert vault["MinRetentionDays"] == 7
+
+
+# (case, edit of the first rule of a declared plan, the rule that refuses it, its message)
+RefusedEdit = Callable[[dict[str, Any]], None]
+REFUSED: list[tuple[str, RefusedEdit, str, str]] = [
+    (
+        # AWS Backup schedules are AWS cron expressions (BackupRuleInput ScheduleExpression:
+        # "A cron expression in UTC"), six fields.
+        "schedule-not-a-cron",
+        lambda rule: rule.update(schedule="not a cron"),
+        "aws-backup-plan-schedule-is-aws-cron",
+        "schedule 'not a cron' is not an AWS cron expression",
+    ),
+    (
+        # "If you specify a value or a * (asterisk) in one of the fields, you must use a ?
+        # (question mark) in the other" (EventBridge, Schedule expressions: cron).
+        "schedule-without-question-mark",
+        lambda rule: rule.update(schedule="cron(0 5 * * * *)"),
+        "aws-backup-plan-schedule-is-aws-cron",
+        "needs a ? in exactly one of day-of-month and day-of-week",
+    ),
+    (
+        # "The interval between backup jobs shouldn't be less than 60 minutes."
+        "schedule-every-ten-minutes",
+        lambda rule: rule.update(schedule="cron(0/10 * ? * * *)"),
+        "aws-backup-plan-schedule-is-aws-cron",
+        "AWS Backup jobs are at least 60 minutes apart",
+    ),
+    (
+        # CopyAction DestinationBackupVaultArn: "An Amazon Resource Name (ARN) that uniquely
+        # identifies the destination backup vault".
+        "copy-target-not-a-vault-arn",
+        lambda rule: rule["copyActions"][0].update(destinationVaultArn="reskflow-dr"),
+        "aws-backup-plan-copy-target-is-vault-arn",
+        "copies to 'reskflow-dr', which is not a backup vault ARN",
+    ),
+    (
+        # Lifecycle DeleteAfterDays: "This value must be at least 90 days after the number of
+        # days specified in MoveToColdStorageAfterDays".
+        "cold-storage-under-90-days",
+        lambda rule: rule.update(
+            enableContinuousBackup=None, lifecycle={"coldStorageAfter": 30, "deleteAfter": 100}
+        ),
+        "aws-backup-plan-lifecycle-accepted",
+        "deletes after 100 days, less than 90 days after moving to cold storage at 30",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "rule_id", "message"),
+    [pytest.param(e, r, m, id=c) for c, e, r, m in REFUSED],
+)
+def test_moto_stores_what_aws_refuses_and_our_rules_refuse_it(
+    synthesized: dict[str, SynthResult],
+    moto_endpoint: str,
+    edit: RefusedEdit,
+    rule_id: str,
+    message: str,
+) -> None:
+    result = synthesized["primary"]
+    declared = next(
+        p for p in resources(result, "aws:backup/plan:Plan") if p["name"].endswith("transactional")
+    )
+    plan = copy.deepcopy(declared)
+    edit(plan["inputs"]["rules"][0])
+    backup = aws_client(moto_endpoint, "backup", result.graph["region"])
+    rules = [api_rule(r) for r in plan["inputs"]["rules"]]
+    name = f"refused-{rule_id}-{len(message)}"
+    plan_id = backup.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": rules})[
+        "BackupPlanId"
+    ]
+    stored = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]["Rules"]
+    assert stored[0]["RuleName"] == rules[0]["RuleName"]  # moto took it as it came
+
+    rule = {r.id: r for r in ALL_RULES}[rule_id]
+    view = ResourceView(
+        type=plan["type"],
+        name=plan["name"],
+        urn=plan["urn"],
+        props=plan["inputs"],
+        protect=True,
+        provider_urn=plan["provider"],
+        region=plan["region"],
+    )
+    found = list(rule.check(view))
+    assert len(found) == 1 and message in found[0], found
+    # The declared plan itself passes the same rule.
+    assert list(rule.check(dataclasses.replace(view, props=declared["inputs"]))) == []
+
+
+def test_the_config_refuses_the_cold_storage_lifecycle_before_any_plan(
+    write_config: ConfigWriter,
+) -> None:
+    """The same lifecycle from the config never reaches a plan: the loader refuses it."""
+
+    def short_cold(config: dict[str, Any]) -> None:
+        monthly = config["resilience:backup"]["classes"]["configuration"]["rules"][1]
+        monthly.update(cold_storage_after_days=30, retention_days=100)
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(write_config(short_cold))
+    assert [p.key for p in caught.value.problems] == [
+        "resilience:backup.classes.configuration.rules[1].cold_storage_after_days"
+    ]

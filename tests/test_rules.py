@@ -396,6 +396,51 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "r: rule daily keeps no copy in another region",
     ),
     (
+        # AWS Backup takes the six-field AWS cron form (tests/test_moto_backup.py: moto
+        # accepts anything here).
+        "aws-backup-plan-schedule-is-aws-cron",
+        "aws:backup/plan:Plan",
+        {"rules": [{"ruleName": "daily", "schedule": "cron(0 5 ? * * *)"}]},
+        {"rules": [{"ruleName": "daily", "schedule": "0 5 * * *"}]},
+        "r: rule daily: schedule '0 5 * * *' is not an AWS cron expression, cron(minutes "
+        "hours day-of-month month day-of-week year)",
+    ),
+    (
+        "aws-backup-plan-copy-target-is-vault-arn",
+        "aws:backup/plan:Plan",
+        {
+            "rules": [
+                {
+                    "ruleName": "daily",
+                    "copyActions": [
+                        {
+                            "destinationVaultArn": "arn:aws:backup:us-west-2:123456789012:"
+                            "backup-vault:sys-dr"
+                        }
+                    ],
+                }
+            ]
+        },
+        {"rules": [{"ruleName": "daily", "copyActions": [{"destinationVaultArn": "sys-dr"}]}]},
+        "r: rule daily copies to 'sys-dr', which is not a backup vault ARN",
+    ),
+    (
+        "aws-backup-plan-lifecycle-accepted",
+        "aws:backup/plan:Plan",
+        {
+            "rules": [
+                {"ruleName": "monthly", "lifecycle": {"coldStorageAfter": 30, "deleteAfter": 120}}
+            ]
+        },
+        {
+            "rules": [
+                {"ruleName": "monthly", "lifecycle": {"coldStorageAfter": 30, "deleteAfter": 119}}
+            ]
+        },
+        "r: rule monthly deletes after 119 days, less than 90 days after moving to cold "
+        "storage at 30",
+    ),
+    (
         "aws-s3-bucket-public-access-blocked",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         {
@@ -729,6 +774,62 @@ def test_every_rule_has_a_failing_case() -> None:
     # and aws-api-model's cases, kind by kind, in tests/test_api_models.py.
     covered.add("aws-api-model")
     assert covered == {r for r in RULES if r.startswith("aws-")}
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        ("cron(0 5 ? * * *)", None),
+        ("cron(0 2/4 ? * * *)", None),
+        ("cron(0 5 1 * ? *)", None),
+        ("cron(0 5 ? * SUN *)", None),
+        # "If you specify a value or a * (asterisk) in one of the fields, you must use a ?
+        # (question mark) in the other" (EventBridge, Schedule expressions: cron).
+        ("cron(0 5 * * * *)", "needs a ? in exactly one of day-of-month and day-of-week"),
+        ("cron(0 5 ? * ? *)", "needs a ? in exactly one of day-of-month and day-of-week"),
+        ("cron(0 5 ? * *)", "has 5 fields; the AWS cron form has 6 (the year last)"),
+        ("rate(1 day)", "is not an AWS cron expression"),
+        ("cron(0/10 * ? * * *)", "AWS Backup jobs are at least 60 minutes apart"),
+        ("cron(0,30 * ? * * *)", "AWS Backup jobs are at least 60 minutes apart"),
+        ("cron(0 5 ? * MON-FRI *)", None),
+        ("cron(0 5 ? * $ *)", "has an invalid day-of-week field '$'"),
+    ],
+)
+def test_backup_schedules_as_aws_backup_reads_them(schedule: str, problem: str | None) -> None:
+    from policies.rules.data import cron_problem
+
+    found = cron_problem(schedule)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_backup_lifecycles_as_aws_backup_reads_them() -> None:
+    rule = RULES["aws-backup-plan-lifecycle-accepted"]
+
+    def plan(**rule_props: Any) -> ResourceView:
+        return view("aws:backup/plan:Plan", rules=[{"ruleName": "c", **rule_props}])
+
+    continuous = {"enableContinuousBackup": True}
+    # "Continuous backups don't support transition to cold storage"; "The maximum retention
+    # period is 35 days" (AWS Backup, Continuous backups and PITR; Changing your retention).
+    assert list(rule.check(plan(**continuous, lifecycle={"deleteAfter": 35}))) == []
+    assert list(rule.check(plan(**continuous, lifecycle={"deleteAfter": 36}))) == [
+        "r: rule c keeps a continuous backup 36 days; at most 35"
+    ]
+    assert list(
+        rule.check(plan(**continuous, lifecycle={"deleteAfter": 35, "coldStorageAfter": 1}))
+    ) == [
+        "r: rule c moves a continuous backup to cold storage, which continuous backups don't "
+        "support",
+        "r: rule c deletes after 35 days, less than 90 days after moving to cold storage at 1",
+    ]
+    # A copy of a continuous backup is a snapshot: a longer lifecycle is its own.
+    copy = {"lifecycle": {"deleteAfter": 365}, "destinationVaultArn": "arn"}
+    assert list(rule.check(plan(**continuous, copyActions=[copy]))) == []
+    bad_copy = {"lifecycle": {"deleteAfter": 100, "coldStorageAfter": 30}}
+    assert list(rule.check(plan(copyActions=[bad_copy]))) == [
+        "r: rule c's copy deletes after 100 days, less than 90 days after moving to cold "
+        "storage at 30"
+    ]
 
 
 def test_replicas_are_judged_by_their_own_backup_rule() -> None:

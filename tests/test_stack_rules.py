@@ -156,14 +156,19 @@ def dr_baseline() -> dict[str, Any]:
                 "identifier": "sys-db",
                 "class": "transactional",
                 "rpo_minutes": 5,
-                "copy_interval_minutes": 240,
+                # RDS under continuous backup: one snapshot, and so one copy, a day
+                # ("RDS takes snapshots once per day, even if a backup plan has a frequency
+                # for snapshot backups other than once per day"), + 60 + 480 min windows.
+                "copy_interval_minutes": 1440 + 540,
+                "copy_basis": "the continuous rule's daily snapshot copy every 1440 min + "
+                "start window 60 min + completion window 480 min",
             },
             "bucket:uploads": {
                 "kind": "s3",
                 "bucket": "sys-uploads-us-east-1",
                 "class": "uploads",
                 "rpo_minutes": 60,
-                "copy_interval_minutes": 1440,
+                "copy_interval_minutes": 1440 + 540,
             },
         },
     }
@@ -285,6 +290,13 @@ Edit = Callable[[dict[str, Any]], None]
 def props(resource: str, /, **changes: Any) -> Edit:
     def edit(spec: dict[str, Any]) -> None:
         spec["resources"][resource]["props"].update(changes)
+
+    return edit
+
+
+def add(name: str, typ: str, /, **values: Any) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"][name] = {"type": typ, "props": values}
 
     return edit
 
@@ -506,7 +518,8 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
                 "resilience-rpo-achievable",
                 "replica",
                 "database:db: RPO 5 min cannot be met: its best path to the DR region is "
-                "backup copy 240.0 min",
+                "backup copy 1980.0 min (transactional backups reach the DR vault every "
+                "1980.0 min: the continuous rule's daily snapshot copy every 1440 min",
             )
         ],
     ),
@@ -527,19 +540,19 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         "rpo-lag-alarm-below-threshold-is-no-bound",
         dr_baseline,
         props("lag", comparisonOperator="LessThanThreshold"),
-        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
+        [("resilience-rpo-achievable", "replica", "backup copy 1980.0 min")],
     ),
     (
         "rpo-lag-alarm-actions-disabled",
         dr_baseline,
         props("lag", actionsEnabled=False),
-        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
+        [("resilience-rpo-achievable", "replica", "backup copy 1980.0 min")],
     ),
     (
         "rpo-lag-alarm-notifies-no-one",
         dr_baseline,
         props("lag", alarmActions=[]),
-        [("resilience-rpo-achievable", "replica", "backup copy 240.0 min")],
+        [("resilience-rpo-achievable", "replica", "backup copy 1980.0 min")],
     ),
     (
         "rpo-s3-5-minutes-on-rtc",
@@ -559,7 +572,7 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         "rpo-s3-without-rtc",
         dr_baseline,
         props("replication", rules=[{"status": "Enabled", "destination": {}}]),
-        [("resilience-rpo-achievable", "replication", "backup copy 1440.0 min")],
+        [("resilience-rpo-achievable", "replication", "backup copy 1980.0 min")],
     ),
     (
         "parity-and-rpo-without-replica-or-copy",
@@ -606,6 +619,114 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         dr_baseline,
         primary_output(("data_protection",), None),
         [("resilience-dr-parity", "resilience-dr", "exports no data_protection output")],
+    ),
+    (
+        # RDS would create /aws/rds/instance/<id>/postgresql itself: no retention, no CMK.
+        "rds-exports-without-its-log-group",
+        dr_baseline,
+        props("replica", enabledCloudwatchLogsExports=["postgresql"]),
+        [
+            (
+                "aws-rds-exported-logs-have-managed-log-groups",
+                "replica",
+                "replica: exports its postgresql log to /aws/rds/instance/sys-db-dr/postgresql, "
+                "which this stack does not create",
+            )
+        ],
+    ),
+    (
+        "rds-log-group-without-the-key",
+        dr_baseline,
+        both(
+            props("replica", enabledCloudwatchLogsExports=["postgresql"]),
+            add(
+                "replica-logs",
+                "aws:cloudwatch/logGroup:LogGroup",
+                name="/aws/rds/instance/sys-db-dr/postgresql",
+                retentionInDays=365,
+            ),
+        ),
+        [
+            (
+                "aws-rds-exported-logs-have-managed-log-groups",
+                "replica-logs",
+                "needs a retention and the region's KMS key",
+            )
+        ],
+    ),
+    (
+        "rds-log-group-made-first",
+        dr_baseline,
+        both(
+            props("replica", enabledCloudwatchLogsExports=["postgresql"]),
+            add(
+                "replica-logs",
+                "aws:cloudwatch/logGroup:LogGroup",
+                name="/aws/rds/instance/sys-db-dr/postgresql",
+                retentionInDays=365,
+                kmsKeyId="arn:aws:kms:us-west-2:123456789012:key/k",
+            ),
+        ),
+        [],
+    ),
+    (
+        # The primary runs 17 (after its major upgrade); the replica's group is still of the
+        # postgres16 family: RDS refuses a group of another family than the instance's.
+        "rds-replica-parameter-group-of-the-old-family",
+        dr_baseline,
+        both(
+            props("replica", parameterGroupName="sys-db-dr-postgres16"),
+            add(
+                "replica-parameters",
+                "aws:rds/parameterGroup:ParameterGroup",
+                name="sys-db-dr-postgres16",
+                family="postgres16",
+            ),
+            primary_output(("databases",), {"db": {"arn": DB_ARN, "engine_version": "17.2"}}),
+        ),
+        [
+            (
+                "aws-rds-parameter-group-family-matches-engine",
+                "replica",
+                "replica: runs version 17.2 with parameter group sys-db-dr-postgres16 of family "
+                "postgres16; RDS needs a postgres17 group for it",
+            )
+        ],
+    ),
+    (
+        "rds-parameter-group-of-the-running-family",
+        dr_baseline,
+        both(
+            props("replica", parameterGroupName="sys-db-dr-postgres17"),
+            add(
+                "replica-parameters",
+                "aws:rds/parameterGroup:ParameterGroup",
+                name="sys-db-dr-postgres17",
+                family="postgres17",
+            ),
+            primary_output(("databases",), {"db": {"arn": DB_ARN, "engine_version": "17.2"}}),
+        ),
+        [],
+    ),
+    (
+        "rds-primary-upgraded-without-its-parameter-group",
+        primary_baseline,
+        both(
+            props("db", engineVersion="17", parameterGroupName="sys-db-postgres16"),
+            add(
+                "db-parameters",
+                "aws:rds/parameterGroup:ParameterGroup",
+                name="sys-db-postgres16",
+                family="postgres16",
+            ),
+        ),
+        [
+            (
+                "aws-rds-parameter-group-family-matches-engine",
+                "db",
+                "runs version 17 with parameter group sys-db-postgres16 of family postgres16",
+            )
+        ],
     ),
     (
         # After a failover (dr.mode: active) the DR region serves and replicates nowhere:
@@ -899,13 +1020,15 @@ def test_shipped_dr_stack_analysis(synthesized: dict[str, SynthResult]) -> None:
 def test_primary_exports_its_stores_with_their_worst_copy_age(
     synthesized: dict[str, SynthResult],
 ) -> None:
-    """The newest DR-vault copy can be as old as the copied rule's interval plus the backup
-    job's start (60 min) and completion (480 min) windows."""
+    """The newest DR-vault copy can be as old as the interval at which AWS copies the store
+    plus the backup job's start (60 min) and completion (480 min) windows."""
     stores = synthesized["primary"].outputs["data_protection"]
     assert {
         k: (v["class"], v["rpo_minutes"], v["copy_interval_minutes"]) for k, v in stores.items()
     } == {
-        "database:orders-db": ("transactional", 5, 240 + 540),
+        # RDS under continuous backup is snapshotted, and copied, once a day whatever the
+        # plan's frequency (AWS Backup Developer Guide, Continuous backups and PITR).
+        "database:orders-db": ("transactional", 5, 1440 + 540),
         "bucket:uploads": ("uploads", 60, 1440 + 540),
     }
 

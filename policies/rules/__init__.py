@@ -9,6 +9,7 @@ from policies.rules.api_models import RULES as API_MODEL_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
+from policies.rules.data import STACK_RULES as DATA_STACK_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.gcp import RULES as GCP_RULES
 from policies.rules.hardening import RULES as HARDENING_RULES
@@ -36,6 +37,7 @@ ALL_RULES: tuple[Rule, ...] = (
 STACK_RULES: tuple[StackRule, ...] = (
     *RECOVERY_RULES,
     *COVERAGE_RULES,
+    *DATA_STACK_RULES,
     *SECURITY_STACK_RULES,
     *KUBERNETES_STACK_RULES,
 )

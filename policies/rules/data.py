@@ -1,11 +1,20 @@
 """Rules for data at rest and its copies: encryption with customer-managed keys, public
-access, deletion protection, backups of replicas, cross-region backup copies."""
+access, deletion protection, backups of replicas, cross-region backup copies; backup plans
+that AWS Backup accepts as written (moto accepts any schedule, copy target and lifecycle);
+and, over a whole stack, RDS log groups made before RDS makes its own and parameter groups
+of the family the engine runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from policies.rules.core import Check, Framework, ResourceView, Rule, Severity, statements
+from policies.rules.stack import StackRule, StackView, Violation
+
+# What a value unknown during a preview reads as in the pack (policies/pack.py UNKNOWN).
+UNKNOWN = "[unknown]"
 
 AWS_MANAGED_KEY_ALIASES = ("alias/aws/",)
 
@@ -142,6 +151,137 @@ def _lambda_environment(resource: ResourceView) -> Iterator[str]:
         )
 
 
+# -- backup plans as AWS Backup accepts them -------------------------------------------------
+
+# "A cron expression in UTC specifying when Backup initiates a backup job" (AWS Backup API,
+# BackupRuleInput ScheduleExpression), in the AWS cron form of six fields: minutes, hours,
+# day-of-month, month, day-of-week, year (EventBridge User Guide, Schedule expressions: cron).
+_CRON = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
+_CRON_FIELDS = (
+    ("minutes", re.compile(r"^[0-9,\-*/]+$")),
+    ("hours", re.compile(r"^[0-9,\-*/]+$")),
+    ("day-of-month", re.compile(r"^([0-9,\-*/?LW]+)$")),
+    ("month", re.compile(r"^([0-9A-Za-z,\-*/]+)$")),
+    ("day-of-week", re.compile(r"^([0-9A-Za-z,\-*?L#]+)$")),
+    ("year", re.compile(r"^[0-9,\-*/]+$")),
+)
+
+
+def _known(value: object) -> bool:
+    return value is not None and value != UNKNOWN
+
+
+def _plan_rules(resource: ResourceView) -> list[Mapping[str, Any]]:
+    rules = resource.props.get("rules") or []
+    return [r for r in rules if isinstance(r, Mapping)] if isinstance(rules, list) else []
+
+
+def cron_problem(schedule: str) -> str | None:
+    """Why AWS Backup would refuse a schedule expression, or None."""
+    match = _CRON.match(schedule.strip())
+    if match is None:
+        return (
+            "is not an AWS cron expression, cron(minutes hours day-of-month month day-of-week year)"
+        )
+    fields = match["fields"].split()
+    if len(fields) != len(_CRON_FIELDS):
+        return f"has {len(fields)} fields; the AWS cron form has 6 (the year last)"
+    for (what, pattern), value in zip(_CRON_FIELDS, fields, strict=True):
+        if not pattern.match(value):
+            return f"has an invalid {what} field '{value}'"
+    day_of_month, day_of_week = fields[2], fields[4]
+    # "You can't specify the Day-of-month and Day-of-week fields in the same cron
+    # expression. If you specify a value or a * (asterisk) in one of the fields, you must
+    # use a ? (question mark) in the other" (EventBridge, Schedule expressions: cron).
+    if (day_of_month == "?") == (day_of_week == "?"):
+        return "needs a ? in exactly one of day-of-month and day-of-week"
+    # Snapshot backups "can be taken as frequently as every hour" (AWS Backup Developer
+    # Guide, Continuous backups and PITR); a shorter schedule is answered with "The
+    # interval between backup jobs shouldn't be less than 60 minutes" (the error as quoted
+    # on AWS re:Post, "Error scheduling backup every ten minutes in AWS Backup"). One job an
+    # hour at most means a single minute.
+    if not re.fullmatch(r"[0-9]|[1-5][0-9]", fields[0]):
+        return (
+            f"runs more than once an hour (minutes '{fields[0]}'); AWS Backup jobs are at "
+            "least 60 minutes apart"
+        )
+    return None
+
+
+def _plan_schedules(resource: ResourceView) -> Iterator[str]:
+    for rule in _plan_rules(resource):
+        schedule = rule.get("schedule")
+        if not _known(schedule):
+            continue  # AWS Backup's default, cron(0 5 ? * * *)
+        problem = cron_problem(str(schedule))
+        if problem:
+            name = rule.get("ruleName", "?")
+            yield f"{resource.name}: rule {name}: schedule '{schedule}' {problem}"
+
+
+# "An Amazon Resource Name (ARN) that uniquely identifies the destination backup vault for
+# the copied backup. For example, arn:aws:backup:us-east-1:123456789012:backup-vault:
+# aBackupVault" (AWS Backup API, CopyAction); vault names are ^[a-zA-Z0-9\-\_]{2,50}$.
+VAULT_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:backup:[a-z]{2}(-[a-z]+)+-\d:\d{12}:backup-vault:[a-zA-Z0-9\-_]{2,50}$"
+)
+
+
+def _copy_targets(resource: ResourceView) -> Iterator[str]:
+    for rule in _plan_rules(resource):
+        for copy in rule.get("copyActions") or []:
+            target = copy.get("destinationVaultArn") if isinstance(copy, Mapping) else None
+            if _known(target) and not VAULT_ARN.match(str(target)):
+                yield (
+                    f"{resource.name}: rule {rule.get('ruleName', '?')} copies to '{target}', "
+                    "which is not a backup vault ARN"
+                )
+
+
+COLD_STORAGE_MINIMUM_DAYS = 90
+CONTINUOUS_MAX_DAYS = 35
+
+
+def _lifecycle_problems(lifecycle: object, *, continuous: bool) -> Iterator[str]:
+    if not isinstance(lifecycle, Mapping):
+        return
+    cold, delete = lifecycle.get("coldStorageAfter"), lifecycle.get("deleteAfter")
+    if continuous and isinstance(cold, int) and cold > 0:
+        # "Continuous backups don't support transition to cold storage" (Continuous
+        # backups and PITR, considerations).
+        yield "moves a continuous backup to cold storage, which continuous backups don't support"
+    if continuous and isinstance(delete, int) and delete > CONTINUOUS_MAX_DAYS:
+        # "The minimum retention period is 1 day. The maximum retention period is 35 days"
+        # (Changing your retention period, continuous backups).
+        yield f"keeps a continuous backup {delete} days; at most {CONTINUOUS_MAX_DAYS}"
+    if (
+        isinstance(cold, int)
+        and cold > 0
+        and isinstance(delete, int)
+        and delete > 0
+        and delete < cold + COLD_STORAGE_MINIMUM_DAYS
+    ):
+        # DeleteAfterDays: "This value must be at least 90 days after the number of days
+        # specified in MoveToColdStorageAfterDays" (AWS Backup API, Lifecycle).
+        yield (
+            f"deletes after {delete} days, less than {COLD_STORAGE_MINIMUM_DAYS} days after "
+            f"moving to cold storage at {cold}"
+        )
+
+
+def _plan_lifecycles(resource: ResourceView) -> Iterator[str]:
+    for rule in _plan_rules(resource):
+        name = rule.get("ruleName", "?")
+        continuous = rule.get("enableContinuousBackup") is True
+        for problem in _lifecycle_problems(rule.get("lifecycle"), continuous=continuous):
+            yield f"{resource.name}: rule {name} {problem}"
+        for copy in rule.get("copyActions") or []:
+            if isinstance(copy, Mapping):
+                # A copy of a continuous backup is a snapshot: the 35-day limit is not its.
+                for problem in _lifecycle_problems(copy.get("lifecycle"), continuous=False):
+                    yield f"{resource.name}: rule {name}'s copy {problem}"
+
+
 MIN_DB_BACKUP_DAYS = 7
 RDS_DB = ("aws:rds/instance:Instance",)
 RDS_ANY = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
@@ -233,6 +373,41 @@ RULES: tuple[Rule, ...] = (
         remediation="Add a copy action to the peer region's vault (cross_region_copy: true).",
         url="https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-region-backup.html",
         check=_copies,
+        resource_types=("aws:backup/plan:Plan",),
+        frameworks=(Framework("SOC 2", "A1.2"), Framework("ISO 27001", "A.8.13")),
+    ),
+    Rule(
+        id="aws-backup-plan-schedule-is-aws-cron",
+        description="Backup rules are scheduled with the six-field AWS cron form, a ? in "
+        "exactly one of day-of-month and day-of-week, at most once an hour.",
+        severity=Severity.HIGH,
+        remediation="Write the schedule as cron(M H ? * * *) (or a day of month with ? for "
+        "the day of week); model.config.Frequency.cron makes them so.",
+        url="https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html",
+        check=_plan_schedules,
+        resource_types=("aws:backup/plan:Plan",),
+        frameworks=(Framework("SOC 2", "A1.2"), Framework("ISO 27001", "A.8.13")),
+    ),
+    Rule(
+        id="aws-backup-plan-copy-target-is-vault-arn",
+        description="Copy actions name their destination as a backup vault ARN.",
+        severity=Severity.HIGH,
+        remediation="Point destination_vault_arn at arn:<partition>:backup:<region>:<account>:"
+        "backup-vault:<name> (components/backup.py vault_arn).",
+        url="https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CopyAction.html",
+        check=_copy_targets,
+        resource_types=("aws:backup/plan:Plan",),
+        frameworks=(Framework("SOC 2", "A1.2"), Framework("ISO 27001", "A.8.13")),
+    ),
+    Rule(
+        id="aws-backup-plan-lifecycle-accepted",
+        description="Lifecycles keep cold recovery points 90 days and continuous backups warm "
+        "and at most 35 days.",
+        severity=Severity.HIGH,
+        remediation="Make retention_days at least cold_storage_after_days + 90; keep cold "
+        "storage off and continuous_days <= 35 for continuous backups.",
+        url="https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html",
+        check=_plan_lifecycles,
         resource_types=("aws:backup/plan:Plan",),
         frameworks=(Framework("SOC 2", "A1.2"), Framework("ISO 27001", "A.8.13")),
     ),
@@ -345,5 +520,147 @@ RULES: tuple[Rule, ...] = (
         check=_lambda_environment,
         resource_types=("aws:lambda/function:Function",),
         frameworks=(Framework("PCI DSS 4.0", "3.5.1"), Framework("ISO 27001", "A.8.24")),
+    ),
+)
+
+
+# -- RDS log groups and parameter group families (over a whole stack) -----------------------
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+INSTANCE = "aws:rds/instance:Instance"
+CLUSTER = "aws:rds/cluster:Cluster"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+
+
+def _exporters(view: StackView) -> Iterator[tuple[ResourceView, str, str, list[str]]]:
+    """RDS instances and Aurora clusters that export logs: (resource, scope, id, types)."""
+    for resource in view.of_type(INSTANCE, CLUSTER):
+        exports = resource.props.get("enabledCloudwatchLogsExports") or []
+        key = "identifier" if resource.type == INSTANCE else "clusterIdentifier"
+        identifier = resource.props.get(key)
+        if isinstance(exports, list) and exports and _known(identifier):
+            scope = "instance" if resource.type == INSTANCE else "cluster"
+            yield resource, scope, str(identifier), [str(e) for e in exports]
+
+
+def _log_group_check(view: StackView) -> Iterator[Violation]:
+    """RDS "continuously streams your DB instance log records to a log group [...]
+    /aws/rds/instance/instance_name/log_type" and "AWS retains log data published to
+    CloudWatch Logs for an indefinite time period unless you specify a retention period"
+    (RDS User Guide, Publishing database logs to Amazon CloudWatch Logs): unless the stack
+    makes that group first, RDS makes one that never expires and is not under our key."""
+    groups = {
+        (str(g.props.get("name")), g.region): g
+        for g in view.of_type(LOG_GROUP)
+        if g.props.get("name")
+    }
+    for resource, scope, identifier, exports in _exporters(view):
+        for log_type in exports:
+            name = f"/aws/rds/{scope}/{identifier}/{log_type}"
+            group = groups.get((name, resource.region))
+            if group is None:
+                yield Violation(
+                    f"{resource.name}: exports its {log_type} log to {name}, which this stack "
+                    "does not create: RDS would create it without retention or our key",
+                    resource.urn,
+                )
+            elif not _known(group.props.get("retentionInDays")) or not group.props.get("kmsKeyId"):
+                yield Violation(
+                    f"{group.name}: {name} needs a retention and the region's KMS key",
+                    group.urn,
+                )
+
+
+def _family_major(family: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"(aurora-postgresql|postgres)(\d+)", family)
+    return (match[1], match[2]) if match else None
+
+
+def _source_versions(view: StackView) -> dict[str, str]:
+    """The engine version each of the primary's databases runs, by ARN and global cluster
+    id (the primary's `databases` output), for replicas that name no version themselves."""
+    found: dict[str, str] = {}
+    databases = view.primary_outputs().get("databases")
+    for entry in databases.values() if isinstance(databases, Mapping) else []:
+        if not isinstance(entry, Mapping) or not entry.get("engine_version"):
+            continue
+        for key in ("arn", "global_cluster_id"):
+            if entry.get(key):
+                found[str(entry[key])] = str(entry["engine_version"])
+    return found
+
+
+def _family_check(view: StackView) -> Iterator[Violation]:
+    """A DB parameter group "Must be in the same DB parameter group family as the DB
+    instance" (RDS API Reference, ModifyDBInstance, DBParameterGroupName), and for a major
+    upgrade "a new DB parameter group in the DB parameter group family for the new engine
+    version must be specified" (EngineVersion): an instance whose version's major is not its
+    group's family would be refused by RDS, though offline everything passes."""
+    sources = _source_versions(view)
+    for resource in view.of_type(INSTANCE, CLUSTER):
+        instance = resource.type == INSTANCE
+        group_type = PARAMETER_GROUP if instance else CLUSTER_PARAMETER_GROUP
+        group_key = "parameterGroupName" if instance else "dbClusterParameterGroupName"
+        group_name = resource.props.get(group_key)
+        if not _known(group_name):
+            continue
+        group = next(
+            (
+                g
+                for g in view.of_type(group_type)
+                if g.props.get("name") == group_name and g.region == resource.region
+            ),
+            None,
+        )
+        family = group.props.get("family") if group else None
+        if not _known(family):
+            continue
+        parsed = _family_major(str(family))
+        version = resource.props.get("engineVersion")
+        source = resource.props.get("replicateSourceDb") or resource.props.get(
+            "globalClusterIdentifier"
+        )
+        if not _known(version) and _known(source):
+            version = sources.get(str(source))  # a replica runs its source's version
+        if parsed is None or not _known(version):
+            continue
+        major = str(version).split(".")[0]
+        if parsed[1] != major:
+            yield Violation(
+                f"{resource.name}: runs version {version} with parameter group {group_name} "
+                f"of family {family}; RDS needs a {parsed[0]}{major} group for it",
+                resource.urn,
+            )
+
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        id="aws-rds-exported-logs-have-managed-log-groups",
+        description="Every log an RDS instance or Aurora cluster exports goes to a log group "
+        "the stack creates first, with a retention and the region's KMS key.",
+        severity=Severity.MEDIUM,
+        remediation="Create /aws/rds/<instance|cluster>/<id>/<log type> before the database "
+        "(components/database.py exported_log_groups does, and the database depends on it).",
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html",
+        check=_log_group_check,
+        frameworks=(
+            Framework("PCI DSS 4.0", "10.5.1"),
+            Framework("PCI DSS 4.0", "10.3.2"),
+            Framework("ISO 27001", "A.8.15"),
+        ),
+        applies=lambda view: any(True for _ in _exporters(view)),
+    ),
+    StackRule(
+        id="aws-rds-parameter-group-family-matches-engine",
+        description="Each RDS instance and Aurora cluster uses a parameter group of the family "
+        "of the major version it runs (a replica: its source's).",
+        severity=Severity.HIGH,
+        remediation="Derive the family from the major version (components/database.py "
+        "parameter_family) and put it in the group's name so a new major gets a new group.",
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html",
+        check=_family_check,
+        frameworks=(Framework("ISO 27001", "A.8.32"), Framework("SOC 2", "CC8.1")),
+        applies=lambda view: bool(view.of_type(INSTANCE, CLUSTER)),
     ),
 )

@@ -460,13 +460,18 @@ def _s3_term(rule: Mapping[str, Any]) -> Term:
 
 
 def _copy_term(store: Mapping[str, Any]) -> Term | None:
+    """The worst age of the newest copy in the DR vault, as the primary computed it from what
+    AWS Backup does for the store's kind (`copy_basis`: RDS under continuous backup is
+    snapshotted, and so copied, once a day whatever the plan's frequency)."""
     interval = store.get("copy_interval_minutes")
     if not isinstance(interval, int):
         return None
+    basis = store.get("copy_basis")
     return Term(
         "backup copy",
         interval * 60.0,
-        f"{store.get('class')} backups reach the DR vault every {_duration(interval * 60.0)}",
+        f"{store.get('class')} backups reach the DR vault every {_duration(interval * 60.0)}"
+        + (f": {basis}" if isinstance(basis, str) and basis else ""),
         "replicate it to the DR region, or copy its backups more often",
     )
 
@@ -739,8 +744,11 @@ def summary(view: StackView) -> str | None:
         )
     else:
         parts.append("RTO unbounded")
+    # Each store with the path that gives its RPO (replica lag, S3 replication, backup copy).
     stores = [
-        f"{r.store} {_duration(r.path.seconds) if r.path else 'no path'} of {r.target_minutes} min"
+        f"{r.store} {_duration(r.path.seconds)} of {r.target_minutes} min ({r.path.name})"
+        if r.path
+        else f"{r.store} no path of {r.target_minutes} min"
         for r in analyze_rpo(view)
     ]
     if stores:

@@ -26,6 +26,7 @@ from stacks.common import (
     compose_traffic,
     continuous_backup,
     database_outputs,
+    enhanced_monitoring_logs,
     finish_monitoring,
     name_prefix,
     recovery_output,
@@ -154,6 +155,7 @@ def program(config: StackConfig, stack: str) -> None:
     if config.databases and config.network.dr is None:
         raise ValueError("databases need resilience:network.dr (the loader checks this)")
     primary_databases = primary.require_output("databases")
+    os_metrics = enhanced_monitoring_logs(config, prefix, base)
     replicas = {
         db.name: replica_database(
             f"{prefix}-{db.name}",
@@ -166,6 +168,8 @@ def program(config: StackConfig, stack: str) -> None:
                 source=None,
                 rpo_minutes=config.rpo_minutes_for(db.backup_class),
                 continuous_backup=continuous_backup(config, db.backup_class),
+                log_retention_days=config.logs.audit_retention_days,
+                depends_on=os_metrics,
             ),
             None if active else _entry(primary_databases, db.name),
         )

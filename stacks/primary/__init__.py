@@ -30,6 +30,7 @@ from stacks.common import (
     continuous_backup,
     data_protection,
     database_outputs,
+    enhanced_monitoring_logs,
     finish_monitoring,
     name_prefix,
     recovery_output,
@@ -105,6 +106,7 @@ def program(config: StackConfig, stack: str) -> None:
     compose_cost(config, stack, prefix, base, monitoring)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
+    os_metrics = enhanced_monitoring_logs(config, prefix, base)
     databases = {
         db.name: primary_database(
             f"{prefix}-{db.name}",
@@ -117,6 +119,8 @@ def program(config: StackConfig, stack: str) -> None:
                 dr_region=config.dr.region,
                 rpo_minutes=config.rpo_minutes_for(db.backup_class),
                 continuous_backup=continuous_backup(config, db.backup_class),
+                log_retention_days=config.logs.audit_retention_days,
+                depends_on=os_metrics,
             ),
         )
         for db in config.databases
