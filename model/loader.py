@@ -607,7 +607,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     f"be {longest} characters; S3 allows {BUCKET_NAME_MAX}: shorten the name",
                 )
             )
-    problems.extend(_security_bucket_checks(values, system, source))
+    problems.extend(_security_bucket_checks(values, str(system or ""), source))
     buckets = values.get("data_buckets")
     for i, bucket in enumerate(buckets if isinstance(buckets, list) else []):
         if not isinstance(bucket, dict):

@@ -241,6 +241,9 @@ SHAPES: dict[str, Shape] = {
     "aws:route53recoverycontrol/routingControl:RoutingControl": _arc("routingcontrol"),
     "aws:route53recoverycontrol/safetyRule:SafetyRule": _arc("safetyrule"),
     "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail/{name}", id_is_arn=True),
+    # Service Authorization Reference, Amazon EventBridge, resource type rule-on-default-event-bus:
+    # arn:${Partition}:events:${Region}:${Account}:rule/${RuleName} (the id is the name).
+    "aws:cloudwatch/eventRule:EventRule": _named("events", "rule/{name}"),
     "aws:cfg/conformancePack:ConformancePack": _named(
         "config", "conformance-pack/{name}/conformance-pack-{uuid}"
     ),
