@@ -2,24 +2,32 @@
 the seeds' daily security and compliance checks (Skafu L28-40: GuardDuty findings, CloudTrail
 log integrity, AWS Config compliance; ReskFlow L1618-1716: SOC 2, PCI DSS, GDPR audits).
 
-- **Audit bucket** `<system>-audit-<region>-<account>`: the bundle's secure bucket (CMK,
-  versioned, public access blocked, TLS only, access-logged) with S3 Object Lock in
-  compliance mode for `security.trail.retention_days` (irreversible), then expiry. The
-  primary's receives the trail and the primary's AWS Config history, the dr stack's its own
-  region's Config history (so DR-region evidence survives the loss of the primary region).
+- **Audit bucket** `<system>-audit-<region>-<account>` (primary, where the trail is): the
+  bundle's secure bucket (CMK, versioned, public access blocked, TLS only, access-logged)
+  with S3 Object Lock in compliance mode for `security.trail.retention_days` (irreversible),
+  then expiry. It receives the trail only.
+- **Config bucket** `<system>-config-<region>-<account>` (each stack whose recorder it
+  creates): the same secure bucket without Object Lock ("AWS Config does not support the
+  delivery channel to an Amazon S3 bucket where object lock is enabled",
+  AWS::Config::DeliveryChannel), kept `security.config_recorder.retention_days`.
 - **CloudTrail** (primary only): one multi-region trail (optionally the organization's) with
   log file validation, KMS encryption under the region's key, delivery to the audit bucket
   and to a CloudWatch Logs group, where the CIS AWS Foundations Benchmark v3.0.0 section 4
   metric filters each feed an alarm on its severity's topic.
 - **AWS Config**: recorder (every supported type; global IAM types only in the primary's, so
-  they are recorded once), delivery channel (audit bucket, CMK, daily snapshots), recorder
+  they are recorded once), delivery channel (Config bucket, CMK, daily snapshots), recorder
   status, and the conformance packs of `components/conformance.py`.
 - **GuardDuty** detector with explicit protection plans; findings routed by EventBridge to
   the escalation topics by severity band. **Security Hub** with the configured standards
   (consolidated control findings). **IAM Access Analyzer** (account zone of trust).
 
-Every piece is optional (`resilience:security`); the stacks turn all of it on by default.
+The recorder, the detector, the Security Hub subscription and the analyzer are account
+singletons of a region: each has a `mode` (`resilience:security.<service>.mode`): `create`
+(the default) builds it, `existing` uses the one the account has (reading it where a data
+source can: the detector, the enabled standards) and builds what sits on top (routing,
+conformance packs), `off` builds nothing of that service.
 """
+
 
 from __future__ import annotations
 

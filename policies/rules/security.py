@@ -325,6 +325,8 @@ def _channel_buckets(view: StackView) -> list[tuple[ResourceView, ResourceView]]
 
 
 def _delivery_bucket_unlocked(view: StackView) -> Iterator[Violation]:
+    """AWS::Config::DeliveryChannel: "AWS Config does not support the delivery channel to an
+    Amazon S3 bucket where object lock is enabled"."""
     for channel, bucket in _channel_buckets(view):
         name = str(bucket.props.get("bucket"))
         locks = [lock for lock in view.of_type(OBJECT_LOCK) if lock.props.get("bucket") == name]
@@ -351,6 +353,8 @@ def _expiry_days(lifecycle: ResourceView) -> int | None:
 
 
 def _history_retained(view: StackView) -> Iterator[Violation]:
+    """PCI DSS 4.0 10.5.1: "Retain audit log history for at least 12 months": the Config
+    bucket's lifecycle expires nothing sooner."""
     for channel, bucket in _channel_buckets(view):
         name = str(bucket.props.get("bucket"))
         for lifecycle in view.of_type(LIFECYCLE):
