@@ -28,7 +28,6 @@ source can: the detector, the enabled standards) and builds what sits on top (ro
 conformance packs), `off` builds nothing of that service.
 """
 
-
 from __future__ import annotations
 
 import json
