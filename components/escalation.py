@@ -31,8 +31,10 @@ PROTOCOLS: dict[ContactKind, str] = {
 RELAY_SOURCE = Path(__file__).parent / "relay" / "slack_relay.py"
 # PagerDuty confirms SNS subscriptions itself; others need a human to click the link.
 AUTO_CONFIRMING = frozenset({ContactKind.PAGERDUTY})
-# Services that publish into the topics: alarms, EventBridge rules, AWS Backup notifications.
-PUBLISHERS = ("backup.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
+# Services that publish into the topics as themselves: alarms and AWS Backup notifications
+# (EventBridge rules have a statement of their own, see topic_policy).
+PUBLISHERS = ("backup.amazonaws.com", "cloudwatch.amazonaws.com")
+EVENTS = "events.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def topic_policy(
 ) -> str:
     """Publishers limited to this account's alarms, rules and backup vaults (and the extra
     services given, e.g. budgets); TLS only."""
+    region = topic_arn.split(":")[3]
     statements = [
         {
             "Sid": "AccountOwnerManagesTopic",
@@ -73,6 +76,20 @@ def topic_policy(
             "Action": "SNS:Publish",
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        # Amazon EventBridge User Guide, "Using resource-based policies for Amazon
+        # EventBridge", Amazon SNS permissions: events.amazonaws.com may publish under
+        # "aws:SourceArn": "arn:aws:events:region:account-id:rule/rule-name". Any rule of this
+        # account in the topic's region (GuardDuty findings, AWS Backup job failures).
+        {
+            "Sid": "EventBridgeRulesOfThisAccountPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": EVENTS},
+            "Action": "SNS:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account_id}:rule/*"}
+            },
         },
         {
             "Sid": "DenyInsecureTransport",

@@ -41,6 +41,8 @@ class FoundationArgs:
     # and whether CloudTrail encrypts this account's trail logs with the key.
     sns_publishers: tuple[str, ...] = ()
     cloudtrail: bool = False
+    # AWS Config delivers this region's configuration history encrypted with the key.
+    config_delivery: bool = False
 
     def __post_init__(self) -> None:
         if self.app_key not in (None, "primary", "replica"):
@@ -56,13 +58,20 @@ def key_policy(
     *,
     sns_publishers: tuple[str, ...] = (),
     cloudtrail: bool = False,
+    config_delivery: bool = False,
 ) -> str:
     """Key policy for a region's CMK.
 
     The account root statement keeps the key manageable through IAM (no lockout) without a
-    wildcard principal. Service principals get only what they need to publish into encrypted
-    SNS topics and write encrypted log groups, scoped to this account (confused deputy guard);
-    with `cloudtrail`, CloudTrail encrypts this account's trails' log files (and only those).
+    wildcard principal. Service principals get only what they need, each under the narrowest
+    condition its service documents and supplies:
+    - CloudWatch alarms, AWS Backup (and the cost guards' services) publish into the encrypted
+      topics, scoped to this account (aws:SourceAccount);
+    - EventBridge rules publish into them too, but EventBridge supplies no aws:Source* key to
+      KMS, so its grant is scoped by the topic ARN SNS binds to the data key instead;
+    - CloudWatch Logs encrypts this account's log groups in the region;
+    - with `cloudtrail`, CloudTrail encrypts this account's trails' log files (and only those);
+    - with `config_delivery`, AWS Config encrypts the configuration history it delivers.
     """
     root = f"arn:{partition}:iam::{account_id}:root"
     same_account = {"StringEquals": {"aws:SourceAccount": account_id}}
@@ -74,14 +83,19 @@ def key_policy(
             "Action": "kms:*",
             "Resource": "*",
         },
+        # Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS
+        # services and encrypted topics": "allow the AWS service to have the
+        # kms:GenerateDataKey* and kms:Decrypt permissions", and "Add the aws:SourceAccount and
+        # aws:SourceArn condition keys to the KMS resource policy to further protect the KMS
+        # key from confused deputy attacks" (cloudwatch.amazonaws.com is in its table; Backup,
+        # Budgets and Cost Anomaly Detection publish as their service principals).
         {
-            "Sid": "AlarmAndEventPublishersUseKeyForSns",
+            "Sid": "AlarmAndServicePublishersUseKeyForSns",
             "Effect": "Allow",
             "Principal": {
                 "Service": [
                     "backup.amazonaws.com",
                     "cloudwatch.amazonaws.com",
-                    "events.amazonaws.com",
                     *sns_publishers,
                 ]
             },
@@ -89,6 +103,32 @@ def key_policy(
             "Resource": "*",
             "Condition": same_account,
         },
+        # The same guide, Important: "Adding the aws:SourceAccount, aws:SourceArn, and
+        # aws:SourceOrgID to a AWS KMS policy is not supported for EventBridge-to-encrypted
+        # topics." What still narrows the grant is the encryption context SNS puts on the data
+        # key of a topic, aws:sns:topicArn (the condition key
+        # kms:EncryptionContext:aws:sns:topicArn, used for SNS topics in the Amazon GameLift
+        # Servers FlexMatch guide, "Set up an SNS topic with server-side encryption"): this
+        # account's topics in this region only. Who may publish (this account's rules) is
+        # the topic policy's job (components/escalation.py).
+        {
+            "Sid": "EventBridgeRulesUseKeyForThisAccountsTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:sns:topicArn": (
+                        f"arn:{partition}:sns:{region}:{account_id}:*"
+                    )
+                }
+            },
+        },
+        # CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS":
+        # the regional principal logs.<region>.amazonaws.com with "kms:Encrypt*",
+        # "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*" under
+        # "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:region:account-id:..."}.
         {
             "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
             "Effect": "Allow",
@@ -111,6 +151,12 @@ def key_policy(
         },
     ]
     if cloudtrail:
+        # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail":
+        # "Allow CloudTrail to encrypt logs" (kms:GenerateDataKey* with StringLike
+        # kms:EncryptionContext:aws:cloudtrail:arn "arn:aws:cloudtrail:*:account-id:trail/*")
+        # and "Enable CloudTrail to describe KMS key properties" (kms:DescribeKey). "The
+        # aws:SourceAccount condition key is also supported, but not recommended": the
+        # recommended aws:SourceArn names one trail, which the foundation does not know.
         trails = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
         statements += [
             {
@@ -133,6 +179,22 @@ def key_policy(
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
         ]
+    if config_delivery:
+        # AWS Config Developer Guide, "Permissions for the KMS Key for the AWS Config Delivery
+        # Channel": when the recorder's role lacks access, "AWS Config sends the information
+        # again, this time as the AWS Config service principal", which needs the statement
+        # "AWSConfigKMSPolicy" (config.amazonaws.com, "kms:Decrypt", "kms:GenerateDataKey",
+        # "AWS:SourceAccount"). The recorder's role has the same rights through IAM.
+        statements.append(
+            {
+                "Sid": "AWSConfigKMSPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"AWS:SourceAccount": account_id}},
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -168,6 +230,7 @@ class RegionalFoundation(pulumi.ComponentResource):
                 args.region,
                 sns_publishers=args.sns_publishers,
                 cloudtrail=args.cloudtrail,
+                config_delivery=args.config_delivery,
             )
         )
         # The application key is for envelope encryption only: none of the service grants.

@@ -2,23 +2,30 @@
 the seeds' daily security and compliance checks (Skafu L28-40: GuardDuty findings, CloudTrail
 log integrity, AWS Config compliance; ReskFlow L1618-1716: SOC 2, PCI DSS, GDPR audits).
 
-- **Audit bucket** `<system>-audit-<region>-<account>`: the bundle's secure bucket (CMK,
-  versioned, public access blocked, TLS only, access-logged) with S3 Object Lock in
-  compliance mode for `security.trail.retention_days` (irreversible), then expiry. The
-  primary's receives the trail and the primary's AWS Config history, the dr stack's its own
-  region's Config history (so DR-region evidence survives the loss of the primary region).
+- **Audit bucket** `<system>-audit-<region>-<account>` (primary, where the trail is): the
+  bundle's secure bucket (CMK, versioned, public access blocked, TLS only, access-logged)
+  with S3 Object Lock in compliance mode for `security.trail.retention_days` (irreversible),
+  then expiry. It receives the trail only.
+- **Config bucket** `<system>-config-<region>-<account>` (each stack whose recorder it
+  creates): the same secure bucket without Object Lock ("AWS Config does not support the
+  delivery channel to an Amazon S3 bucket where object lock is enabled",
+  AWS::Config::DeliveryChannel), kept `security.config_recorder.retention_days`.
 - **CloudTrail** (primary only): one multi-region trail (optionally the organization's) with
   log file validation, KMS encryption under the region's key, delivery to the audit bucket
   and to a CloudWatch Logs group, where the CIS AWS Foundations Benchmark v3.0.0 section 4
   metric filters each feed an alarm on its severity's topic.
 - **AWS Config**: recorder (every supported type; global IAM types only in the primary's, so
-  they are recorded once), delivery channel (audit bucket, CMK, daily snapshots), recorder
+  they are recorded once), delivery channel (Config bucket, CMK, daily snapshots), recorder
   status, and the conformance packs of `components/conformance.py`.
 - **GuardDuty** detector with explicit protection plans; findings routed by EventBridge to
   the escalation topics by severity band. **Security Hub** with the configured standards
   (consolidated control findings). **IAM Access Analyzer** (account zone of trust).
 
-Every piece is optional (`resilience:security`); the stacks turn all of it on by default.
+The recorder, the detector, the Security Hub subscription and the analyzer are account
+singletons of a region: each has a `mode` (`resilience:security.<service>.mode`): `create`
+(the default) builds it, `existing` uses the one the account has (reading it where a data
+source can: the detector, the enabled standards) and builds what sits on top (routing,
+conformance packs), `off` builds nothing of that service.
 """
 
 from __future__ import annotations
@@ -52,24 +59,31 @@ class CisControl:
     id: str  # CIS AWS 3.0 control, e.g. "4.3"
     metric: str  # metric name in CIS_NAMESPACE
     title: str
-    pattern: str  # CloudWatch Logs filter pattern (the benchmark's own)
+    pattern: str  # CloudWatch Logs filter pattern (the benchmark's own, see CIS_CONTROLS)
     severity: Severity
     security_hub: str | None  # the AWS Security Hub control checking the same filter
 
 
-def _any_event(*names: str) -> str:
-    return " || ".join(f"($.eventName = {name})" for name in names)
-
-
-# CIS AWS Foundations Benchmark v3.0.0, 4.1-4.15: one metric filter and one alarm each.
+# CIS AWS Foundations Benchmark v3.0.0, 4.1-4.15: one metric filter and one alarm each. Each
+# pattern is the one the control's remediation procedure creates (`aws logs
+# put-metric-filter ... --filter-pattern '...'`), character for character, as transcribed in
+# prowler-cloud/prowler prowler/compliance/aws/cis_3.0_aws.json (the benchmark itself is
+# distributed by CIS on registration). Two controls print a different pattern in their
+# remediation and audit procedures; the remediation's is used:
+# - 4.2 offers two; the second "reduce[s] false positives incase Single Sign-On (SSO) is used".
+# - 4.13's audit adds `($.eventSource = ec2.amazonaws.com) &&` without parentheses.
+# One deviates on purpose, 4.1: the benchmark prints `A || B || ($.sourceIPAddress!=...) ||
+# ($.eventName!=...)`, which matches every event not delivered by delivery.logs (the alarm
+# would never leave ALARM). Its exclusions are joined with `&&` around the parenthesized error
+# codes, as the benchmark's intent (and CIS v1.4.0's `&&`) reads; tools that check this
+# control by regular expression (steampipe-mod-aws-compliance cis_v300 4.1) accept it.
 CIS_CONTROLS: tuple[CisControl, ...] = (
     CisControl(
         "4.1",
         "UnauthorizedAPICalls",
         "unauthorized API calls",
-        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") '
-        '&& ($.sourceIPAddress != "delivery.logs.amazonaws.com") '
-        '&& ($.eventName != "HeadBucket") }',
+        '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) '
+        '&& ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }',
         Severity.WARNING,
         "CloudWatch.2",
     ),
@@ -95,26 +109,14 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.4",
         "IamPolicyChanges",
         "IAM policy changes",
-        "{ ($.eventSource = iam.amazonaws.com) && ("
-        + _any_event(
-            "DeleteGroupPolicy",
-            "DeleteRolePolicy",
-            "DeleteUserPolicy",
-            "PutGroupPolicy",
-            "PutRolePolicy",
-            "PutUserPolicy",
-            "CreatePolicy",
-            "DeletePolicy",
-            "CreatePolicyVersion",
-            "DeletePolicyVersion",
-            "AttachRolePolicy",
-            "DetachRolePolicy",
-            "AttachUserPolicy",
-            "DetachUserPolicy",
-            "AttachGroupPolicy",
-            "DetachGroupPolicy",
-        )
-        + ") }",
+        "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)"
+        "||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)"
+        "||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)"
+        "||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)"
+        "||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)"
+        "||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)"
+        "||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)"
+        "||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
         Severity.WARNING,
         "CloudWatch.4",
     ),
@@ -122,9 +124,9 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.5",
         "CloudTrailConfigChanges",
         "CloudTrail configuration changes",
-        "{ "
-        + _any_event("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging")
-        + " }",
+        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) "
+        "|| ($.eventName = DeleteTrail) || ($.eventName = StartLogging) "
+        "|| ($.eventName = StopLogging) }",
         Severity.CRITICAL,
         "CloudWatch.5",
     ),
@@ -140,9 +142,8 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.7",
         "CmkDisabledOrScheduledForDeletion",
         "disabling or scheduled deletion of customer-managed keys",
-        "{ ($.eventSource = kms.amazonaws.com) && ("
-        + _any_event("DisableKey", "ScheduleKeyDeletion")
-        + ") }",
+        "{($.eventSource = kms.amazonaws.com) "
+        "&& (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
         Severity.CRITICAL,
         "CloudWatch.7",
     ),
@@ -150,19 +151,11 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.8",
         "S3BucketPolicyChanges",
         "S3 bucket policy changes",
-        "{ ($.eventSource = s3.amazonaws.com) && ("
-        + _any_event(
-            "PutBucketAcl",
-            "PutBucketPolicy",
-            "PutBucketCors",
-            "PutBucketLifecycle",
-            "PutBucketReplication",
-            "DeleteBucketPolicy",
-            "DeleteBucketCors",
-            "DeleteBucketLifecycle",
-            "DeleteBucketReplication",
-        )
-        + ") }",
+        "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) "
+        "|| ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) "
+        "|| ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) "
+        "|| ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) "
+        "|| ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
         Severity.WARNING,
         "CloudWatch.8",
     ),
@@ -170,14 +163,9 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.9",
         "ConfigChanges",
         "AWS Config configuration changes",
-        "{ ($.eventSource = config.amazonaws.com) && ("
-        + _any_event(
-            "StopConfigurationRecorder",
-            "DeleteDeliveryChannel",
-            "PutDeliveryChannel",
-            "PutConfigurationRecorder",
-        )
-        + ") }",
+        "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)"
+        "||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)"
+        "||($.eventName=PutConfigurationRecorder)) }",
         Severity.ERROR,
         "CloudWatch.9",
     ),
@@ -185,16 +173,11 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.10",
         "SecurityGroupChanges",
         "security group changes",
-        "{ "
-        + _any_event(
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "CreateSecurityGroup",
-            "DeleteSecurityGroup",
-        )
-        + " }",
+        "{ ($.eventName = AuthorizeSecurityGroupIngress) "
+        "|| ($.eventName = AuthorizeSecurityGroupEgress) "
+        "|| ($.eventName = RevokeSecurityGroupIngress) "
+        "|| ($.eventName = RevokeSecurityGroupEgress) "
+        "|| ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
         Severity.WARNING,
         "CloudWatch.10",
     ),
@@ -202,16 +185,10 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.11",
         "NetworkAclChanges",
         "network ACL changes",
-        "{ "
-        + _any_event(
-            "CreateNetworkAcl",
-            "CreateNetworkAclEntry",
-            "DeleteNetworkAcl",
-            "DeleteNetworkAclEntry",
-            "ReplaceNetworkAclEntry",
-            "ReplaceNetworkAclAssociation",
-        )
-        + " }",
+        "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) "
+        "|| ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) "
+        "|| ($.eventName = ReplaceNetworkAclEntry) "
+        "|| ($.eventName = ReplaceNetworkAclAssociation) }",
         Severity.WARNING,
         "CloudWatch.11",
     ),
@@ -219,16 +196,9 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.12",
         "NetworkGatewayChanges",
         "network gateway changes",
-        "{ "
-        + _any_event(
-            "CreateCustomerGateway",
-            "DeleteCustomerGateway",
-            "AttachInternetGateway",
-            "CreateInternetGateway",
-            "DeleteInternetGateway",
-            "DetachInternetGateway",
-        )
-        + " }",
+        "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) "
+        "|| ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) "
+        "|| ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
         Severity.WARNING,
         "CloudWatch.12",
     ),
@@ -236,17 +206,10 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.13",
         "RouteTableChanges",
         "route table changes",
-        "{ ($.eventSource = ec2.amazonaws.com) && ("
-        + _any_event(
-            "CreateRoute",
-            "CreateRouteTable",
-            "ReplaceRoute",
-            "ReplaceRouteTableAssociation",
-            "DeleteRouteTable",
-            "DeleteRoute",
-            "DisassociateRouteTable",
-        )
-        + ") }",
+        "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) "
+        "|| ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) "
+        "|| ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) "
+        "|| ($.eventName = DisassociateRouteTable) }",
         Severity.WARNING,
         "CloudWatch.13",
     ),
@@ -254,21 +217,13 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.14",
         "VpcChanges",
         "VPC changes",
-        "{ "
-        + _any_event(
-            "CreateVpc",
-            "DeleteVpc",
-            "ModifyVpcAttribute",
-            "AcceptVpcPeeringConnection",
-            "CreateVpcPeeringConnection",
-            "DeleteVpcPeeringConnection",
-            "RejectVpcPeeringConnection",
-            "AttachClassicLinkVpc",
-            "DetachClassicLinkVpc",
-            "DisableVpcClassicLink",
-            "EnableVpcClassicLink",
-        )
-        + " }",
+        "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) "
+        "|| ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) "
+        "|| ($.eventName = CreateVpcPeeringConnection) "
+        "|| ($.eventName = DeleteVpcPeeringConnection) "
+        "|| ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) "
+        "|| ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) "
+        "|| ($.eventName = EnableVpcClassicLink) }",
         Severity.WARNING,
         "CloudWatch.14",
     ),
@@ -276,28 +231,16 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "4.15",
         "OrganizationsChanges",
         "AWS Organizations changes",
-        "{ ($.eventSource = organizations.amazonaws.com) && ("
-        + _any_event(
-            '"AcceptHandshake"',
-            '"AttachPolicy"',
-            '"CreateAccount"',
-            '"CreateOrganizationalUnit"',
-            '"CreatePolicy"',
-            '"DeclineHandshake"',
-            '"DeleteOrganization"',
-            '"DeleteOrganizationalUnit"',
-            '"DeletePolicy"',
-            '"DetachPolicy"',
-            '"DisablePolicyType"',
-            '"EnablePolicyType"',
-            '"InviteAccountToOrganization"',
-            '"LeaveOrganization"',
-            '"MoveAccount"',
-            '"RemoveAccountFromOrganization"',
-            '"UpdatePolicy"',
-            '"UpdateOrganizationalUnit"',
-        )
-        + ") }",
+        '{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") '
+        '|| ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") '
+        '|| ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") '
+        '|| ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") '
+        '|| ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") '
+        '|| ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") '
+        '|| ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") '
+        '|| ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") '
+        '|| ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") '
+        '|| ($.eventName = "UpdateOrganizationalUnit")) }',
         Severity.ERROR,
         None,
     ),
@@ -369,67 +312,122 @@ def records_global(config: StackConfig) -> bool:
     return config.role is Role.PRIMARY
 
 
+def config_bucket_name(system: str, region: str, account_id: str) -> str:
+    return f"{system}-config-{region}-{account_id}"
+
+
 def audit_bucket_here(config: StackConfig) -> bool:
-    return trail_here(config) or config.security.config_recorder.enabled
+    """The audit bucket holds the trail's logs (Object Lock): where the trail is. AWS Config
+    delivers to a bucket of its own ("AWS Config does not support the delivery channel to an
+    Amazon S3 bucket where object lock is enabled", AWS::Config::DeliveryChannel)."""
+    return trail_here(config)
 
 
-def audit_statements(
-    *, system: str, region: str, trail: bool, config_delivery: bool
-) -> PolicyStatements:
-    """Bucket policy statements letting CloudTrail (this system's trail only, by aws:SourceArn)
-    and AWS Config (this account) deliver into the audit bucket."""
+def recorder_here(config: StackConfig) -> bool:
+    """The stack creates the region's recorder, delivery channel and Config bucket."""
+    return config.security.config_recorder.mode == "create"
+
+
+def config_here(config: StackConfig) -> bool:
+    """AWS Config records the region (the stack's recorder or one already there): conformance
+    packs can be deployed."""
+    return config.security.config_recorder.mode != "off"
+
+
+def audit_statements(*, system: str, region: str) -> PolicyStatements:
+    """Bucket policy statements letting CloudTrail deliver into the audit bucket, for this
+    system's trail only (aws:SourceArn)."""
 
     def statements(bucket_arn: str, account_id: str) -> list[dict[str, Any]]:
         partition = bucket_arn.split(":")[1]
-        out: list[dict[str, Any]] = []
-        if trail:
-            source = {"aws:SourceArn": trail_arn(partition, region, account_id, system)}
-            out += [
-                {
-                    "Sid": "CloudTrailChecksBucketAcl",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": bucket_arn,
-                    "Condition": {"StringEquals": source},
+        source = {"aws:SourceArn": trail_arn(partition, region, account_id, system)}
+        return [
+            {
+                "Sid": "CloudTrailChecksBucketAcl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": source},
+            },
+            {
+                "Sid": "CloudTrailDeliversLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                # An organization trail also writes under the organization's id.
+                "Resource": f"{bucket_arn}/{TRAIL_PREFIX}/AWSLogs/*",
+                "Condition": {
+                    "StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}
                 },
-                {
-                    "Sid": "CloudTrailDeliversLogs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    # An organization trail also writes under the organization's id.
-                    "Resource": f"{bucket_arn}/{TRAIL_PREFIX}/AWSLogs/*",
-                    "Condition": {
-                        "StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}
-                    },
-                },
-            ]
-        if config_delivery:
-            account = {"aws:SourceAccount": account_id}
-            out += [
-                {
-                    "Sid": "ConfigChecksBucketAcl",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "config.amazonaws.com"},
-                    "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                    "Resource": bucket_arn,
-                    "Condition": {"StringEquals": account},
-                },
-                {
-                    "Sid": "ConfigDeliversHistory",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "config.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/Config/*",
-                    "Condition": {
-                        "StringEquals": {**account, "s3:x-amz-acl": "bucket-owner-full-control"}
-                    },
-                },
-            ]
-        return out
+            },
+        ]
 
     return statements
+
+
+def config_delivery_statements() -> PolicyStatements:
+    """The Config bucket's policy for the AWS Config service principal, as AWS Config Developer
+    Guide, "Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel", prints
+    it: "AWSConfigBucketPermissionsCheck" (s3:GetBucketAcl), "AWSConfigBucketExistenceCheck"
+    (s3:ListBucket, for HeadBucket) and "AWSConfigBucketDelivery" (s3:PutObject to
+    `<prefix>/AWSLogs/<account>/Config/*` with "s3:x-amz-acl": "bucket-owner-full-control"),
+    each under "AWS:SourceAccount" ("we strongly recommend that you restrict access in the
+    bucket policy with the AWS:SourceAccount condition"). The recorder's own role delivers in
+    the same account; the service principal is AWS Config's fallback."""
+
+    def statements(bucket_arn: str, account_id: str) -> list[dict[str, Any]]:
+        account = {"AWS:SourceAccount": account_id}
+        service = {"Service": "config.amazonaws.com"}
+        return [
+            {
+                "Sid": "AWSConfigBucketPermissionsCheck",
+                "Effect": "Allow",
+                "Principal": service,
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": account},
+            },
+            {
+                "Sid": "AWSConfigBucketExistenceCheck",
+                "Effect": "Allow",
+                "Principal": service,
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": account},
+            },
+            {
+                "Sid": "AWSConfigBucketDelivery",
+                "Effect": "Allow",
+                "Principal": service,
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/Config/*",
+                "Condition": {
+                    "StringEquals": {**account, "s3:x-amz-acl": "bucket-owner-full-control"}
+                },
+            },
+        ]
+
+    return statements
+
+
+def recorder_role_policy(bucket_arn: str, account_id: str, key_arn: str) -> str:
+    """The recorder role's delivery rights, after AWS Config Developer Guide, "Permissions for
+    the IAM Role Assigned to AWS Config": "IAM Role Policy for your S3 Bucket" (s3:PutObject,
+    s3:PutObjectAcl under "s3:x-amz-acl": "bucket-owner-full-control"; s3:GetBucketAcl), the
+    s3:ListBucket HeadBucket needs ("The Amazon S3 HeadBucket API requires the s3:ListBucket
+    action", S3 bucket permissions page) and "IAM Role Policy for KMS Key" (kms:Decrypt,
+    kms:GenerateDataKey). Only this account's prefix of the Config bucket, only this key."""
+    return _document(
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+            "Resource": f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/*",
+            "Condition": {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+        },
+        {"Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": bucket_arn},
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn},
+    )
 
 
 def _document(*statements: dict[str, Any]) -> str:
@@ -449,15 +447,17 @@ class SecurityBaselineArgs:
 
 
 class SecurityBaseline(pulumi.ComponentResource):
-    """The region's audit bucket, trail (primary), Config recorder and packs, GuardDuty,
-    Security Hub and Access Analyzer."""
+    """The region's audit bucket and trail (primary), Config recorder, bucket and packs,
+    GuardDuty, Security Hub and Access Analyzer; each account singleton created, read from
+    the account, or left out as its `mode` says."""
 
     alarms: list[aws.cloudwatch.MetricAlarm]
     inventory: list[InventoryEntry]
     audit_bucket: SecureBucket | None
+    config_bucket: SecureBucket | None
     trail: aws.cloudtrail.Trail | None
     recorder: aws.cfg.Recorder | None
-    detector: aws.guardduty.Detector | None
+    detector_id: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: SecurityBaselineArgs, opts: pulumi.ResourceOptions | None = None
@@ -466,23 +466,37 @@ class SecurityBaseline(pulumi.ComponentResource):
         self._name, self._args = name, args
         config, security = args.config, args.config.security
         self._in_region = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self._reads = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
         self.alarms, self.inventory = [], []
-        self.audit_bucket = self.trail = self.recorder = self.detector = None
-        self._outputs: dict[str, Any] = {"region": config.region}
+        self.audit_bucket = self.config_bucket = self.trail = self.recorder = None
+        self.detector_id = None
+        self._outputs: dict[str, Any] = {
+            "region": config.region,
+            "modes": {
+                "config_recorder": security.config_recorder.mode,
+                "guardduty": security.guardduty.mode,
+                "security_hub": security.security_hub.mode,
+                "access_analyzer": security.access_analyzer.mode,
+            },
+        }
 
         if audit_bucket_here(config):
             self.audit_bucket = self._audit_bucket()
         if trail_here(config):
             self.trail = self._trail()
         recorder_status = None
-        if security.config_recorder.enabled:
-            recorder_status = self._recorder()
-        self._conformance_packs(recorder_status)
-        if security.guardduty.enabled:
+        if recorder_here(config):
+            self.config_bucket = self._config_bucket()
+            recorder_status = self._recorder(self.config_bucket)
+        if config_here(config):
+            self._conformance_packs(recorder_status)
+        else:
+            self._outputs["conformance_packs"] = {}
+        if security.guardduty.mode != "off":
             self._guardduty()
-        if security.security_hub.enabled:
+        if security.security_hub.mode != "off":
             self._security_hub()
-        if security.access_analyzer:
+        if security.access_analyzer.mode == "create":
             analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-access-analyzer",
                 analyzer_name=f"{args.name_prefix}-account",
@@ -490,6 +504,11 @@ class SecurityBaseline(pulumi.ComponentResource):
                 opts=self._in_region,
             )
             self._outputs["access_analyzer"] = analyzer.arn
+        elif security.access_analyzer.mode == "existing":
+            # No data source reads an analyzer (pulumi-aws 7 has no accessanalyzer get
+            # function): the account's own analyzer keeps working; adopt it into the stack
+            # with `pulumi import aws:accessanalyzer/analyzer:Analyzer` (id: its name).
+            self._outputs["access_analyzer"] = "existing (not read: no data source)"
         self.register_outputs(self._outputs)
 
     def outputs(self) -> dict[str, Any]:
@@ -514,17 +533,38 @@ class SecurityBaseline(pulumi.ComponentResource):
                 object_lock_days=days,
                 expire_current_after_days=days,
                 lifecycle=BucketLifecycle(noncurrent_expiration_days=30),
-                policy_statements=audit_statements(
-                    system=config.name,
-                    region=config.region,
-                    trail=trail_here(config),
-                    config_delivery=config.security.config_recorder.enabled,
-                ),
+                policy_statements=audit_statements(system=config.name, region=config.region),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._outputs["audit_bucket"] = bucket.bucket.id
         self._outputs["audit_retention_days"] = days
+        return bucket
+
+    def _config_bucket(self) -> SecureBucket:
+        """AWS Config's own bucket in the region: the secure bucket (CMK, versioned, public
+        access blocked, TLS only, access-logged) without Object Lock, keeping the history
+        `config_recorder.retention_days` (PCI DSS 10.5.1: 12 months), then expiring it."""
+        args, config = self._args, self._args.config
+        days = config.security.config_recorder.retention_days
+        bucket = SecureBucket(
+            f"{self._name}-config",
+            SecureBucketArgs(
+                bucket=args.account_id.apply(
+                    lambda a: config_bucket_name(config.name, config.region, a)
+                ),
+                provider=args.provider,
+                account_id=args.account_id,
+                key_arn=args.key_arn,
+                log_bucket=args.access_log_bucket,
+                expire_current_after_days=days,
+                lifecycle=BucketLifecycle(noncurrent_expiration_days=30),
+                policy_statements=config_delivery_statements(),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._outputs["config_bucket"] = bucket.bucket.id
+        self._outputs["config_retention_days"] = days
         return bucket
 
     def _trail(self) -> aws.cloudtrail.Trail:
@@ -662,10 +702,9 @@ class SecurityBaseline(pulumi.ComponentResource):
                 )
             )
 
-    def _recorder(self) -> aws.cfg.RecorderStatus:
+    def _recorder(self, bucket: SecureBucket) -> aws.cfg.RecorderStatus:
         args, config = self._args, self._args.config
-        assert self.audit_bucket is not None
-        name, bucket = self._name, self.audit_bucket
+        name = self._name
         role = aws.iam.Role(
             f"{name}-config-role",
             description=f"AWS Config recorder of {args.name_prefix} in {config.region}",
@@ -693,22 +732,7 @@ class SecurityBaseline(pulumi.ComponentResource):
             f"{name}-config-delivery-policy",
             role=role.id,
             policy=pulumi.Output.all(bucket.bucket.arn, args.account_id, args.key_arn).apply(
-                lambda v: _document(
-                    {
-                        "Effect": "Allow",
-                        "Action": "s3:PutObject",
-                        "Resource": f"{v[0]}/{CONFIG_PREFIX}/AWSLogs/{v[1]}/Config/*",
-                        "Condition": {
-                            "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}
-                        },
-                    },
-                    {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": v[0]},
-                    {
-                        "Effect": "Allow",
-                        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                        "Resource": v[2],
-                    },
-                )
+                lambda v: recorder_role_policy(v[0], v[1], v[2])
             ),
             opts=self._in_region,
         )
@@ -721,6 +745,9 @@ class SecurityBaseline(pulumi.ComponentResource):
             ),
             opts=self._in_region,
         )
+        # "Before you can create a delivery channel, you must create a configuration
+        # recorder" (AWS::Config::DeliveryChannel); the bucket's policy and the role's rights
+        # are in place first, else PutDeliveryChannel fails (InsufficientDeliveryPolicy).
         channel = aws.cfg.DeliveryChannel(
             f"{name}-config-delivery",
             name=args.name_prefix,
@@ -751,6 +778,10 @@ class SecurityBaseline(pulumi.ComponentResource):
         return status
 
     def _conformance_packs(self, recorder_status: pulumi.Resource | None) -> None:
+        """The packs of the config. They need a recorder running in the region ("The account
+        must have a Configuration Recorder with proper IAM permissions before the Conformance
+        Pack will successfully create", pulumi-aws aws.cfg.ConformancePack): this stack's
+        (they wait for its status) or, in mode existing, the one already there."""
         args, config = self._args, self._args.config
         packs = config.security.conformance_packs
         context = PackContext(
@@ -772,20 +803,35 @@ class SecurityBaseline(pulumi.ComponentResource):
         self._outputs["conformance_packs"] = {p: summary(p, context) for p in packs}
 
     def _guardduty(self) -> None:
+        """Mode create: the detector with every protection plan set. Mode existing: the
+        region's detector read from the account ("reading this account's single GuardDuty
+        Detector", terraform-provider-aws guardduty detector data source), its plans left to
+        whoever manages it. Either way the findings are routed (EventBridge matches GuardDuty
+        findings by source, not by detector)."""
         args, settings = self._args, self._args.config.security.guardduty
-        self.detector = aws.guardduty.Detector(
-            f"{self._name}-guardduty",
-            enable=True,
-            finding_publishing_frequency=settings.finding_frequency,
-            opts=self._in_region,
-        )
-        for feature in GUARDDUTY_FEATURES:
-            aws.guardduty.DetectorFeature(
-                f"{self._name}-guardduty-{feature.lower().replace('_', '-')}",
-                detector_id=self.detector.id,
-                name=feature,
-                status="ENABLED" if feature in settings.features else "DISABLED",
+        features: Any
+        if settings.mode == "create":
+            detector = aws.guardduty.Detector(
+                f"{self._name}-guardduty",
+                enable=True,
+                finding_publishing_frequency=settings.finding_frequency,
                 opts=self._in_region,
+            )
+            for feature in GUARDDUTY_FEATURES:
+                aws.guardduty.DetectorFeature(
+                    f"{self._name}-guardduty-{feature.lower().replace('_', '-')}",
+                    detector_id=detector.id,
+                    name=feature,
+                    status="ENABLED" if feature in settings.features else "DISABLED",
+                    opts=self._in_region,
+                )
+            self.detector_id = detector.id
+            features = list(settings.features)
+        else:
+            found = aws.guardduty.get_detector_output(opts=self._reads)
+            self.detector_id = found.id
+            features = found.features.apply(
+                lambda items: sorted(f.name for f in items if f.status == "ENABLED")
             )
         routes: dict[str, str | None] = {}
         for band in GUARDDUTY_BANDS:
@@ -810,13 +856,26 @@ class SecurityBaseline(pulumi.ComponentResource):
                 opts=self._in_region,
             )
         self._outputs["guardduty"] = {
-            "detector_id": self.detector.id,
-            "features": list(settings.features),
+            "mode": settings.mode,
+            "detector_id": self.detector_id,
+            "features": features,
             "routing": routes,
         }
 
     def _security_hub(self) -> None:
+        """Mode create: the account subscription and the configured standards. Mode existing:
+        the standards already enabled, read (GetEnabledStandards); nothing subscribed, since
+        deleting an aws.securityhub.Account disables Security Hub (DisableSecurityHub,
+        terraform-provider-aws securityhub account) and an organization's central
+        configuration owns the standards."""
         args, config = self._args, self._args.config
+        settings = config.security.security_hub
+        if settings.mode == "existing":
+            enabled = aws.securityhub.get_enabled_standards_output(opts=self._reads)
+            self._outputs["security_hub_standards"] = enabled.standards_subscriptions.apply(
+                lambda subs: sorted(s.standards_arn for s in subs)
+            )
+            return
         account = aws.securityhub.Account(
             f"{self._name}-security-hub",
             enable_default_standards=False,
@@ -824,8 +883,7 @@ class SecurityBaseline(pulumi.ComponentResource):
             auto_enable_controls=True,
             opts=self._in_region,
         )
-        standards = config.security.security_hub.standards
-        for standard in standards:
+        for standard in settings.standards:
 
             def arn(partition: str, standard: str = standard) -> str:
                 return standard_arn(partition, config.region, standard)
@@ -837,4 +895,4 @@ class SecurityBaseline(pulumi.ComponentResource):
                     self._in_region, pulumi.ResourceOptions(depends_on=[account])
                 ),
             )
-        self._outputs["security_hub_standards"] = list(standards)
+        self._outputs["security_hub_standards"] = list(settings.standards)

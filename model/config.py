@@ -17,11 +17,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from model.alarms import (
     BURSTABLE_PREFIXES,
@@ -890,16 +892,59 @@ class TrailConfig(Strict):
     cis_alarms: bool = True
 
 
+# How the stack treats an account singleton of a region (one AWS Config recorder and one
+# delivery channel, one GuardDuty detector, one Security Hub subscription, one account
+# analyzer): `create` builds it, `existing` uses the one already there (AWS Control Tower, an
+# organization's delegated administrator) and builds only what sits on top of it, `off`
+# builds nothing of that service. Preflight (`resilience preflight`) reads these keys.
+ServiceMode = Literal["create", "existing", "off"]
+SERVICE_MODES: tuple[ServiceMode, ...] = ("create", "existing", "off")
+
+
+def _mode(value: Any) -> Any:
+    """YAML 1.1 (PyYAML, the offline loader) reads an unquoted `off` as false; the Pulumi CLI
+    (YAML 1.2) keeps it a string. Both mean `off`."""
+    return "off" if value is False else value
+
+
+Mode = Annotated[ServiceMode, BeforeValidator(_mode)]
+
+
+def _replaced_by_mode(meaning: str) -> Any:
+    """A validator for the old `enabled` switch: refused, pointing at `mode`."""
+
+    def refuse(value: Any) -> Any:
+        if value is not None:
+            raise ValueError(f"replaced by `mode` (create | existing | off): {meaning}")
+        return value
+
+    return refuse
+
+
 class ConfigRecorderConfig(Strict):
     """The AWS Config recorder and delivery channel of each stack's region (global IAM
-    resources are recorded by the primary's only). `enabled: false` declares that the
-    account's recorder there is managed outside this stack (AWS Control Tower, an
-    organization setup): the stack tags itself `resilience-config-recorder: external`."""
+    resources are recorded by the primary's only). AWS allows one of each per region and
+    account ("You can have only one delivery channel per region per AWS account",
+    AWS::Config::DeliveryChannel): `existing` uses the recorder already there (AWS Control
+    Tower, an organization setup) and tags the stack `resilience-config-recorder: external`."""
 
-    enabled: bool = True
+    mode: Mode = "create"
     snapshot_frequency: Literal[
         "One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"
     ] = "TwentyFour_Hours"  # Skafu's daily compliance check (L35-40)
+    # The Config bucket keeps configuration history and snapshots this long, then expires
+    # them (PCI DSS 4.0 10.5.1: "Retain audit log history for at least 12 months"; the policy
+    # pack refuses less than 365 days). AWS Config cannot deliver to an Object Lock bucket,
+    # so this is lifecycle expiry, not a lock.
+    retention_days: int = Field(default=365, ge=1, le=36_500)
+    enabled: SkipJsonSchema[None] = None
+
+    _enabled = field_validator("enabled", mode="before")(
+        _replaced_by_mode(
+            "`enabled: false` (the recorder is managed elsewhere) is now `mode: existing`, "
+            "`enabled: true` is `mode: create` (the default); `mode: off` records nothing"
+        )
+    )
 
 
 class GuardDutyRouting(Strict):
@@ -911,20 +956,53 @@ class GuardDutyRouting(Strict):
 
 
 class GuardDutyConfig(Strict):
-    enabled: bool = True
+    """The region's GuardDuty detector ("You can have only one detector per account per
+    Region", GuardDuty API Reference, CreateDetector). `existing` reads the detector already
+    there (a delegated administrator enables it for members) and routes its findings; its
+    protection plans stay with whoever manages it."""
+
+    mode: Mode = "create"
     finding_frequency: Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"] = "FIFTEEN_MINUTES"
-    # Protection plans switched on; every other one is set explicitly off.
+    # Protection plans switched on; every other one is set explicitly off (mode create).
     features: Annotated[list[GuardDutyFeature], AfterValidator(_unique)] = Field(
         default_factory=lambda: list(DEFAULT_GUARDDUTY_FEATURES)
     )
     routing: GuardDutyRouting = Field(default_factory=GuardDutyRouting)
+    enabled: SkipJsonSchema[None] = None
+
+    _enabled = field_validator("enabled", mode="before")(
+        _replaced_by_mode(
+            "`enabled: false` is now `mode: off` (no detector, no routing), or `mode: existing` "
+            "when the account already has a detector in the region"
+        )
+    )
 
 
 class SecurityHubConfig(Strict):
-    enabled: bool = True
+    """Security Hub in the region (one subscription per account and region). `existing`
+    reads the standards already enabled there (an organization's central configuration
+    manages them) and subscribes to none."""
+
+    mode: Mode = "create"
     standards: Annotated[list[SecurityStandard], AfterValidator(_unique)] = Field(
         default_factory=lambda: list(DEFAULT_STANDARDS)
     )
+    enabled: SkipJsonSchema[None] = None
+
+    _enabled = field_validator("enabled", mode="before")(
+        _replaced_by_mode(
+            "`enabled: false` is now `mode: off`, or `mode: existing` when Security Hub is "
+            "already enabled in the account"
+        )
+    )
+
+
+class AccessAnalyzerConfig(Strict):
+    """IAM Access Analyzer with the account as zone of trust ("Maximum account-level
+    analyzers per analyzer type per AWS account per Region: 1", IAM Access Analyzer
+    quotas). `existing`: the account already has its analyzer in the region."""
+
+    mode: Mode = "create"
 
 
 class SecurityConfig(Strict):
@@ -938,7 +1016,33 @@ class SecurityConfig(Strict):
     )
     guardduty: GuardDutyConfig = Field(default_factory=GuardDutyConfig)
     security_hub: SecurityHubConfig = Field(default_factory=SecurityHubConfig)
-    access_analyzer: bool = True
+    access_analyzer: AccessAnalyzerConfig = Field(default_factory=AccessAnalyzerConfig)
+
+    @field_validator("access_analyzer", mode="before")
+    @classmethod
+    def _analyzer_was_a_switch(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(
+                "is a mapping now: `access_analyzer: false` is `access_analyzer: {mode: off}`, "
+                "`true` is `{mode: create}` (the default); `{mode: existing}` when the account "
+                "already has its analyzer in the region"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _packs_need_config(self) -> SecurityConfig:
+        """Conformance packs are AWS Config rules: none without AWS Config recording."""
+        if (
+            self.config_recorder.mode == "off"
+            and "conformance_packs" in self.model_fields_set
+            and self.conformance_packs
+        ):
+            raise ValueError(
+                "conformance_packs: AWS Config conformance packs need a configuration recorder "
+                'in the region ("The account must have a Configuration Recorder"); '
+                "config_recorder.mode is off: set conformance_packs: [] or mode create/existing"
+            )
+        return self
 
 
 class AnomalyConfig(Strict):
@@ -1037,23 +1141,6 @@ class StackConfig(Strict):
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
-
-    @model_validator(mode="after")
-    def _audit_bucket_name(self) -> StackConfig:
-        """`<name>-audit-<region>-<account id>` must fit S3's 63 characters where the security
-        baseline keeps an audit bucket."""
-        security = self.security
-        if not (security.trail.enabled or security.config_recorder.enabled):
-            return self
-        region = max((self.primary.region, self.dr.region), key=len)
-        length = len(f"{self.name}-audit-{region}-") + 12
-        if length > 63:
-            raise ValueError(
-                f"{NAMESPACE}:name: the audit bucket {self.name}-audit-{region}-<account id> "
-                f"would have {length} characters, over S3's 63: shorten the name (or turn "
-                "security.trail and security.config_recorder off)"
-            )
-        return self
 
     @model_validator(mode="after")
     def _service_budgets(self) -> StackConfig:

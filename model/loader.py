@@ -642,6 +642,49 @@ def _class_exists(entry: dict[str, Any], key: str, known: set[str], source: str)
     return []
 
 
+# Buckets every stack names `<system>-<name>-<region>-<account id>` besides the data buckets.
+SECURITY_BUCKETS = {
+    "access-logs": "access-log bucket",
+    "audit": "audit bucket (CloudTrail)",
+    "config": "AWS Config bucket",
+}
+
+
+def _security_bucket_checks(values: Mapping[str, Any], system: str, source: str) -> list[Problem]:
+    """The audit bucket (the primary's region, where the trail is) and the Config bucket
+    (each region whose recorder the stacks create) fit S3's 63 characters: "Bucket names must
+    be between 3 (min) and 63 (max) characters long" (Amazon S3 User Guide, General purpose
+    bucket naming rules)."""
+    security = values.get("security")
+    security = security if isinstance(security, dict) else {}
+    trail = security.get("trail")
+    recorder = security.get("config_recorder")
+    trail_on = not (isinstance(trail, dict) and trail.get("enabled") is False)
+    mode = recorder.get("mode", "create") if isinstance(recorder, dict) else "create"
+    primary = _region_of(values, "primary")
+    regions = [r for r in (primary, _region_of(values, "dr")) if r]
+    wanted: list[tuple[str, str, str]] = []
+    if trail_on and primary:
+        wanted.append(("audit", primary, "or turn security.trail off"))
+    if mode == "create" and regions:
+        region = max(regions, key=len)
+        wanted.append(("config", region, "or set security.config_recorder.mode to existing"))
+    problems = []
+    for bucket, region, alternative in wanted if system else ():
+        longest = len(f"{system}-{bucket}-{region}-") + ACCOUNT_ID_LENGTH
+        if longest > BUCKET_NAME_MAX:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:name",
+                    f"the {SECURITY_BUCKETS[bucket]} '{system}-{bucket}-{region}-<account id>' "
+                    f"would be {longest} characters; S3 allows {BUCKET_NAME_MAX}: shorten the "
+                    f"name ({alternative})",
+                )
+            )
+    return problems
+
+
 def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
     """Bucket names fit S3's limit; backup classes exist; databases have a network."""
     problems = []
@@ -664,11 +707,21 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
                     f"be {longest} characters; S3 allows {BUCKET_NAME_MAX}: shorten the name",
                 )
             )
+    problems.extend(_security_bucket_checks(values, str(system or ""), source))
     buckets = values.get("data_buckets")
     for i, bucket in enumerate(buckets if isinstance(buckets, list) else []):
         if not isinstance(bucket, dict):
             continue
         name = bucket.get("name")
+        if name in SECURITY_BUCKETS:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:data_buckets[{i}].name",
+                    f"'{name}' is taken: the stacks name their {SECURITY_BUCKETS[name]} "
+                    f"'{system}-{name}-<region>-<account id>'",
+                )
+            )
         if isinstance(name, str) and regions:
             region = max(regions, key=len)
             longest = len(f"{system}-{name}-{region}-") + ACCOUNT_ID_LENGTH

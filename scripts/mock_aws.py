@@ -248,6 +248,9 @@ SHAPES: dict[str, Shape] = {
     "aws:route53recoverycontrol/routingControl:RoutingControl": _arc("routingcontrol"),
     "aws:route53recoverycontrol/safetyRule:SafetyRule": _arc("safetyrule"),
     "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail/{name}", id_is_arn=True),
+    # Service Authorization Reference, Amazon EventBridge, resource type rule-on-default-event-bus:
+    # arn:${Partition}:events:${Region}:${Account}:rule/${RuleName} (the id is the name).
+    "aws:cloudwatch/eventRule:EventRule": _named("events", "rule/{name}"),
     "aws:cfg/conformancePack:ConformancePack": _named(
         "config", "conformance-pack/{name}/conformance-pack-{uuid}"
     ),
@@ -322,6 +325,73 @@ def _load_balancer(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# GuardDuty API Reference, CreateDetector: "All data sources are enabled in a new detector by
+# default", "with an exception to RUNTIME_MONITORING". What a detector someone else created
+# (a delegated administrator, the console) reports.
+DEFAULT_DETECTOR_FEATURES = {
+    "S3_DATA_EVENTS": "ENABLED",
+    "EKS_AUDIT_LOGS": "ENABLED",
+    "EBS_MALWARE_PROTECTION": "ENABLED",
+    "RDS_LOGIN_EVENTS": "ENABLED",
+    "LAMBDA_NETWORK_LOGS": "ENABLED",
+    "RUNTIME_MONITORING": "DISABLED",
+}
+
+
+def _existing_detector(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The account's single detector in the region (GetDetector after ListDetectors)."""
+    detector = str(args.get("id") or digest("existing-detector", region)[:32])
+    return {
+        "id": detector,
+        "arn": f"arn:{PARTITION}:guardduty:{region}:{ACCOUNT_ID}:detector/{detector}",
+        "status": "ENABLED",
+        "findingPublishingFrequency": "SIX_HOURS",  # GuardDuty's default
+        "serviceRoleArn": (
+            f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/aws-service-role/"
+            "guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
+        ),
+        "features": [
+            {"name": name, "status": status, "additionalConfigurations": []}
+            for name, status in DEFAULT_DETECTOR_FEATURES.items()
+        ],
+        "region": region,
+        "tags": {},
+    }
+
+
+def _enabled_standards(region: str) -> dict[str, Any]:
+    """Security Hub enabled by someone else with its defaults (EnableSecurityHub,
+    EnableDefaultStandards: "AWS Foundational Security Best Practices" and "CIS AWS
+    Foundations Benchmark v1.2.0"); GetEnabledStandards lists their subscriptions."""
+    standards = [
+        (
+            f"arn:{PARTITION}:securityhub:{region}::standards/"
+            "aws-foundational-security-best-practices/v/1.0.0",
+            "aws-foundational-security-best-practices/v/1.0.0",
+        ),
+        (
+            f"arn:{PARTITION}:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0",
+            "cis-aws-foundations-benchmark/v/1.2.0",
+        ),
+    ]
+    return {
+        "standardsSubscriptions": [
+            {
+                "standardsArn": arn,
+                "standardsSubscriptionArn": (
+                    f"arn:{PARTITION}:securityhub:{region}:{ACCOUNT_ID}:subscription/{path}"
+                ),
+                "standardsStatus": "READY",
+                "standardsControlsUpdatable": "READY_FOR_UPDATES",
+                "standardsInputs": {},
+                "standardsStatusReasons": [],
+            }
+            for arn, path in standards
+        ],
+        "region": region,
+    }
+
+
 def call(token: str, region: str, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Results of the data sources the components use. An unknown one is an error: a silent
     empty result would make a graph that AWS would never produce."""
@@ -356,4 +426,8 @@ def call(token: str, region: str, args: Mapping[str, Any] | None = None) -> dict
         }
     if token == "aws:lb/getLoadBalancer:getLoadBalancer":
         return _load_balancer(region, args or {})
+    if token == "aws:guardduty/getDetector:getDetector":
+        return _existing_detector(region, args or {})
+    if token == "aws:securityhub/getEnabledStandards:getEnabledStandards":
+        return _enabled_standards(region)
     raise LookupError(f"the offline engine has no result for data source {token}")

@@ -82,7 +82,7 @@ def stack_tags(config: StackConfig, stack: str) -> dict[str, str]:
     )
     if config.dr.response_minutes is not None:
         tags[tag_keys.RESPONSE_MINUTES] = str(config.dr.response_minutes)
-    if not config.security.config_recorder.enabled:
+    if config.security.config_recorder.mode == "existing":
         # The stack declares that this region's AWS Config recorder is managed elsewhere
         # (policies/rules/security.py accepts it as the region's recorder).
         tags[tag_keys.CONFIG_RECORDER] = tag_keys.EXTERNAL

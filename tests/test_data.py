@@ -36,9 +36,13 @@ def test_every_bucket_is_private_versioned_encrypted_logged_and_protected(
     result = synthesized[stack]
     data = f"reskflow-uploads-{region}-123456789012"
     logs = f"reskflow-access-logs-{region}-123456789012"
-    audit = f"reskflow-audit-{region}-123456789012"  # tests/test_security.py
+    # The security baseline's (tests/test_security.py): the trail's audit bucket in the
+    # primary, AWS Config's bucket in each region.
+    security = {f"reskflow-config-{region}-123456789012"}
+    if stack == "primary":
+        security.add(f"reskflow-audit-{region}-123456789012")
     buckets = {b["inputs"]["bucket"]: b for b in resources(result, BUCKET)}
-    assert set(buckets) == {data, logs, audit}
+    assert set(buckets) == {data, logs, *security}
     for bucket in buckets.values():
         assert bucket["options"]["protect"] is True
         assert bucket["inputs"]["forceDestroy"] is False

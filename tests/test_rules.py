@@ -280,6 +280,27 @@ def view(typ: str, **props: Any) -> ResourceView:
 
 
 CMK = "arn:aws:kms:us-east-1:123456789012:key/2befd19d-fa93-e671-48cc-c73594b14e01"
+EVENTS = "events.amazonaws.com"
+# A key EventBridge rules can use for SNS topics: scoped by the topic ARN in the encryption
+# context, a key SNS supplies.
+EVENTS_KEY_POLICY = json.dumps(
+    {
+        "Statement": [
+            {
+                "Sid": "Events",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:1:*"
+                    }
+                },
+            }
+        ]
+    }
+)
 RDS_OK = {
     "storageEncrypted": True,
     "kmsKeyId": CMK,
@@ -706,6 +727,32 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         {"enable": True},
         {"enable": False},
         "r: the GuardDuty detector is suspended",
+    ),
+    (
+        # Amazon SNS Developer Guide: aws:SourceAccount/aws:SourceArn/aws:SourceOrgID in a KMS
+        # policy "is not supported for EventBridge-to-encrypted topics".
+        "aws-kms-key-eventbridge-grant-supplied-condition",
+        "aws:kms/key:Key",
+        {"policy": EVENTS_KEY_POLICY},
+        {
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Sid": "Events",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["cloudwatch.amazonaws.com", EVENTS]},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"}},
+                        }
+                    ]
+                }
+            )
+        },
+        "r: key policy statement Events grants events.amazonaws.com only under "
+        "aws:sourceaccount, which EventBridge does not supply to KMS: rules publishing to "
+        "topics encrypted with this key fail",
     ),
 ]
 

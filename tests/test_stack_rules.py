@@ -403,6 +403,39 @@ def audit_trail(mode: str = "COMPLIANCE", days: int = 365) -> Edit:
     return edit
 
 
+def config_bucket(*, locked: bool = False, expire_days: int | None = 365) -> Edit:
+    """The recorder's delivery channel delivering to a bucket of the stack (optionally with
+    Object Lock, and a lifecycle expiring current objects after `expire_days`)."""
+    bucket = "sys-config-us-east-1"
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["resources"]["delivery"]["props"]["s3BucketName"] = bucket
+        spec["resources"]["config-bucket"] = {
+            "type": "aws:s3/bucket:Bucket",
+            "props": {"bucket": bucket, **({"objectLockEnabled": True} if locked else {})},
+        }
+        if locked:
+            spec["resources"]["config-bucket-lock"] = {
+                "type": "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+                "props": {
+                    "bucket": bucket,
+                    "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}},
+                },
+            }
+        if expire_days is not None:
+            spec["resources"]["config-bucket-lifecycle"] = {
+                "type": "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "props": {
+                    "bucket": bucket,
+                    "rules": [
+                        {"id": "r", "status": "Enabled", "expiration": {"days": expire_days}}
+                    ],
+                },
+            }
+
+    return edit
+
+
 def drill(promote: float, *, system: str = "sys") -> Edit:
     steps = [
         ("readiness", 2.0),
@@ -904,6 +937,35 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Edit, list[tuple[str, str, 
         primary_baseline,
         drop("delivery"),
         [("aws-config-recorder-in-stack-region", "resilience-primary", "no delivery channel")],
+    ),
+    ("config-bucket-unlocked-kept-a-year", primary_baseline, config_bucket(), []),
+    ("config-bucket-never-expiring", primary_baseline, config_bucket(expire_days=None), []),
+    (
+        # AWS::Config::DeliveryChannel: "AWS Config does not support the delivery channel to an
+        # Amazon S3 bucket where object lock is enabled" (the audit bucket of the trail).
+        "config-delivery-to-a-locked-bucket",
+        primary_baseline,
+        config_bucket(locked=True),
+        [
+            (
+                "aws-config-delivery-bucket-without-object-lock",
+                "config-bucket",
+                "has Object Lock; AWS Config does not deliver to such a bucket",
+            )
+        ],
+    ),
+    (
+        # PCI DSS 4.0 10.5.1: "Retain audit log history for at least 12 months".
+        "config-history-expired-after-90-days",
+        primary_baseline,
+        config_bucket(expire_days=90),
+        [
+            (
+                "aws-config-history-retained-12-months",
+                "config-bucket-lifecycle",
+                "expires configuration history after 90 days, fewer than 365",
+            )
+        ],
     ),
     ("trail-bucket-locked-and-logged", primary_baseline, audit_trail(), []),
     (

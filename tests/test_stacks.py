@@ -8,13 +8,10 @@ from typing import Any
 
 import pytest
 
-from components.cost import cost_publishers
 from components.foundation import FoundationArgs, key_policy
-from components.security_baseline import trail_here
 from model.config import StackConfig
 from model.loader import load_file
 from scripts.engine import StackInputError, SynthResult, synth, synth_all
-from scripts.mock_aws import ACCOUNT_ID
 from stacks.common import PRIMARY_CONTRACT
 from tests.conftest import ConfigWriter, only, resources
 
@@ -124,17 +121,17 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
     region = result.graph["region"]
     config = result.loaded.config
     assert isinstance(config, StackConfig)
-    # The primary's key also serves the trail and the cost guards' notifications.
-    grants = key_policy(
-        ACCOUNT_ID,
-        "aws",
+    # Written from each service's documented key policy statement (see
+    # documented_key_statements), not from components/foundation.py.
+    expected = documented_key_statements(
         region,
-        sns_publishers=cost_publishers(config),
-        cloudtrail=trail_here(config),
+        trail=config.role.value == "primary" and config.security.trail.enabled,
+        config_delivery=config.security.config_recorder.mode == "create",
+        cost_publishers=config.role.value == "primary" and config.cost.anomaly.enabled,
     )
-    assert policy == json.loads(grants)
-    logs = next(s for s in policy["Statement"] if s["Sid"].startswith("CloudWatchLogs"))
-    assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+    assert sorted(policy["Statement"], key=lambda s: s["Sid"]) == sorted(
+        expected, key=lambda s: s["Sid"]
+    )
     alias = only(result, "aws:kms/alias:Alias", "key-alias")
     assert alias["inputs"]["targetKeyId"] == key["computed"]["keyId"]
     assert {"from": alias["urn"], "to": key["urn"], "kind": "input:targetKeyId"} in result.graph[
@@ -142,16 +139,146 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
     ]
 
 
+def documented_key_statements(
+    region: str, *, trail: bool, config_delivery: bool, cost_publishers: bool
+) -> list[dict[str, Any]]:
+    """The region key's statements as each service's guide prints them, for account
+    123456789012 in the aws partition."""
+    statements: list[dict[str, Any]] = [
+        # AWS KMS Developer Guide, "Default key policy": the account root, so IAM policies
+        # can grant the key.
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        # Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS
+        # services and encrypted topics": "kms:GenerateDataKey*" and "kms:Decrypt" for the
+        # service principal, with aws:SourceAccount against confused deputies.
+        {
+            "Sid": "AlarmAndServicePublishersUseKeyForSns",
+            "Effect": "Allow",
+            "Principal": {
+                "Service": [
+                    "backup.amazonaws.com",
+                    "cloudwatch.amazonaws.com",
+                    *(
+                        ("budgets.amazonaws.com", "costalerts.amazonaws.com")
+                        if cost_publishers
+                        else ()
+                    ),
+                ]
+            },
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+        },
+        # The same page: "Adding the aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to
+        # a AWS KMS policy is not supported for EventBridge-to-encrypted topics." Scoped by
+        # the topic ARN SNS puts in the encryption context instead.
+        {
+            "Sid": "EventBridgeRulesUseKeyForThisAccountsTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:sns:topicArn": (
+                        f"arn:aws:sns:{region}:123456789012:*"
+                    )
+                }
+            },
+        },
+        # CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS".
+        {
+            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:aws:logs:{region}:123456789012:log-group:*"
+                    )
+                }
+            },
+        },
+    ]
+    if trail:
+        # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": "Allow
+        # CloudTrail to encrypt logs" and "Enable CloudTrail to describe KMS key properties"
+        # ("The aws:SourceAccount condition key is also supported").
+        statements += [
+            {
+                "Sid": "CloudTrailEncryptsThisAccountsTrailLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": "123456789012"},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            "arn:aws:cloudtrail:*:123456789012:trail/*"
+                        )
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+            },
+        ]
+    if config_delivery:
+        # AWS Config Developer Guide, "Permissions for the KMS Key for the AWS Config Delivery
+        # Channel", Granting AWS Config access to the AWS KMS Key.
+        statements.append(
+            {
+                "Sid": "AWSConfigKMSPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"}},
+            }
+        )
+    return statements
+
+
 def test_key_policy_lets_alarms_and_events_publish_to_encrypted_topics() -> None:
     """Without these grants CloudWatch alarms and EventBridge rules fail, silently, to
-    publish into the KMS-encrypted SNS topics."""
+    publish into the KMS-encrypted SNS topics; EventBridge's may not depend on aws:Source*."""
     policy = json.loads(key_policy("111122223333", "aws", "eu-west-1"))
-    publishers = next(s for s in policy["Statement"] if s["Sid"].startswith("AlarmAndEvent"))
-    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com", "backup.amazonaws.com"} <= set(
-        publishers["Principal"]["Service"]
-    )
-    assert set(publishers["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    publishers = by_sid["AlarmAndServicePublishersUseKeyForSns"]
+    assert publishers["Principal"]["Service"] == [
+        "backup.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+    ]
     assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    events = by_sid["EventBridgeRulesUseKeyForThisAccountsTopics"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(events["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert events["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-1:111122223333:*"
+        }
+    }
+    assert "aws:source" not in json.dumps(events).lower()
 
 
 def test_key_policy_grants_no_wildcard_principal() -> None:

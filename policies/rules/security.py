@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from model import tags as tag_keys
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
 from policies.rules.data import _cmk
 from policies.rules.stack import StackRule, StackView, Violation
 
@@ -21,6 +21,13 @@ DELIVERY_CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
 BUCKET = "aws:s3/bucket:Bucket"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+KEY = "aws:kms/key:Key"
+EVENTS = "events.amazonaws.com"
+# Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS services and
+# encrypted topics", Important: "Adding the aws:SourceAccount, aws:SourceArn, and
+# aws:SourceOrgID to a AWS KMS policy is not supported for EventBridge-to-encrypted topics."
+EVENTBRIDGE_UNSUPPLIED_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid")
 # PCI DSS 4.0 10.5.1: audit log history is retained at least 12 months.
 MIN_AUDIT_RETENTION_DAYS = 365
 
@@ -60,6 +67,38 @@ def _cloudwatch_logs(resource: ResourceView) -> Iterator[str]:
 def _detector(resource: ResourceView) -> Iterator[str]:
     if resource.props.get("enable") is False:
         yield f"{resource.name}: the GuardDuty detector is suspended"
+
+
+def _grants_events(statement: dict[str, Any]) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else None
+    services = service if isinstance(service, list) else [service]
+    return EVENTS in services
+
+
+def _eventbridge_key_grant(resource: ResourceView) -> Iterator[str]:
+    """A key statement for events.amazonaws.com conditioned on a key EventBridge does not
+    supply never matches: the rules' publishes into topics under this key fail."""
+    for index, statement in enumerate(statements(resource.props.get("policy"))):
+        if not _grants_events(statement):
+            continue
+        condition = statement.get("Condition")
+        keys = {
+            str(key).lower()
+            for block in (condition.values() if isinstance(condition, dict) else ())
+            if isinstance(block, dict)
+            for key in block
+        }
+        unsupplied = sorted(k for k in keys if k in EVENTBRIDGE_UNSUPPLIED_KEYS)
+        if unsupplied:
+            sid = statement.get("Sid", f"#{index}")
+            yield (
+                f"{resource.name}: key policy statement {sid} grants {EVENTS} only under "
+                f"{', '.join(unsupplied)}, which EventBridge does not supply to KMS: rules "
+                "publishing to topics encrypted with this key fail"
+            )
 
 
 RULES: tuple[Rule, ...] = (
@@ -131,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         id="aws-guardduty-detector-enabled",
         description="GuardDuty detectors are enabled (not suspended).",
         severity=Severity.HIGH,
-        remediation="Set enable=True on the detector (security.guardduty.enabled).",
+        remediation="Set enable=True on the detector (security.guardduty.mode create).",
         url="https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html",
         check=_detector,
         resource_types=(DETECTOR,),
@@ -141,6 +180,19 @@ RULES: tuple[Rule, ...] = (
             Framework("SOC 2", "CC7.2"),
             Framework("ISO 27001", "A.8.16"),
         ),
+    ),
+    Rule(
+        id="aws-kms-key-eventbridge-grant-supplied-condition",
+        description="A key policy grant to EventBridge uses no condition EventBridge does not "
+        "supply (aws:SourceAccount, aws:SourceArn, aws:SourceOrgID).",
+        severity=Severity.HIGH,
+        remediation="Condition the events.amazonaws.com statement on "
+        "kms:EncryptionContext:aws:sns:topicArn (components/foundation.py does) or on nothing; "
+        "restrict the publishing rules in the topic policy (aws:SourceArn) instead.",
+        url="https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html",
+        check=_eventbridge_key_grant,
+        resource_types=(KEY,),
+        frameworks=(Framework("SOC 2", "CC7.2"), Framework("PCI DSS 4.0", "10.7.1")),
     ),
 )
 
@@ -261,14 +313,68 @@ def _trail_bucket_check(view: StackView) -> Iterator[Violation]:
             )
 
 
+def _channel_buckets(view: StackView) -> list[tuple[ResourceView, ResourceView]]:
+    """(delivery channel, its bucket) for every channel whose bucket this stack creates."""
+    buckets = {str(b.props.get("bucket")): b for b in view.of_type(BUCKET)}
+    pairs = []
+    for channel in view.of_type(DELIVERY_CHANNEL):
+        bucket = buckets.get(str(channel.props.get("s3BucketName")))
+        if bucket is not None:
+            pairs.append((channel, bucket))
+    return pairs
+
+
+def _delivery_bucket_unlocked(view: StackView) -> Iterator[Violation]:
+    """AWS::Config::DeliveryChannel: "AWS Config does not support the delivery channel to an
+    Amazon S3 bucket where object lock is enabled"."""
+    for channel, bucket in _channel_buckets(view):
+        name = str(bucket.props.get("bucket"))
+        locks = [lock for lock in view.of_type(OBJECT_LOCK) if lock.props.get("bucket") == name]
+        if bucket.props.get("objectLockEnabled") is True or locks:
+            yield Violation(
+                f"{channel.name}: its bucket {name} has Object Lock; AWS Config does not "
+                "deliver to such a bucket, so the region's configuration history is lost",
+                bucket.urn,
+            )
+
+
+def _expiry_days(lifecycle: ResourceView) -> int | None:
+    """The shortest current-version expiry of an enabled lifecycle rule (None: never)."""
+    rules = lifecycle.props.get("rules")
+    days = [
+        rule["expiration"]["days"]
+        for rule in (rules if isinstance(rules, list) else [])
+        if isinstance(rule, dict)
+        and rule.get("status") == "Enabled"
+        and isinstance(rule.get("expiration"), dict)
+        and isinstance(rule["expiration"].get("days"), int)
+    ]
+    return min(days) if days else None
+
+
+def _history_retained(view: StackView) -> Iterator[Violation]:
+    """PCI DSS 4.0 10.5.1: "Retain audit log history for at least 12 months": the Config
+    bucket's lifecycle expires nothing sooner."""
+    for channel, bucket in _channel_buckets(view):
+        name = str(bucket.props.get("bucket"))
+        for lifecycle in view.of_type(LIFECYCLE):
+            days = _expiry_days(lifecycle) if lifecycle.props.get("bucket") == name else None
+            if days is not None and days < MIN_AUDIT_RETENTION_DAYS:
+                yield Violation(
+                    f"{channel.name}: its bucket {name} expires configuration history after "
+                    f"{days} days, fewer than {MIN_AUDIT_RETENTION_DAYS}",
+                    lifecycle.urn,
+                )
+
+
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         id="aws-config-recorder-in-stack-region",
         description="Every stack records its region with AWS Config (all resource types, "
         "started, with a delivery channel); global resources are recorded by the primary only.",
         severity=Severity.HIGH,
-        remediation="Keep security.config_recorder.enabled (components/security_baseline.py); "
-        "set it false only when the account's recorder there is managed elsewhere.",
+        remediation="Keep security.config_recorder.mode create (components/security_baseline.py); "
+        "set it existing only when the account's recorder there is managed elsewhere.",
         url="https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html",
         check=_recorder_check,
         frameworks=(
@@ -297,5 +403,38 @@ STACK_RULES: tuple[StackRule, ...] = (
             Framework("ISO 27001", "A.8.15"),
         ),
         applies=lambda view: bool(_trail_buckets(view)),
+    ),
+    StackRule(
+        id="aws-config-delivery-bucket-without-object-lock",
+        description="AWS Config delivers to a bucket without Object Lock (AWS::Config::"
+        'DeliveryChannel: "AWS Config does not support the delivery channel to an Amazon S3 '
+        'bucket where object lock is enabled").',
+        severity=Severity.HIGH,
+        remediation="Deliver to the region's Config bucket (components/security_baseline.py "
+        "`<system>-config-<region>-<account>`), not to the locked audit bucket.",
+        url="https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-config-deliverychannel.html",
+        check=_delivery_bucket_unlocked,
+        frameworks=(
+            Framework("AWS FSBP", "Config.1"),
+            Framework("PCI DSS 4.0", "10.5.1"),
+            Framework("SOC 2", "CC7.1"),
+        ),
+        applies=lambda view: bool(_channel_buckets(view)),
+    ),
+    StackRule(
+        id="aws-config-history-retained-12-months",
+        description="The Config bucket keeps configuration history at least "
+        f'{MIN_AUDIT_RETENTION_DAYS} days (PCI DSS 4.0 10.5.1: "Retain audit log history for '
+        'at least 12 months").',
+        severity=Severity.MEDIUM,
+        remediation="security.config_recorder.retention_days >= 365.",
+        url="https://docs.aws.amazon.com/config/latest/developerguide/manage-delivery-channel.html",
+        check=_history_retained,
+        frameworks=(
+            Framework("PCI DSS 4.0", "10.5.1"),
+            Framework("SOC 2", "CC7.2"),
+            Framework("ISO 27001", "A.8.15"),
+        ),
+        applies=lambda view: bool(_channel_buckets(view)),
     ),
 )

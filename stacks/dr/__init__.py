@@ -15,6 +15,7 @@ from components.dynamo import DynamoTableReplica, TableReplicaArgs
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.monitoring import RegionMonitoring
 from components.replication import S3Replication, S3ReplicationArgs
+from components.security_baseline import recorder_here
 from model.config import DrMode, Role, Severity, StackConfig
 from model.loader import InconsistentStacksError
 from model.regions import ROUTE53_METRICS_REGION
@@ -120,6 +121,7 @@ def program(config: StackConfig, stack: str) -> None:
             app_key_primary_arn=(
                 primary.require_output("app_key_arn") if config.kms.app_key else None
             ),
+            config_delivery=recorder_here(config),
         ),
     )
     monitoring, _, data = compose_region(config, prefix, base)

@@ -16,7 +16,7 @@ from components.escalation import Escalation
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.monitoring import RegionMonitoring, escalation_args
 from components.replication import rule_id
-from components.security_baseline import trail_here
+from components.security_baseline import recorder_here, trail_here
 from components.storage import data_bucket_name
 from model.config import Role, Severity, StackConfig
 from model.regions import ROUTE53_METRICS_REGION
@@ -85,6 +85,7 @@ def program(config: StackConfig, stack: str) -> None:
             app_key="primary" if config.kms.app_key else None,
             sns_publishers=cost_publishers(config),
             cloudtrail=trail_here(config),
+            config_delivery=recorder_here(config),
         ),
     )
 
