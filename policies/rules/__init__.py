@@ -5,6 +5,8 @@ the same functions; a rule is never written twice. Import `ALL_RULES` (one resou
 time) and `STACK_RULES` (a whole stack).
 """
 
+from policies.rules.constraints import RULES as CONSTRAINT_RULES
+from policies.rules.constraints import STACK_RULES as CONSTRAINT_STACK_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
@@ -29,6 +31,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *SECURITY_RULES,
     *GCP_RULES,
     *KUBERNETES_RULES,
+    *CONSTRAINT_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
 STACK_RULES: tuple[StackRule, ...] = (
@@ -36,6 +39,7 @@ STACK_RULES: tuple[StackRule, ...] = (
     *COVERAGE_RULES,
     *SECURITY_STACK_RULES,
     *KUBERNETES_STACK_RULES,
+    *CONSTRAINT_STACK_RULES,
 )
 
 __all__ = [
