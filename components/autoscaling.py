@@ -479,6 +479,11 @@ class ServiceScaling(pulumi.ComponentResource):
                 autoscaling_group_name=group,
                 min_size=low,
                 max_size=high,
+                # The provider sends an unset desired capacity as 0, which AWS refuses below
+                # the minimum; -1 leaves the desired capacity to scaling (pulumi-aws,
+                # aws.autoscaling.Schedule: "Set to `-1` if you don't want to change the
+                # desired capacity at the scheduled time. Defaults to `0`.").
+                desired_capacity=-1,
                 recurrence=f"0 0 {when} *",
                 time_zone="Etc/UTC",
                 opts=self._opts(f"{self._name}-{action}"),

@@ -170,6 +170,10 @@ class Escalation(pulumi.ComponentResource):
         function_name = f"{args.name_prefix}-slack-relay"
         role = aws.iam.Role(
             f"{name}-slack-relay-role",
+            # Named like the function: autonaming would append 8 characters to the logical
+            # name, over IAM's 64 for longer system names (pulumi-aws names roles within 64,
+            # provider/resources.go `AutoName("name", 64, "-")`; CreateRole RoleName max 64).
+            name=function_name,
             description="Runs the SNS to Slack relay",
             assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
             opts=child,

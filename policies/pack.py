@@ -189,6 +189,9 @@ def stack_view_from_args(
         stack_tags=agreed,
         references=references,
         drill=drill_for(drill, agreed),
+        dependencies={
+            r.urn: frozenset(d.urn for d in r.dependencies or []) for r in args.resources
+        },
     )
 
 

@@ -26,6 +26,7 @@ from policies.rules.stack import load_drill
 from scripts import checkov, reports, secret_scan
 from scripts import graph as graph_io
 from scripts import requirements as traceability
+from scripts import review as kind_review
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
 from scripts.engine import StackInputError, SynthError, SynthResult, synth_all
 from scripts.ops.aws import Clients
@@ -563,6 +564,46 @@ def requirements(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     out.print(f"{summary}; wrote {target}", highlight=False)
+
+
+def example_configs(project_dir: Path) -> list[Path]:
+    """The stack files of the examples (one system per operations manual)."""
+    return sorted(project_dir.glob("examples/*/Pulumi.*.yaml"))
+
+
+@app.command()
+def review(
+    *,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Fail if docs/kind-review.md is out of date.")
+    ] = False,
+    project_dir: ProjectOpt = None,
+) -> None:
+    """Validate docs/review/*.yaml (every rule, config key and file a check names exists),
+    synthesize the shipped stacks and the examples, and render the per-kind review with its
+    coverage (kinds the graphs create, reviewed or not) to docs/kind-review.md."""
+    directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+    try:
+        rule_ids = [r.id for r in ALL_RULES] + [r.id for r in STACK_RULES]
+        reviews = kind_review.load(directory, rule_ids)
+    except ConfigError as error:
+        err.print(f"[bold red]invalid review records[/] ({len(error.problems)} problems):")
+        for problem in error.problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    results = run_synth(directory, [], example_configs(directory), True)
+    kinds = kind_review.graph_kinds(r.graph for r in results)
+    text = kind_review.render(kinds, reviews)
+    target = directory / kind_review.PAGE
+    line = kind_review.summary(kinds, reviews)
+    if check_only:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            fail(f"{target} is out of date: run `resilience review`")
+        out.print(f"{line}; {target.name} is up to date", highlight=False)
+        return
+    target.write_text(text, encoding="utf-8")
+    out.print(f"{line}; wrote {target}", highlight=False)
 
 
 @app.command()

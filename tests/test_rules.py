@@ -22,6 +22,7 @@ from policies.pack import build_policies
 from policies.rules import ALL_RULES, Enforcement, ResourceView
 from policies.rules.core import evaluate
 from scripts.engine import SynthResult
+from tests.test_constraints import RULE_CASE_IDS as CONSTRAINT_CASES
 
 PROVIDER = "urn:pulumi:s::p::pulumi:providers:aws::primary-aws"
 RULES = {rule.id: rule for rule in ALL_RULES}
@@ -817,9 +818,11 @@ def test_every_rule_has_a_failing_case() -> None:
         "aws-kms-key-rotation-enabled",
         "aws-kms-key-no-wildcard-principal",
     }
-    # AWS rules here; the other platforms' rules in their own test modules (test_gcp, ...),
-    # and aws-api-model's cases, kind by kind, in tests/test_api_models.py.
+    # AWS rules here, the documented service constraints in test_constraints, aws-api-model's
+    # cases, kind by kind, in tests/test_api_models.py; the other platforms' rules in their own
+    # test modules (test_gcp, ...).
     covered.add("aws-api-model")
+    covered |= CONSTRAINT_CASES
     assert covered == {r for r in RULES if r.startswith("aws-")}
 
 

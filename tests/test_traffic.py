@@ -341,6 +341,10 @@ def test_holiday_peak_schedules_and_a_deploy_inside_the_peak(
         schedules["holiday-season-end"]["maxSize"],
     ) == (2, 10)
     assert all(s["timeZone"] == "Etc/UTC" for s in schedules.values())
+    # Unset, the provider would send a desired capacity of 0, refused above a minimum of 0
+    # (aws.autoscaling.Schedule: "Set to `-1` if you don't want to change the desired
+    # capacity at the scheduled time. Defaults to `0`."): scaling keeps it.
+    assert all(s["desiredCapacity"] == -1 for s in schedules.values())
     # `pulumi up` on 23 November keeps the peak's bounds instead of undoing the schedule.
     monkeypatch.setenv("RESILIENCE_TODAY", "2026-11-23")
     peak, _ = pair(write_config)

@@ -6,6 +6,8 @@ time) and `STACK_RULES` (a whole stack).
 """
 
 from policies.rules.api_models import RULES as API_MODEL_RULES
+from policies.rules.constraints import RULES as CONSTRAINT_RULES
+from policies.rules.constraints import STACK_RULES as CONSTRAINT_STACK_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
@@ -32,6 +34,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *GCP_RULES,
     *KUBERNETES_RULES,
     *API_MODEL_RULES,
+    *CONSTRAINT_RULES,
 )
 # Rules over a whole stack (CrossGuard stack validation).
 STACK_RULES: tuple[StackRule, ...] = (
@@ -40,6 +43,7 @@ STACK_RULES: tuple[StackRule, ...] = (
     *DATA_STACK_RULES,
     *SECURITY_STACK_RULES,
     *KUBERNETES_STACK_RULES,
+    *CONSTRAINT_STACK_RULES,
 )
 
 __all__ = [

@@ -50,12 +50,29 @@ class StackView:
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # The last drill's report (`resilience drill`), when it is of this system.
     drill: Mapping[str, Any] | None = None
+    # urn -> the urns it waits for (depends_on and the resources its inputs come from).
+    dependencies: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> list[ResourceView]:
         return [r for r in self.resources if r.type in types]
 
     def tags_of(self, resource: ResourceView) -> Mapping[str, str]:
         return self.tags.get(resource.urn, {})
+
+    def waits_for(self, resource: ResourceView, other: ResourceView) -> bool:
+        """Whether `resource` is created only once `other` is (directly, or through the
+        resources it waits for)."""
+        seen: set[str] = set()
+        pending = [resource.urn]
+        while pending:
+            urn = pending.pop()
+            for dependency in self.dependencies.get(urn, frozenset()):
+                if dependency == other.urn:
+                    return True
+                if dependency not in seen:
+                    seen.add(dependency)
+                    pending.append(dependency)
+        return False
 
     @property
     def role(self) -> str | None:
@@ -155,6 +172,10 @@ def view_from_graph(graph: Mapping[str, Any], drill: Mapping[str, Any] | None = 
         for r in resources
     }
     stack_tags = agreed_tags(providers.values())
+    dependencies: dict[str, set[str]] = {}
+    for edge in graph.get("edges", []):
+        if edge["kind"] == "depends_on" or edge["kind"].startswith("input"):
+            dependencies.setdefault(edge["from"], set()).add(edge["to"])
     return StackView(
         stack=str(graph["stack"]),
         resources=resources,
@@ -162,6 +183,7 @@ def view_from_graph(graph: Mapping[str, Any], drill: Mapping[str, Any] | None = 
         stack_tags=stack_tags,
         references=references,
         drill=drill_for(drill, stack_tags),
+        dependencies={urn: frozenset(urns) for urn, urns in dependencies.items()},
     )
 
 
