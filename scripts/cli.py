@@ -25,6 +25,7 @@ from policies.rules.recovery import summary as recovery_summary
 from policies.rules.stack import load_drill
 from scripts import checkov, reports, secret_scan
 from scripts import graph as graph_io
+from scripts import preflight as preflight_checks
 from scripts import requirements as traceability
 from scripts import review as kind_review
 from scripts.diff import WORKTREE, DiffError, markdown, run_diff
@@ -512,6 +513,120 @@ def drill(
         )
 
     _run_ops(action, False, yes, "drill (failover and failback)")
+
+
+def _preflight_inputs(
+    project_dir: Path | None, stack: str | None, config_file: Path | None
+) -> tuple[Path, LoadedConfig, SynthResult]:
+    """The one stack to preflight, validated and synthesized (its primary too, for a dr
+    stack's StackReference)."""
+    if (stack is None) == (config_file is None):
+        raise InputError("name one stack: --stack NAME or --config-file FILE")
+    directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+    requested, extra = resolve_configs(
+        directory, [stack] if stack else [], [config_file] if config_file else [], False
+    )
+    loaded = requested[0]
+    loaded.aws  # noqa: B018 - raises ConfigError naming the file for a Google Cloud stack
+    results = synth_all([*extra, loaded])
+    return directory, loaded, next(r for r in results if r.stack == loaded.stack)
+
+
+@app.command()
+def preflight(
+    *,
+    stack: Annotated[
+        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<name>.yaml).")
+    ] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", "-c", help="A stack config file.")
+    ] = None,
+    project_dir: ProjectOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object on stdout (for CI).")
+    ] = False,
+    backend_url: Annotated[
+        str | None,
+        typer.Option(
+            "--backend-url",
+            envvar="PULUMI_BACKEND_URL",
+            help="The state backend (default: PULUMI_BACKEND_URL, else bootstrap/'s bucket).",
+        ),
+    ] = None,
+    secrets_provider: Annotated[
+        str | None,
+        typer.Option(
+            "--secrets-provider",
+            help="awskms://... (default: the stack file's secretsprovider, else bootstrap/'s).",
+        ),
+    ] = None,
+    deploy_role_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--deploy-role-arn",
+            envvar="AWS_DEPLOY_ROLE_ARN",
+            help="The role deploy.yml assumes (its trust of the repository is checked).",
+        ),
+    ] = None,
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            "--repository", envvar="GITHUB_REPOSITORY", help="OWNER/REPO of the CI workflows."
+        ),
+    ] = None,
+) -> None:
+    """Ask the stack's account and region, read-only, what would collide or fail before the
+    first `pulumi up`: account singletons, SMS sandbox and origination numbers, service quotas
+    for the stack's resources, the caller's KMS permissions, the state backend, GitHub OIDC.
+    Exit 1 when a check fails (warnings and unknowns do not), 2 on bad input."""
+
+    def bad(message: str, problems: Sequence[str] = ()) -> NoReturn:
+        if as_json:
+            document = {"stack": stack or (config_file and config_file.name), "error": message}
+            out.print(
+                json.dumps({**document, "problems": list(problems)}, indent=2),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        for problem in problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        fail(message)
+
+    try:
+        directory, loaded, result = _preflight_inputs(project_dir, stack, config_file)
+        inputs = preflight_checks.Inputs(
+            stack=loaded.stack,
+            config=loaded.aws,
+            graph=result.graph,
+            backend_url=backend_url,
+            secrets_provider=secrets_provider,
+            project_dir=directory,
+            stack_file=loaded.path,
+            ci=preflight_checks.ci_target(directory, deploy_role_arn, repository),
+        )
+        report = preflight_checks.run_preflight(inputs, Clients())
+    except ConfigError as error:
+        bad(
+            f"invalid stack config ({len(error.problems)} problems)",
+            [str(p) for p in error.problems],
+        )
+    except (InputError, StackInputError, preflight_checks.PreflightError) as error:
+        bad(str(error))
+    except SynthError as error:
+        fail(f"synthesis failed: {error}", EXIT_INTERNAL)
+    if as_json:
+        text = json.dumps(report.as_json(), indent=2)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        table = Table(title=preflight_checks.summary(report))
+        for column in ("check", "status", "detail"):
+            table.add_column(column, overflow="fold")
+        colour = {"pass": "green", "fail": "bold red", "warn": "yellow", "unknown": "magenta"}
+        for check_id, status, text in preflight_checks.render_lines(report):
+            table.add_row(check_id, f"[{colour[status]}]{status}[/]", text)
+        out.print(table)
+    raise typer.Exit(report.exit_code)
 
 
 def requirements_coverage(project_dir: Path | None) -> str:
