@@ -1,11 +1,13 @@
 """The failover tooling's own overhead per step, measured side by side in one run.
 
 A simulated failover and failback of the shipped ReskFlow stacks run against an in-process
-moto server (the test world of tests/ops_world.py: the same seeding and gap fills), with
-waits that poll every 50 ms. For each step it reports the median wall time over `--repeat`
-runs and the AWS API calls it made: against moto every call is local, so the time is the
-tooling's own cost plus moto's, an upper bound of what the steps add to a real failover
-beyond AWS's own latency (promotions, instance launches).
+moto server (the test world of tests/ops_world.py: the same seeding and gap fills), in
+simulated time: waits poll every 10 simulated seconds and cost no wall time, but each poll
+lets the test layer's model of Route 53 and EventBridge Scheduler catch up, which is counted
+in the step. For each step it reports the median wall time over `--repeat` runs and the AWS
+API calls it made: against moto every call is local, so the time is the tooling's own cost
+plus moto's (and the model's), an upper bound of what the steps add to a real failover
+beyond AWS's own latency (promotions, instance launches, Route 53's evaluation).
 
 Side by side, the runner alone: a plan of no-op steps with the journal written after every
 step against the same plan without a journal, to show what resumability costs per step.
@@ -38,6 +40,7 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
 
     from model.config import Role
     from model.loader import load_file
+    from scripts.engine import synth_all
     from scripts.ops import operations
     from scripts.ops.commands import Options, run_operation
     from scripts.ops.facts import system_facts
@@ -53,6 +56,9 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
     primary = load_file(ROOT / "Pulumi.primary.yaml").aws
     dr_config = load_file(ROOT / "Pulumi.dr.yaml").aws
     facts = system_facts(primary, dr_config)
+    graphs = synth_all(
+        [load_file(ROOT / "Pulumi.primary.yaml"), load_file(ROOT / "Pulumi.dr.yaml")]
+    )
     times: dict[str, list[float]] = defaultdict(list)
     calls: dict[str, list[int]] = defaultdict(list)
     try:
@@ -61,7 +67,7 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
                 urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
             ).close()
             world = make_world(endpoint, facts)
-            seed(world)
+            seed(world, (graphs[0], graphs[1]))
             set_lag(world, Role.PRIMARY, "reskflow-db-failback", 0.0)
 
             def measured(operation: str, steps: list[Step], world: Any = world) -> list[Step]:
@@ -84,9 +90,10 @@ def _simulated(repeat: int) -> dict[str, dict[str, Any]]:
                 options = Options(
                     journal_dir=Path(scratch) / "journals",
                     dr_stack_file=dr_file,
-                    waiter=world.waiter(timeout_s=30),
+                    waiter=world.waiter(),
                     prober=world.prober,
                     resolver=world.resolver,
+                    clock=world.clock,
                 )
                 quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
                 world.down.add(facts.primary_region)

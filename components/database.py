@@ -480,8 +480,12 @@ class PostgresReplica(pulumi.ComponentResource):
             network=args.network,
             provider=args.provider,
             key_arn=args.key_arn,
-            # The replica's own backups: a promoted replica is never left without them.
-            backup_retention_days=db.replica_backup_retention_days,
+            # The replica's own backups: a promoted replica is never left without them. Once
+            # promoted it is the writer and keeps the primary's retention, as `resilience
+            # failover` sets it (enable-backups): a deploy in active mode must not undo that.
+            backup_retention_days=(
+                db.backup_retention_days if promoted else db.replica_backup_retention_days
+            ),
             rpo_minutes=args.rpo_minutes,
             log_retention_days=args.log_retention_days,
             major=major,
@@ -676,7 +680,12 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
             network=args.network,
             provider=args.provider,
             key_arn=args.key_arn,
-            backup_retention_days=db.replica_backup_retention_days,
+            # Detached, it is the writer with the primary's retention (as the failover sets).
+            backup_retention_days=(
+                db.replica_backup_retention_days
+                if args.source is not None
+                else db.backup_retention_days
+            ),
             rpo_minutes=args.rpo_minutes,
             log_retention_days=args.log_retention_days,
             depends_on=args.depends_on,

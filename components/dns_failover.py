@@ -11,11 +11,29 @@ stack the SECONDARY, both created ahead of time. A failover therefore never chan
       └── fence check: an alarm on `Resilience/Failover Fenced {System, Region}`, which
           `resilience failover` / `failback` raise and lift with PutMetricData
 
-Every fence alarm lives in the DR region, so a failover fences the primary with DR-region
-APIs only, and a primary that comes back after an outage stays out of DNS. The DR region is
-fenced while it stands by (its fence counts missing data as unhealthy): it takes traffic
-only once `resilience failover` has promoted its databases, seen it healthy and lifted the
-fence, never by Route 53 alone while its database is still a read replica.
+Every fence lives in the DR region, so a failover fences the primary with DR-region APIs
+only, and a primary that comes back after an outage stays out of DNS. The DR region is
+fenced while it stands by: it takes traffic only once `resilience failover` has promoted its
+databases, seen it healthy and lifted the fence, never by Route 53 alone while its database
+is still a read replica.
+
+A fence must hold for as long as an outage lasts, with nobody at a keyboard. Route 53 does
+not follow the fence alarm's *state* but its data stream ("Route 53 doesn't wait for the
+CloudWatch alarm to go into the ALARM state. The status of a health check changes from
+healthy to unhealthy based on the data stream and on the criteria in the CloudWatch alarm",
+Route 53 Developer Guide, "How Amazon Route 53 determines whether a health check is
+healthy"), so one datapoint raised by a command stops fencing a minute later. Each fence is
+therefore an EventBridge Scheduler schedule in the DR region that republishes the fence
+value every minute (a universal target calling CloudWatch PutMetricData: "arn:aws:scheduler:::
+aws-sdk:service:apiAction", EventBridge Scheduler User Guide, "Using universal targets"); the
+schedule's payload *is* the fence's state, and `resilience failover` / `failback` change it
+with UpdateSchedule (a DR-region API) and publish one datapoint at once. The health check
+takes `LastKnownStatus` when a minute has no datapoint ("Route 53 uses the status of the
+health check from the last time that CloudWatch had sufficient data to determine the alarm
+state", Route 53 API Reference, HealthCheckConfig InsufficientDataHealthStatus), so a late or
+failed invocation keeps the decision instead of flipping it. Pulumi creates each schedule with
+the fence value of the region's standing role and then leaves its payload to the operations
+(`ignore_changes`), so a deploy never lifts or raises a fence.
 
 With `failover.mechanism: arc` the record's health check is instead the region's ARC routing
 control (a RECOVERY_CONTROL health check): only an operator (or `resilience failover`, through
@@ -28,6 +46,7 @@ critical alarms on it there, with whichever provider and topics the stack can us
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +84,197 @@ def failover_role(role: Role) -> str:
 def fence_dimensions(system: str, region: str) -> dict[str, str]:
     """Dimensions of the fence metric; `resilience failover` publishes with the same."""
     return {"System": system, "Region": region}
+
+
+FENCE_COMPONENT_TYPE = "resilience:dns:Fence"
+# Every minute: the shortest rate EventBridge Scheduler takes ("rate(value unit)", where unit
+# is minute | minutes | hour | hours | day | days; EventBridge Scheduler User Guide, "Schedule
+# types": rate-based schedules) and the fence alarm's period.
+FENCE_RATE = "rate(1 minute)"
+FENCE_PERIOD_SECONDS = 60
+FENCE_INSUFFICIENT_DATA = "LastKnownStatus"
+# A stale fence value is worth nothing after its minute: retry an invocation for at most 60 s
+# (RetryPolicy MaximumEventAgeInSeconds: "Minimum value of 60", EventBridge Scheduler API
+# Reference, RetryPolicy), so a retried old value cannot outlive the next decision by more
+# than a minute.
+FENCE_RETRY_SECONDS = 60
+FENCE_RETRIES = 2
+
+
+def fence_schedule_name(system: str, region: str) -> str:
+    """The schedule that republishes a region's fence ("Name ... Pattern: [0-9a-zA-Z-_.]+",
+    1 to 64 characters: EventBridge Scheduler API Reference, CreateSchedule)."""
+    return f"{system}-fence-{region}"
+
+
+def fence_target_arn(partition: str) -> str:
+    """The universal target for CloudWatch PutMetricData: "arn:aws:scheduler:::aws-sdk:
+    service:apiAction" (EventBridge Scheduler User Guide, "Using universal targets")."""
+    return f"arn:{partition}:scheduler:::aws-sdk:cloudwatch:putMetricData"
+
+
+def fence_payload(system: str, region: str, value: int) -> str:
+    """The schedule's Input: the PutMetricData request ("Input – A well-formed JSON you
+    specify with the request parameters that EventBridge Scheduler sends to the target
+    API", ibid.). No Timestamp: CloudWatch stamps the datapoint with the time it receives
+    it (CloudWatch API Reference, MetricDatum Timestamp: "the time the metric data was
+    received"). `resilience failover` writes the same shape with another value."""
+    datum = {
+        "MetricName": FENCE_METRIC,
+        "Dimensions": [
+            {"Name": k, "Value": v} for k, v in fence_dimensions(system, region).items()
+        ],
+        "Value": value,
+    }
+    return json.dumps({"Namespace": FENCE_NAMESPACE, "MetricData": [datum]}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class FenceArgs:
+    system: str
+    role: Role
+    region: str  # the fenced region
+    fenced: bool  # the value the schedule is created with (its region's standing role)
+    provider: aws.Provider  # the DR region: every fence lives there
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    runbook_url: str
+
+
+class Fence(pulumi.ComponentResource):
+    """A region's fence: the alarm Route 53 reads, and the schedule (with its role) that
+    republishes the fence value every minute in the DR region."""
+
+    alarm: aws.cloudwatch.MetricAlarm
+    schedule: aws.scheduler.Schedule
+    inventory: InventoryEntry
+
+    def __init__(
+        self, name: str, args: FenceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(FENCE_COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        dims = fence_dimensions(args.system, args.region)
+        self.alarm = aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=(
+                f"[fence] {args.system} ({args.region}): 1 takes this region out of DNS, 0 lets "
+                f"it back. The schedule {fence_schedule_name(args.system, args.region)} "
+                f"publishes the value every minute; `resilience failover` and `failback` change "
+                "it. Input of the region's health checks (Route 53 reads its datapoints, not its "
+                f"state); it notifies no one. Runbook: {args.runbook_url}#failover"
+            ),
+            actions_enabled=False,
+            namespace=FENCE_NAMESPACE,
+            metric_name=FENCE_METRIC,
+            dimensions=dims,
+            # Standard resolution and a plain statistic, as Route 53 requires ("Route 53
+            # supports CloudWatch alarms with the following features: Standard-resolution
+            # metrics ... Statistics: Average, Minimum, Maximum, Sum, and SampleCount", Route 53
+            # API Reference, AlarmIdentifier). Maximum: within a minute a raise wins.
+            statistic="Maximum",
+            period=FENCE_PERIOD_SECONDS,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            # The alarm's own state is only informational: a minute without data leaves it as
+            # CloudWatch's default says; the health check keeps its last status.
+            treat_missing_data="missing",
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                # The alarm kept its logical name when the fence became a component.
+                aliases=[pulumi.Alias(parent=opts.parent if opts else None)],
+            ),
+        )
+        self.inventory = InventoryEntry(
+            alarm=name,
+            alarm_id="failover:fence",
+            service=None,
+            kind="metric",
+            severity=None,
+            threshold=1,
+            comparison="GreaterThanOrEqualToThreshold",
+            unit="fenced (1 = yes)",
+            monthly_usd=pricing.metric_alarm(1, FENCE_PERIOD_SECONDS),
+        )
+        role = aws.iam.Role(
+            f"{name}-publisher",
+            name=f"{args.system}-{args.role.value}-fence-{args.region}"[:64],
+            description=f"EventBridge Scheduler publishes the fence of {args.region}",
+            # "To prevent the confused deputy problem ... aws:SourceAccount" (EventBridge
+            # Scheduler User Guide, "Setting up the execution role").
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "scheduler.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                            }
+                        ],
+                    },
+                    sort_keys=True,
+                )
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-publish",
+            role=role.id,
+            # PutMetricData has no resource-level permissions; the namespace condition key
+            # narrows it ("cloudwatch:namespace ... Filters actions based on the presence of
+            # optional namespace values", Service Authorization Reference, Amazon CloudWatch).
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "cloudwatch:PutMetricData",
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {"cloudwatch:namespace": FENCE_NAMESPACE}
+                            },
+                        }
+                    ],
+                },
+                sort_keys=True,
+            ),
+            opts=child,
+        )
+        self.schedule = aws.scheduler.Schedule(
+            f"{name}-republish",
+            name=fence_schedule_name(args.system, args.region),
+            group_name="default",
+            description=(
+                f"Republishes the fence of {args.region} every minute (the payload is the fence "
+                "state: `resilience failover` / `failback` change it; Pulumi does not)."
+            ),
+            schedule_expression=FENCE_RATE,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            state="ENABLED",
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=pulumi.Output.from_input(args.partition).apply(fence_target_arn),
+                role_arn=role.arn,
+                input=fence_payload(args.system, args.region, 1 if args.fenced else 0),
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                    maximum_event_age_in_seconds=FENCE_RETRY_SECONDS,
+                    maximum_retry_attempts=FENCE_RETRIES,
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                # The payload belongs to the operations once the schedule exists: a deploy
+                # must never lift or raise a fence.
+                ignore_changes=["target.input"],
+            ),
+        )
+        self.register_outputs({"schedule": self.schedule.name, "alarm": self.alarm.name})
 
 
 def load_balancer_arn(partition: str, account_id: str, region: str, dimension: str) -> str:
@@ -126,53 +336,39 @@ class RegionEndpoints(pulumi.ComponentResource):
         self.fence_dimensions = fence_dimensions(args.system, args.region)
         self._fence_region = args.fence_region
 
-        self.fence_alarm = aws.cloudwatch.MetricAlarm(
+        fence = Fence(
             f"{name}-fence",
-            alarm_description=(
-                f"[fence] {args.system} ({args.region}): raised by `resilience failover` to take "
-                f"this region out of DNS (a {FENCE_NAMESPACE} {FENCE_METRIC} datapoint of 1; "
-                "one of 0 lifts it). "
-                "Input of the region's health checks; it notifies no one. "
-                f"Runbook: {args.runbook_url}#failover"
+            FenceArgs(
+                system=args.system,
+                role=args.role,
+                region=args.region,
+                fenced=args.standby_fenced,
+                provider=args.fence_provider,
+                account_id=args.account_id,
+                partition=args.partition,
+                runbook_url=args.runbook_url,
             ),
-            actions_enabled=False,
-            namespace=FENCE_NAMESPACE,
-            metric_name=FENCE_METRIC,
-            dimensions=self.fence_dimensions,
-            statistic="Maximum",
-            period=60,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            # A fence holds until lifted: between datapoints the alarm keeps its state, so one
-            # datapoint of 1 fences and one of 0 unfences (never published: no data, which the
-            # check counts as fenced only for a standing-by DR region).
-            treat_missing_data="ignore",
-            opts=pulumi.ResourceOptions(parent=self, provider=args.fence_provider),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.inventory = [
-            InventoryEntry(
-                alarm=f"{name}-fence",
-                alarm_id="failover:fence",
-                service=None,
-                kind="metric",
-                severity=None,
-                threshold=1,
-                comparison="GreaterThanOrEqualToThreshold",
-                unit="fenced (1 = yes)",
-                monthly_usd=pricing.metric_alarm(1, 60),
-            )
-        ]
+        self.fence_alarm = fence.alarm
+        self.fence_schedule = fence.schedule
+        self.inventory = [fence.inventory]
         self.fence_check = aws.route53.HealthCheck(
             f"{name}-fence",
             type="CLOUDWATCH_METRIC",
             cloudwatch_alarm_name=self.fence_alarm.name,
             cloudwatch_alarm_region=args.fence_region,
-            insufficient_data_health_status="Unhealthy" if args.standby_fenced else "Healthy",
+            # A minute without a datapoint (a late or failed invocation of the schedule)
+            # keeps the last decision. A new check has none and starts healthy ("For new
+            # health checks that have no last known status, the default status for the health
+            # check is healthy", Route 53 API Reference, HealthCheckConfig): the DR region's
+            # record is created by the same deploy as its fence, and is fenced from the
+            # schedule's first invocation, within a minute.
+            insufficient_data_health_status=FENCE_INSUFFICIENT_DATA,
             tags={"Name": f"{label} fence"},
             opts=child,
         )
-        self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+        self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK + pricing.FENCE_REPUBLISH
 
         self.recovery_check: aws.route53.HealthCheck | None = None
         if args.routing_control_arn is not None:

@@ -49,3 +49,12 @@ def https_health_check(interval_seconds: int) -> float:
     checks every 10 s (Route 53 allows 10 or 30)."""
     features = 1 + (1 if interval_seconds < 30 else 0)
     return ROUTE53_HEALTH_CHECK + features * ROUTE53_OPTIONAL_FEATURE
+
+
+# A fence republished every minute (components/dns_failover.py): 43,800 EventBridge Scheduler
+# invocations a month at USD 1.00 per million (https://aws.amazon.com/eventbridge/pricing/,
+# read 2026-12: "$1.00/million scheduled invocations", after 14 million free a month) and as
+# many CloudWatch PutMetricData requests at USD 0.01 per 1,000 (CloudWatch pricing, "API
+# requests"; the first million a month free). Free tiers are not subtracted.
+FENCE_INVOCATIONS_PER_MONTH = 60 * 730
+FENCE_REPUBLISH = round(FENCE_INVOCATIONS_PER_MONTH * (1.00 / 1_000_000 + 0.01 / 1_000), 2)

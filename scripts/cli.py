@@ -503,7 +503,7 @@ def drill(
     def action() -> None:
         facts, dr_file = _operation_inputs(project_dir, primary_stack, dr_stack, primary_outputs)
         options = _options(journal_dir, dr_file, False, False, reason)
-        run_drill(
+        report = run_drill(
             facts,
             Clients(),
             options,
@@ -511,6 +511,14 @@ def drill(
             report_dir=report_dir,
             allow_production=allow_production,
         )
+        if not report["rto_met"]:
+            # A drill that misses the recovery time objective is a failed drill.
+            measured = report["measured_rto_seconds"]
+            fail(
+                f"drill: measured RTO {measured} s exceeds the target of "
+                f"{report['rto_target_seconds']} s (see the drill report)",
+                EXIT_FAILED,
+            )
 
     _run_ops(action, False, yes, "drill (failover and failback)")
 

@@ -43,6 +43,7 @@ from scripts.graph import (
 
 PROJECT = "resilience"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+SSM_PARAMETERS_BY_PATH = "aws:ssm/getParametersByPath:getParametersByPath"
 AWS_PROVIDER = "pulumi:providers:aws"
 
 
@@ -152,9 +153,17 @@ def _from_read(request: Any, response: Any) -> Registration:
 class OfflineMocks(pulumi.runtime.Mocks):
     """Answers registrations and data-source calls with AWS-shaped values."""
 
-    def __init__(self, stack: str, references: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        stack: str,
+        references: Mapping[str, Mapping[str, Any]],
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
         self.stack = stack
         self.references = references
+        # SSM parameters the program may read (by name): the live account's facts, which an
+        # offline run does not have; `synth` gives what the stack file implies.
+        self.parameters = dict(parameters or {})
         self.provider_regions: dict[str, str] = {}
 
     def region_of(self, provider_ref: str | None) -> str:
@@ -187,6 +196,17 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == SSM_PARAMETERS_BY_PATH:
+            path = str(dict(args.args).get("path", "")).rstrip("/") + "/"
+            found = sorted((n, v) for n, v in self.parameters.items() if n.startswith(path))
+            return {
+                "path": path.rstrip("/"),
+                "names": [n for n, _ in found],
+                "values": [v for _, v in found],
+                "types": ["String"] * len(found),
+                "arns": [],
+                "id": path.rstrip("/"),
+            }, []
         return mock_aws.call(args.token, self.region_of(args.provider), args.args), []
 
     def _reference(self, name: str) -> dict[str, Any]:
@@ -270,14 +290,23 @@ def run_offline(
     project: str = PROJECT,
     references: Mapping[str, Mapping[str, Any]] | None = None,
     config: Mapping[str, str] | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> OfflineRun:
     """Run any Pulumi program function under the recording mock runtime, isolated in a fresh
-    context and event loop. `config` is the raw Pulumi config (`pulumi.Config` reads it).
-    Errors come back as SynthError (StackInputError for bad input)."""
+    context and event loop. `config` is the raw Pulumi config (`pulumi.Config` reads it);
+    `parameters` the SSM parameters data sources read. Errors come back as SynthError
+    (StackInputError for bad input)."""
     context = contextvars.Context()
     with _collector_paused():
         return context.run(
-            _run_in_context, program, stack, project, dict(references or {}), dict(config or {})
+            lambda: _run_in_context(
+                program,
+                stack=stack,
+                project=project,
+                references=dict(references or {}),
+                config=dict(config or {}),
+                parameters=dict(parameters or {}),
+            )
         )
 
 
@@ -320,10 +349,12 @@ def _drain(loop: asyncio.AbstractEventLoop) -> None:
 
 def _run_in_context(
     program: Callable[[], object],
+    *,
     stack: str,
     project: str,
     references: dict[str, Mapping[str, Any]],
     config: dict[str, str],
+    parameters: dict[str, str],
 ) -> OfflineRun:
     loop = asyncio.new_event_loop()
     failed = False
@@ -337,7 +368,7 @@ def _run_in_context(
 
     loop.set_exception_handler(quiet_after_failure)
     asyncio.set_event_loop(loop)
-    mocks = OfflineMocks(stack, references)
+    mocks = OfflineMocks(stack, references, parameters)
     monitor = RecordingMonitor(mocks)
     try:
         pulumi.runtime.set_mocks(
@@ -375,16 +406,22 @@ def synth(
     *,
     project: str = PROJECT,
     references: Mapping[str, Mapping[str, Any]] | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> SynthResult:
-    """Run one stack program offline and return its resource graph and stack outputs."""
+    """Run one stack program offline and return its resource graph and stack outputs.
+    `parameters`: the DR region's SSM parameters the program reads (model/serving.py); by
+    default the state the stack file implies, since an offline run cannot read the account."""
     from stacks import run  # imported late: importing pulumi_aws costs about a second
 
+    if parameters is None:
+        parameters = implied_parameters(loaded)
     try:
         result = run_offline(
             lambda: run(loaded.config, loaded.stack),
             stack=loaded.stack,
             project=project,
             references=references,
+            parameters=parameters,
         )
     except RegistrationError as error:
         where = {p: config_keys_of(loaded, p.urn) for p in error.problems}
@@ -446,6 +483,17 @@ def config_keys_of(loaded: LoadedConfig, urn: str) -> list[str]:
             source = loaded.origins.get(top, loaded.source)
             out.append(f"{source}: {NAMESPACE}:{key} ('{value}')")
     return out
+
+
+def implied_parameters(loaded: LoadedConfig) -> dict[str, str]:
+    """The serving fact a stack file implies (model/serving.py `implied_state`)."""
+    from model.serving import implied_state, parameter_name
+
+    config = loaded.config
+    if not isinstance(config, StackConfig):
+        return {}
+    state = implied_state(config)
+    return {} if state is None else {parameter_name(config.name): state.to_json()}
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -120,6 +120,14 @@ def _uuid_id(service: str, template: str) -> Shape:
     return shape
 
 
+def _schedule(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    group = str(ctx.inputs.get("groupName") or "default")
+    return f"{group}/{ctx.physical}", {
+        "arn": ctx.arn("scheduler", f"schedule/{group}/{ctx.physical}"),
+        "groupName": group,
+    }
+
+
 def _route53_record(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     # The provider's id: zone, name, type and set identifier joined by "_".
     parts = [ctx.inputs.get(k, "") for k in ("zoneId", "name", "type", "setIdentifier")]
@@ -238,6 +246,9 @@ SHAPES: dict[str, Shape] = {
     "aws:dynamodb/table:Table": _named("dynamodb", "table/{name}"),
     "aws:lambda/function:Function": _named("lambda", "function:{name}"),
     "aws:route53/healthCheck:HealthCheck": _uuid_id("route53", "healthcheck/{id}"),
+    # "arn:aws:scheduler:<region>:<account>:schedule/<group>/<name>" (EventBridge Scheduler
+    # API Reference, GetSchedule: Arn); the provider's id is "<group>/<name>".
+    "aws:scheduler/schedule:Schedule": _schedule,
     "aws:route53/record:Record": _route53_record,
     "aws:autoscaling/group:Group": _asg_group,
     "aws:autoscaling/policy:Policy": _scaling_policy,

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,7 +34,9 @@ from components.security_baseline import SecurityBaseline, SecurityBaselineArgs
 from components.storage import DataBuckets, DataBucketsArgs
 from model import tags as tag_keys
 from model.config import DrMode, Role, Severity, StackConfig, StoreKind
+from model.loader import InconsistentStacksError
 from model.regions import ROUTE53_METRICS_REGION
+from model.serving import conflict, parameter_path, state_from_parameters
 
 # Outputs of the primary stack that the dr stack reads through its StackReference. The primary
 # exports exactly these names; a test holds both sides to this tuple.
@@ -56,6 +59,33 @@ PRIMARY_CONTRACT: tuple[str, ...] = (
 def tagged_provider(name: str, region: str, tags: pulumi.Input[Mapping[str, str]]) -> aws.Provider:
     """An extra explicit provider (another region) carrying the stack's default tags."""
     return aws.Provider(name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+
+
+def serving_gate(config: StackConfig, prefix: str) -> pulumi.Output[None]:
+    """The DR region's fact of which region serves (model/serving.py), read before anything is
+    registered: it fails with the reason when deploying this stack now would undo or fight a
+    failover. Every provider's default tags wait for it, and every resource depends on a
+    provider, so a refused deploy creates, updates and deletes nothing. Read through a
+    provider of its own (the gated ones cannot read what gates them); GetParametersByPath
+    answers an empty list, not an error, when no failover has ever written the parameter."""
+    reader = aws.Provider(f"{prefix}-serving-reader", region=config.dr.region)
+    found = aws.ssm.get_parameters_by_path_output(
+        path=parameter_path(config.name),
+        opts=pulumi.InvokeOutputOptions(provider=reader),
+    )
+
+    def judge(result: Any) -> None:
+        state = state_from_parameters(config.name, result.names or [], result.values or [])
+        problem = conflict(config, state)
+        if problem is not None:
+            raise InconsistentStacksError(problem)
+
+    return found.apply(judge)
+
+
+def gated(gate: pulumi.Output[Any], tags: Mapping[str, str]) -> pulumi.Output[dict[str, str]]:
+    """Tags that resolve only once the gate has passed."""
+    return gate.apply(lambda _: dict(tags))
 
 
 def name_prefix(config: StackConfig) -> str:
@@ -213,7 +243,7 @@ def compose_security(
 
 def compose_cost(
     config: StackConfig,
-    stack: str,
+    tags: pulumi.Input[Mapping[str, str]],
     prefix: str,
     base: RegionalFoundation,
     monitoring: RegionMonitoring,
@@ -226,7 +256,7 @@ def compose_cost(
     provider = (
         base.provider
         if config.region == BILLING_REGION
-        else tagged_provider(f"{prefix}-billing", BILLING_REGION, stack_tags(config, stack))
+        else tagged_provider(f"{prefix}-billing", BILLING_REGION, tags)
     )
     guards = CostGuards(
         f"{prefix}-cost",

@@ -1,57 +1,58 @@
 """What moto does not emulate, filled in for the tests in one visible place.
 
-- Route 53 health-check status: moto reports every check as "Success". `HealthOverrides`
-  says which leaf checks (HTTPS, CloudWatch-alarm, routing-control) are failing; calculated
-  checks are evaluated from their children as Route 53 does (healthy when at least
-  `HealthThreshold` children are).
-- Route 53 TestDNSAnswer (not implemented by moto): `answer` applies failover routing to the
-  record sets and health-check configs read back from the moto API. For a failover pair,
-  Route 53 answers with the PRIMARY if it is healthy, else the SECONDARY if that is healthy,
-  else the PRIMARY (when every record is unhealthy, Route 53 treats them all as healthy).
+- Route 53 health checks: moto drops a check's AlarmIdentifier, InsufficientDataHealthStatus
+  and RoutingControlArn (the CLOUDWATCH_METRIC and RECOVERY_CONTROL settings) and reports
+  every check as "Success". `patch_route53_health_checks` keeps the settings, so that they
+  round-trip through the API as Route 53 stores them; their *status* comes from the
+  time-stepped model of the documented evaluation in tests/route53_model.py, which also
+  answers DNS queries (moto has no TestDNSAnswer) and runs EventBridge Scheduler's schedules
+  (moto stores schedules but never invokes them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+# HealthCheckConfig members moto's model does not keep (Route 53 API Reference,
+# HealthCheckConfig), with the attribute the patch stores each in.
+_KEPT = {
+    "AlarmIdentifier": "resilience_alarm_identifier",
+    "InsufficientDataHealthStatus": "resilience_insufficient_data",
+    "RoutingControlArn": "resilience_routing_control_arn",
+}
 
 
-@dataclass
-class HealthOverrides:
-    """Leaf health checks that are failing (by id); every other leaf is healthy."""
+def patch_route53_health_checks() -> None:
+    """Keep the CLOUDWATCH_METRIC / RECOVERY_CONTROL settings of created health checks and
+    return them in HealthCheckConfig (idempotent)."""
+    from moto.route53 import models, responses
 
-    failing: set[str] = field(default_factory=set)
+    original_create = responses.Route53.create_health_check
+    if getattr(original_create, "_resilience_patched", False):
+        return
+    original_config: Any = models.HealthCheck.__dict__["health_check_config"]  # a property
 
+    def create(self: Any) -> Any:
+        config = self._get_param("HealthCheckConfig") or {}
+        result = original_create(self)
+        check = cast(dict[str, Any], result.result)["HealthCheck"]
+        for member, attribute in _KEPT.items():
+            if config.get(member) is not None:
+                setattr(check, attribute, config[member])
+        return result
 
-def healthy(route53: Any, check_id: str, overrides: HealthOverrides) -> bool:
-    config = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
-    if config["Type"] == "CALCULATED":
-        children = config.get("ChildHealthChecks", [])
-        up = sum(healthy(route53, child, overrides) for child in children)
-        return up >= int(config["HealthThreshold"])
-    return check_id not in overrides.failing
+    def health_check_config(self: Any) -> dict[str, Any]:
+        config: dict[str, Any] = original_config.fget(self)
+        for member, attribute in _KEPT.items():
+            if getattr(self, attribute, None) is not None:
+                config[member] = getattr(self, attribute)
+        return config
 
-
-def answer(route53: Any, zone_id: str, name: str, overrides: HealthOverrides) -> str:
-    """The alias target Route 53 would answer `name` with."""
-    fqdn = name if name.endswith(".") else name + "."
-    sets = [
-        s
-        for s in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
-        if s["Name"] == fqdn and s.get("Failover")
-    ]
-    by_role = {s["Failover"]: s for s in sets}
-    if set(by_role) != {"PRIMARY", "SECONDARY"}:
-        raise AssertionError(f"{name}: expected a PRIMARY/SECONDARY pair, got {sorted(by_role)}")
-
-    def up(record: dict[str, Any]) -> bool:
-        check = record.get("HealthCheckId")
-        return check is None or healthy(route53, check, overrides)
-
-    for role in ("PRIMARY", "SECONDARY"):
-        if up(by_role[role]):
-            return str(by_role[role]["AliasTarget"]["DNSName"])
-    return str(by_role["PRIMARY"]["AliasTarget"]["DNSName"])
+    create._resilience_patched = True  # type: ignore[attr-defined]
+    responses.Route53.create_health_check = create  # type: ignore[method-assign]
+    models.HealthCheck.health_check_config = property(health_check_config)  # type: ignore[assignment,method-assign]
 
 
 # -- what the failover tests need beyond moto ------------------------------------------------
@@ -106,23 +107,44 @@ def _ok(parsed: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return AWSResponse("https://moto-gap", 200, HTTPHeaders(), None), parsed
 
 
-def install_api_gaps(session: Any, state: GapState) -> None:
-    """Register the gap answers on a boto3 session's event system."""
+def install_api_gaps(
+    session: Any,
+    state: GapState,
+    *,
+    inside: Any = None,
+    observe: Callable[[str], None] = lambda _operation: None,
+) -> None:
+    """Register the gap answers on a boto3 session's event system (the gaps' own calls go
+    through `inside`, so that they are not taken for the code's). botocore runs the handlers
+    of the most specific event first, so a gap that answers a call tells `observe` about it
+    (a recorder on the generic before-call event never sees that call)."""
     events = session._session.get_component("event_emitter")
 
     def recovery_points(params: dict[str, Any], **_: Any) -> Any:
+        """ "ByCreatedAfter: Returns only recovery points that were created after the
+        specified timestamp" (AWS Backup API Reference, ListRecoveryPointsByBackupVault)."""
+        from datetime import datetime
+
+        observe("backup.ListRecoveryPointsByBackupVault")
         body = params.get("url_path", "")
         vault = body.split("/backup-vaults/")[-1].split("/")[0] if "/backup-vaults/" in body else ""
-        return _ok({"RecoveryPoints": state.recovery_points.get(vault, [])})
+        points = state.recovery_points.get(vault, [])
+        after = (params.get("query_string") or {}).get("createdAfter")
+        if after:
+            since = datetime.fromisoformat(str(after).replace("Z", "+00:00"))
+            points = [p for p in points if p["CreationDate"] > since]
+        return _ok({"RecoveryPoints": points})
 
     def quota(**_: Any) -> Any:
-        if state.vcpu_quota is None:
+        if state.vcpu_quota is None:  # the call goes on to moto: the generic recorder sees it
             return None  # let the call go to moto, which refuses it
+        observe("service-quotas.GetServiceQuota")
         return _ok({"Quota": {"Value": state.vcpu_quota, "QuotaCode": "L-1216C47A"}})
 
     def update_controls(params: dict[str, Any], **_: Any) -> Any:
         import json
 
+        observe("route53-recovery-cluster.UpdateRoutingControlStates")
         entries = json.loads(params["body"])["UpdateRoutingControlStateEntries"]
         states = {**state.routing_controls}
         for entry in entries:
@@ -144,7 +166,7 @@ def install_api_gaps(session: Any, state: GapState) -> None:
         if request.get("ServiceNamespace") != "ecs":
             return
         _, cluster, service = request["ResourceId"].split("/")
-        ecs = session.client("ecs", region_name=request_signer._region_name)
+        ecs = (inside or session).client("ecs", region_name=request_signer._region_name)
         found = ecs.describe_services(cluster=cluster, services=[service])["services"]
         if not found:
             return

@@ -7,7 +7,6 @@ tests point every client at a moto server.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from scripts.ops.runner import StepError
+from scripts.ops.runner import REAL_CLOCK, Clock, StepError
 
 # Standard mode retries throttling and 5xx with exponential backoff and jitter.
 RETRY_CONFIG = Config(
@@ -89,17 +88,17 @@ class Waiter:
 
     timeout_s: float = 1800.0
     interval_s: float = 15.0
-    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = REAL_CLOCK
 
     def until(
         self, step: str, resource: str, what: str, check: Callable[[], tuple[bool, str]]
     ) -> str:
-        deadline = time.monotonic() + self.timeout_s
+        deadline = self.clock.monotonic() + self.timeout_s
         while True:
             done, state = check()
             if done:
                 return state
-            if time.monotonic() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 raise StepError(
                     step,
                     resource,
@@ -107,4 +106,4 @@ class Waiter:
                     f"{what} not reached after {self.timeout_s:g} s (last state: {state}); "
                     "nothing after this step was done: rerun to resume",
                 )
-            self.sleep(self.interval_s)
+            self.clock.sleep(self.interval_s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,16 @@ from scripts.ops.operations import (
     https_probe,
     resolve,
 )
-from scripts.ops.runner import Journal, Refused, RunResult, Step, StepError, run_plan
+from scripts.ops.runner import (
+    REAL_CLOCK,
+    Clock,
+    Journal,
+    Refused,
+    RunResult,
+    Step,
+    StepError,
+    run_plan,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The first failover step that changes anything, and the last: the window a drill times
@@ -46,6 +55,9 @@ class Options:
     waiter: Waiter = field(default_factory=Waiter)
     prober: Prober = https_probe
     resolver: Resolver = resolve
+    # Wall time and sleeping for the steps' timestamps, waits and measured durations (the
+    # waiter's own clock should be the same one).
+    clock: Clock = REAL_CLOCK
 
 
 def journal_path(options: Options, facts: SystemFacts, operation: str) -> Path:
@@ -65,6 +77,7 @@ def _context(facts: SystemFacts, clients: Clients, options: Options, target: Rol
         prober=options.prober,
         resolver=options.resolver,
         dr_stack_file=options.dr_stack_file,
+        now=options.clock.now,
     )
 
 
@@ -110,6 +123,7 @@ def run_operation(
         reason=options.reason,
         console=console,
         on_start=start,
+        clock=options.clock,
     )
     if result.journal.status == "done":
         # The other direction's unfinished journal is stale now: never resume it.
@@ -147,7 +161,9 @@ def measured_rto_seconds(journal: Journal) -> float | None:
     return round(sum(s.duration_s or 0.0 for s in window), 3)
 
 
-def drill_report(facts: SystemFacts, failover: Journal, failback: Journal) -> dict[str, Any]:
+def drill_report(
+    facts: SystemFacts, failover: Journal, failback: Journal, finished: datetime
+) -> dict[str, Any]:
     rto = measured_rto_seconds(failover)
     return {
         "schema": "resilience-drill/1",
@@ -155,7 +171,7 @@ def drill_report(facts: SystemFacts, failover: Journal, failback: Journal) -> di
         "environment": facts.environment,
         "regions": {"primary": facts.primary_region, "dr": facts.dr_region},
         "mechanism": facts.mechanism,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
         "rto_target_seconds": facts.rto_minutes * 60,
         "measured_rto_seconds": rto,
         "rto_met": rto is not None and rto <= facts.rto_minutes * 60,
@@ -214,9 +230,10 @@ def run_drill(
         )
     failover = run_operation("failover", facts, clients, options, console).journal
     failback = run_operation("failback", facts, clients, options, console).journal
-    report = drill_report(facts, failover, failback)
+    finished = options.clock.now()
+    report = drill_report(facts, failover, failback, finished)
     report_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = finished.strftime("%Y%m%dT%H%M%SZ")
     base = report_dir / f"drill-{facts.system}-{stamp}"
     text = json.dumps(report, indent=2) + "\n"
     base.with_suffix(".json").write_text(text)

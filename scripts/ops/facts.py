@@ -11,7 +11,12 @@ from typing import Any
 
 from components.autoscaling import Capacity, capacity_for
 from components.backup import vault_name
-from components.dns_failover import FENCE_METRIC, FENCE_NAMESPACE, fence_dimensions
+from components.dns_failover import (
+    FENCE_METRIC,
+    FENCE_NAMESPACE,
+    fence_dimensions,
+    fence_schedule_name,
+)
 from model.config import DrMode, Role, StackConfig
 
 
@@ -85,10 +90,23 @@ class SystemFacts:
         published in `fence_region`."""
         return FENCE_NAMESPACE, FENCE_METRIC, fence_dimensions(self.system, self.region(role))
 
+    def fence_schedule(self, role: Role) -> str:
+        """The schedule (in `fence_region`, group `default`) whose payload is the fence of a
+        role's region."""
+        return fence_schedule_name(self.system, self.region(role))
+
     @property
     def fence_region(self) -> str:
-        """Where every fence alarm lives: the DR region (components/dns_failover.py)."""
+        """Where every fence lives: the DR region (components/dns_failover.py)."""
         return self.dr_region
+
+    @property
+    def serving_parameter(self) -> str:
+        """The SSM parameter, in the DR region, that says which region serves
+        (model/serving.py); the stacks read it before every deploy."""
+        from model.serving import parameter_name
+
+        return parameter_name(self.system)
 
 
 def standby_mode(config: StackConfig) -> DrMode:

@@ -16,6 +16,7 @@ wait-target-healthy, switch-traffic, verify-endpoint, scale-source-to-standby, w
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import urllib.error
@@ -29,7 +30,9 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
+from components.dns_failover import fence_payload
 from model.config import DrMode, Role
+from model.serving import ServingState
 from scripts.ops.aws import Clients, Waiter, call
 from scripts.ops.facts import ComputeFacts, DatabaseFacts, SystemFacts
 from scripts.ops.runner import Refused, Step, StepError
@@ -295,7 +298,7 @@ def _quota_check(ctx: OpsContext, needed: int) -> Check:
 def readiness(ctx: OpsContext) -> str:
     """Replica lag vs the RPO, a recent copy in the target's vault, target capacity and
     quotas. Refuses on a failed check unless forced (with a reason)."""
-    checks = [*_database_checks(ctx), *_compute_checks(ctx)]
+    checks = [_serving_check(ctx), *_database_checks(ctx), *_compute_checks(ctx)]
     if ctx.target is Role.DR:
         checks.append(_vault_check(ctx))
     ctx.checks = checks
@@ -307,6 +310,90 @@ def readiness(ctx: OpsContext) -> str:
             raise Refused(f"not ready: {reasons} (--force --reason '...' to go anyway)")
         return f"{summary}; forced ({ctx.reason}) past: {reasons}"
     return summary
+
+
+# -- which region serves (model/serving.py) ----------------------------------------------
+
+
+def _operation(ctx: OpsContext) -> str:
+    return "failover" if ctx.target is Role.DR else "failback"
+
+
+def read_serving(ctx: OpsContext, step: str) -> ServingState | None:
+    """The serving fact in the DR region (None: no operation has ever written it)."""
+    ssm = ctx.clients("ssm", ctx.facts.dr_region)
+    name = ctx.facts.serving_parameter
+    try:
+        found = call(step, name, ssm.get_parameter, Name=name)
+    except StepError as exc:
+        if exc.code == "ParameterNotFound":
+            return None
+        raise
+    try:
+        return ServingState.from_json(str(found["Parameter"]["Value"]))
+    except ValueError as exc:
+        raise StepError(step, name, "UnreadableServingState", str(exc)) from None
+
+
+def _serving_check(ctx: OpsContext) -> Check:
+    """Failover starts from a serving primary, failback from a serving DR region; either
+    resumes its own run. Another run under way refuses (two operators, or a lost journal)."""
+    state = read_serving(ctx, "readiness") or ServingState(Role.PRIMARY)
+    operation = _operation(ctx)
+    name = f"serving {ctx.facts.serving_parameter}"
+    if state.operation is not None:
+        own = state.operation == operation and state.run == ctx.run_id
+        detail = f"{state.operation} run {state.run} under way since {state.at}"
+        return Check(name, own, detail + ("" if own else ": finish or clear that run first"))
+    if state.serving is ctx.target and state.run == ctx.run_id and ctx.resumed:
+        return Check(name, True, f"{state.serving.value} serves: recorded by this run")
+    ok = state.serving is ctx.source
+    return Check(
+        name,
+        ok,
+        f"{state.serving.value} serves"
+        + ("" if ok else f": nothing to {operation} (it already serves from {ctx.target.value})"),
+    )
+
+
+def _write_serving(ctx: OpsContext, step: str, wanted: ServingState) -> str:
+    current = read_serving(ctx, step)
+    same = current is not None and (current.serving, current.operation, current.run) == (
+        wanted.serving,
+        wanted.operation,
+        wanted.run,
+    )
+    what = f"{wanted.operation} under way" if wanted.operation else f"{wanted.serving.value} serves"
+    if same:
+        return f"{ctx.facts.serving_parameter}: {what} already"
+    if ctx.dry_run:
+        return f"would write {ctx.facts.serving_parameter}: {what}"
+    call(
+        step,
+        ctx.facts.serving_parameter,
+        ctx.clients("ssm", ctx.facts.dr_region).put_parameter,
+        Name=ctx.facts.serving_parameter,
+        Value=wanted.to_json(),
+        Type="String",
+        Overwrite=True,
+    )
+    return f"{ctx.facts.serving_parameter}: {what} (deploys of both stacks check it)"
+
+
+def announce(ctx: OpsContext) -> str:
+    """Before anything changes: the DR region's serving fact says this run is under way, so
+    no `pulumi up` of either stack fights it (they refuse until it ends)."""
+    stamp = ctx.now().isoformat(timespec="seconds")
+    state = ServingState(ctx.source, _operation(ctx), ctx.run_id, stamp)
+    return _write_serving(ctx, "announce", state)
+
+
+def record_serving(ctx: OpsContext) -> str:
+    """The operation is complete: the target region serves. From now on a deploy of the
+    primary is refused until failback, and the dr stack deploys only with `dr.mode: active`
+    (failover) or its standby mode again (failback)."""
+    stamp = ctx.now().isoformat(timespec="seconds")
+    return _write_serving(ctx, "record-serving", ServingState(ctx.target, None, ctx.run_id, stamp))
 
 
 # -- databases ---------------------------------------------------------------------------
@@ -633,50 +720,83 @@ def wait_target_healthy(ctx: OpsContext) -> str:
 # -- traffic -----------------------------------------------------------------------------
 
 
-def _fence(ctx: OpsContext, step: str, role: Role, value: float) -> str:
-    """Publish a region's fence value (1 fences, 0 lifts), in the fence region (the DR
-    region, so a failover never needs the failed region for it).
+# UpdateSchedule replaces the whole schedule ("EventBridge Scheduler uses all values,
+# including empty values, specified in the request and overrides the existing schedule",
+# EventBridge Scheduler API Reference, UpdateSchedule): every field GetSchedule returns is
+# sent back, with only the target's Input changed.
+_SCHEDULE_FIELDS = (
+    "GroupName",
+    "Description",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "StartDate",
+    "EndDate",
+    "State",
+    "KmsKeyArn",
+    "FlexibleTimeWindow",
+    "ActionAfterCompletion",
+)
 
-    The alarm reads the Maximum of one-minute periods, so two decisions in one minute would
-    merge (a lift right after a raise would not lift). Each decision therefore takes its own
-    minute: now, or the minute after the latest published one (CloudWatch accepts
-    timestamps up to two hours ahead), and the alarm follows within a minute."""
+
+def _fence_value(schedule: dict[str, Any]) -> float | None:
+    """The fence value a schedule republishes (its target's PutMetricData Input)."""
+    try:
+        return float(json.loads(schedule["Target"]["Input"])["MetricData"][0]["Value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _fence(ctx: OpsContext, step: str, role: Role, value: int) -> str:
+    """Set a region's fence (1 fences, 0 lifts) in the fence region (the DR region, so a
+    failover never needs the failed region for it): the fence schedule's payload, which it
+    republishes every minute for as long as it stands, and one datapoint at once.
+
+    The alarm reads the Maximum of one-minute periods: a lift is stamped at the next minute,
+    so no raise of this minute (the schedule's last invocation before the update) can merge
+    with it; a raise is stamped now. CloudWatch takes timestamps up to two hours ahead
+    ("Data points with time stamps ... up to two hours into the future", CloudWatch API
+    Reference, PutMetricData)."""
     namespace, metric, dims = ctx.facts.fence(role)
     fenced = ctx.facts.region(role)
-    resource = f"{namespace} {metric} {fenced}"
-    dimensions = [{"Name": k, "Value": v} for k, v in dims.items()]
-    cloudwatch = ctx.clients("cloudwatch", ctx.facts.fence_region)
-    minute = ctx.now().replace(second=0, microsecond=0)
-    points = call(
-        step,
-        resource,
-        cloudwatch.get_metric_statistics,
-        Namespace=namespace,
-        MetricName=metric,
-        Dimensions=dimensions,
-        StartTime=minute - timedelta(hours=3),
-        EndTime=minute + timedelta(hours=3),
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    latest = max(points, key=lambda p: p["Timestamp"]) if points else None
-    if latest is not None and float(latest["Maximum"]) == value:
-        return f"{fenced} {'fenced' if value else 'unfenced'} already"
+    name = ctx.facts.fence_schedule(role)
+    scheduler = ctx.clients("scheduler", ctx.facts.fence_region)
+    try:
+        schedule = call(step, name, scheduler.get_schedule, Name=name, GroupName="default")
+    except StepError as exc:
+        if exc.code != "ResourceNotFoundException":
+            raise
+        raise StepError(
+            step,
+            name,
+            "NoFenceSchedule",
+            f"no fence schedule {name} in {ctx.facts.fence_region}: deploy the stacks first",
+        ) from None
+    if _fence_value(schedule) == value and schedule.get("State") == "ENABLED":
+        return f"{fenced} {'fenced' if value else 'unfenced'} already (schedule {name})"
     if ctx.dry_run:
-        return f"would {'fence' if value else 'lift the fence of'} {fenced}"
-    stamp = minute
-    if latest is not None and latest["Timestamp"] >= minute:
-        stamp = latest["Timestamp"].replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return f"would {'fence' if value else 'lift the fence of'} {fenced} (schedule {name})"
+    target = dict(schedule["Target"])
+    target["Input"] = fence_payload(ctx.facts.system, fenced, value)
+    fields = {k: schedule[k] for k in _SCHEDULE_FIELDS if schedule.get(k) is not None}
+    fields["State"] = "ENABLED"
+    call(step, name, scheduler.update_schedule, Name=name, Target=target, **fields)
+    minute = ctx.now().replace(second=0, microsecond=0)
+    stamp = ctx.now() if value else minute + timedelta(minutes=1)
     call(
         step,
-        resource,
-        cloudwatch.put_metric_data,
+        f"{namespace} {metric} {fenced}",
+        ctx.clients("cloudwatch", ctx.facts.fence_region).put_metric_data,
         Namespace=namespace,
         MetricData=[
-            {"MetricName": metric, "Value": value, "Dimensions": dimensions, "Timestamp": stamp}
+            {
+                "MetricName": metric,
+                "Value": float(value),
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                "Timestamp": stamp,
+            }
         ],
     )
-    return f"{fenced} {'fenced' if value else 'unfenced'} from {stamp:%H:%M}Z"
+    return f"{fenced} {'fenced' if value else 'unfenced'} from {stamp:%H:%M}Z (schedule {name})"
 
 
 def fence_source(ctx: OpsContext) -> str:
@@ -997,6 +1117,7 @@ def failover_steps() -> list[Step]:
             readiness,
             mutates=False,
         ),
+        Step("announce", "the DR region's serving fact: a failover is under way", announce),
         Step("drain-source", "stop the old primary's compute if its region answers", drain_source),
         Step("fence-source", "take the primary region out of DNS", fence_source),
         Step("promote-databases", "make the DR databases writable", promote_databases),
@@ -1009,6 +1130,9 @@ def failover_steps() -> list[Step]:
         ),
         Step("switch-traffic", "DNS to the DR region", switch_traffic),
         Step("verify-endpoint", "public names answer from the DR region", verify_endpoint),
+        Step(
+            "record-serving", "the DR region's serving fact: the DR region serves", record_serving
+        ),
         Step("write-config", "dr.mode active in the dr stack file", write_config),
     ]
 
@@ -1016,6 +1140,7 @@ def failover_steps() -> list[Step]:
 def failback_steps() -> list[Step]:
     return [
         Step("readiness", "the DR writers and the primary region", readiness, mutates=False),
+        Step("announce", "the DR region's serving fact: a failback is under way", announce),
         Step(
             "reverse-replication",
             "replicate the DR writer to the primary region",
@@ -1039,5 +1164,6 @@ def failback_steps() -> list[Step]:
         Step("switch-traffic", "DNS back to the primary region", switch_traffic),
         Step("verify-endpoint", "public names answer from the primary region", verify_endpoint),
         Step("scale-source-to-standby", "the DR region stands by again", source_standby),
+        Step("record-serving", "the DR region's serving fact: the primary serves", record_serving),
         Step("write-config", "the dr stack file back to its standby mode", write_config),
     ]

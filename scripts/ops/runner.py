@@ -25,6 +25,23 @@ from rich.console import Console
 JOURNAL_SCHEMA = "resilience-journal/1"
 
 
+class Clock:
+    """Wall time, a monotonic clock and sleeping: the real ones. Tests pass a simulated clock
+    so that waits, timestamps and measured durations follow simulated time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+REAL_CLOCK = Clock()
+
+
 class StepError(Exception):
     """A step failed: names the step, the resource and the AWS error code."""
 
@@ -96,8 +113,8 @@ class Journal:
         os.replace(temporary, path)  # atomic: a crash never leaves half a journal
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _stamp(clock: Clock) -> str:
+    return clock.now().isoformat(timespec="seconds")
 
 
 @dataclass
@@ -117,10 +134,11 @@ def run_plan(
     reason: str | None,
     console: Console,
     on_start: Callable[[Journal], None] | None = None,
+    clock: Clock = REAL_CLOCK,
 ) -> RunResult:
     """Run `steps` in order. Raises StepError (journal saved as failed) or KeyboardInterrupt
     (journal saved as interrupted). `on_start` sees the journal (new or resumed) first."""
-    journal = Journal(operation, system, _now(), reason)
+    journal = Journal(operation, system, _stamp(clock), reason)
     resumed = False
     if journal_path is not None and journal_path.exists() and not dry_run:
         previous = Journal.load(journal_path)
@@ -152,21 +170,21 @@ def run_plan(
                 console.print(f"{label}: done earlier ({record.detail})", highlight=False)
                 continue
             # A step that only reads (readiness) runs again on resume: the world moved on.
-            record.status, record.started, record.error = "running", _now(), None
+            record.status, record.started, record.error = "running", _stamp(clock), None
             save()
-            began = time.monotonic()
+            began = clock.monotonic()
             with console.status(f"{label}: {step.description}"):
                 try:
                     record.detail = step.run(context)
                 except (StepError, Refused) as exc:
                     record.status, record.error = "failed", str(exc)
-                    record.duration_s = round(time.monotonic() - began, 3)
+                    record.duration_s = round(clock.monotonic() - began, 3)
                     journal.status = "failed"
                     save()
                     raise
-            record.duration_s = round(time.monotonic() - began, 3)
+            record.duration_s = round(clock.monotonic() - began, 3)
             record.status = "done" if not dry_run else "skipped"
-            record.finished = _now()
+            record.finished = _stamp(clock)
             save()
             console.print(
                 f"{label}: {record.detail} [dim]({record.duration_s:.1f} s)[/]", highlight=False

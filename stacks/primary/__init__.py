@@ -32,9 +32,11 @@ from stacks.common import (
     database_outputs,
     enhanced_monitoring_logs,
     finish_monitoring,
+    gated,
     name_prefix,
     recovery_output,
     route53_alarms,
+    serving_gate,
     stack_tags,
     tagged_provider,
 )
@@ -43,7 +45,7 @@ from stacks.kubernetes import export_kubernetes
 
 def route53_alerting(
     config: StackConfig,
-    stack: str,
+    tags: pulumi.Input[Mapping[str, str]],
     prefix: str,
     base: RegionalFoundation,
     monitoring: RegionMonitoring,
@@ -59,7 +61,7 @@ def route53_alerting(
         FoundationArgs(
             region=ROUTE53_METRICS_REGION,
             name_prefix=slice_prefix,
-            tags=stack_tags(config, stack),
+            tags=tags,
             key_deletion_window_days=config.kms.deletion_window_days,
         ),
     )
@@ -75,12 +77,15 @@ def route53_alerting(
 
 def program(config: StackConfig, stack: str) -> None:
     prefix = name_prefix(config)
+    # Every provider's tags wait for the DR region's serving fact: nothing is registered while
+    # a failover is under way or the DR region serves (model/serving.py).
+    tags = gated(serving_gate(config, prefix), stack_tags(config, stack))
     base = RegionalFoundation(
         prefix,
         FoundationArgs(
             region=config.region,
             name_prefix=prefix,
-            tags=stack_tags(config, stack),
+            tags=tags,
             key_deletion_window_days=config.kms.deletion_window_days,
             app_key="primary" if config.kms.app_key else None,
             sns_publishers=cost_publishers(config),
@@ -104,7 +109,7 @@ def program(config: StackConfig, stack: str) -> None:
     ]
     monitoring, _, data = compose_region(config, prefix, base, replications)
     security = compose_security(config, prefix, base, monitoring, data)
-    compose_cost(config, stack, prefix, base, monitoring)
+    compose_cost(config, tags, prefix, base, monitoring)
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
     os_metrics = enhanced_monitoring_logs(config, prefix, base)
@@ -145,9 +150,7 @@ def program(config: StackConfig, stack: str) -> None:
         arc_provider = (
             base.provider
             if config.region == ARC_CONTROL_PLANE_REGION
-            else tagged_provider(
-                f"{prefix}-arc-control-plane", ARC_CONTROL_PLANE_REGION, stack_tags(config, stack)
-            )
+            else tagged_provider(f"{prefix}-arc-control-plane", ARC_CONTROL_PLANE_REGION, tags)
         )
         controls = RecoveryControls(
             f"{prefix}-arc",
@@ -160,7 +163,7 @@ def program(config: StackConfig, stack: str) -> None:
         )
     # The primary's fence alarm lives in the DR region: a failover raises it there.
     fence_provider = (
-        tagged_provider(f"{prefix}-fence", config.dr.region, stack_tags(config, stack))
+        tagged_provider(f"{prefix}-fence", config.dr.region, tags)
         if config.failover is not None and any(s.dns for s in config.services)
         else None
     )
@@ -175,7 +178,7 @@ def program(config: StackConfig, stack: str) -> None:
     check_alarms = None
     route53_topics = None
     if traffic.endpoints is not None:
-        provider, topics = route53_alerting(config, stack, prefix, base, monitoring)
+        provider, topics = route53_alerting(config, tags, prefix, base, monitoring)
         check_alarms = route53_alarms(config, prefix, traffic.endpoints, provider, topics)
         route53_topics = {severity.value: arn for severity, arn in topics.items()}
     finish_monitoring(config, monitoring, traffic, check_alarms, security)
