@@ -121,6 +121,7 @@ def _view(
     *,
     protect: bool,
     provider: PolicyProviderResource | None,
+    ignore_changes: Sequence[str] = (),
 ) -> ResourceView:
     """A resource as the rules see it, from what the engine hands the pack."""
     region = plain(provider.props).get("region") if provider is not None else None
@@ -132,6 +133,7 @@ def _view(
         protect=protect,
         provider_urn=provider.urn if provider is not None else None,
         region=region if isinstance(region, str) else None,
+        ignore_changes=tuple(ignore_changes),
     )
 
 
@@ -143,6 +145,7 @@ def view_from_args(args: ResourceValidationArgs) -> ResourceView:
         args.props,
         protect=bool(args.opts.protect),
         provider=args.provider,
+        ignore_changes=args.opts.ignore_changes or (),
     )
 
 
@@ -175,6 +178,7 @@ def stack_view_from_args(
                 resource.props,
                 protect=bool(resource.opts.protect),
                 provider=provider,
+                ignore_changes=resource.opts.ignore_changes or (),
             )
         )
         tags[resource.urn] = {

@@ -356,7 +356,9 @@ class Route53Model:
         for region, schedule in self._schedules(stale):
             key = (region, schedule["Name"])
             first = self.schedules_seen.setdefault(key, self.time)
-            if schedule.get("State") != "ENABLED":
+            # "State: Specifies whether the schedule is enabled or disabled" (CreateSchedule);
+            # enabled unless said otherwise (moto returns none after an update without it).
+            if (schedule.get("State") or "ENABLED") != "ENABLED":
                 continue
             expression = schedule["ScheduleExpression"]
             if expression not in ("rate(1 minute)", "rate(1 minutes)"):

@@ -11,6 +11,8 @@ from policies.rules.constraints import STACK_RULES as CONSTRAINT_STACK_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
+from policies.rules.failover import RULES as FAILOVER_RULES
+from policies.rules.failover import STACK_RULES as FAILOVER_STACK_RULES
 from policies.rules.data import STACK_RULES as DATA_STACK_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.gcp import RULES as GCP_RULES
@@ -30,6 +32,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *HARDENING_RULES,
     *MONITORING_RULES,
     *TRAFFIC_RULES,
+    *FAILOVER_RULES,
     *SECURITY_RULES,
     *GCP_RULES,
     *KUBERNETES_RULES,
@@ -40,6 +43,7 @@ ALL_RULES: tuple[Rule, ...] = (
 STACK_RULES: tuple[StackRule, ...] = (
     *RECOVERY_RULES,
     *COVERAGE_RULES,
+    *FAILOVER_STACK_RULES,
     *DATA_STACK_RULES,
     *SECURITY_STACK_RULES,
     *KUBERNETES_STACK_RULES,

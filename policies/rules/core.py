@@ -45,6 +45,8 @@ class ResourceView:
     # the outputs of the resources its inputs depend on). Rules that judge values the
     # program wrote skip them: under `pulumi preview` they are unknown or AWS's own.
     derived: frozenset[str] = frozenset()
+    # The resource option: properties Pulumi leaves as they are once the resource exists.
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def provider_is_default(self) -> bool:
@@ -168,6 +170,7 @@ def views_from_graph(graph: Mapping[str, Any]) -> Iterator[ResourceView]:
             provider_urn=resource["provider"],
             region=resource["region"],
             derived=derived.get(resource["urn"], frozenset()),
+            ignore_changes=tuple(resource["options"].get("ignore_changes") or ()),
         )
 
 
