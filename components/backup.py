@@ -27,14 +27,20 @@ SELECTION_TAG = BACKUP_CLASS
 # Vault events that only ever report failures (BACKUP_JOB_COMPLETED would also report every
 # success: failed backup and restore jobs come from EventBridge instead).
 VAULT_FAILURE_EVENTS = ("COPY_JOB_FAILED", "S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED")
+# Backup and copy jobs report `detail.state`, restore jobs `detail.status` ("Some events
+# report status: COMPLETED whereas other events report state: COMPLETED. This is consistent
+# with the AWS Backup API", AWS Backup Developer Guide, "Monitoring AWS Backup events using
+# Amazon EventBridge"; API: BackupJob.State, CopyJob.State, RestoreJobsListMember.Status), and
+# a pattern's fields are ANDed: one rule each.
 FAILED_JOB_PATTERN = {
     "source": ["aws.backup"],
-    "detail-type": [
-        "Backup Job State Change",
-        "Copy Job State Change",
-        "Restore Job State Change",
-    ],
+    "detail-type": ["Backup Job State Change", "Copy Job State Change"],
     "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+}
+FAILED_RESTORE_PATTERN = {
+    "source": ["aws.backup"],
+    "detail-type": ["Restore Job State Change"],
+    "detail": {"status": ["FAILED", "ABORTED"]},
 }
 OPT_IN_TYPES = ("Aurora", "DynamoDB", "EBS", "EC2", "EFS", "RDS", "S3")
 SERVICE_ROLE_POLICIES = (
@@ -210,21 +216,35 @@ class RegionBackup(pulumi.ComponentResource):
             backup_vault_events=list(VAULT_FAILURE_EVENTS),
             opts=in_region,
         )
-        failed_jobs = aws.cloudwatch.EventRule(
-            f"{name}-failed-jobs",
-            description="AWS Backup backup, copy and restore jobs that failed, aborted or expired",
-            event_pattern=json.dumps(FAILED_JOB_PATTERN, sort_keys=True),
-            opts=in_region,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-failed-jobs-to-warning",
-            rule=failed_jobs.name,
-            # The rule's only target; an auto-named Id (the resource's name plus 8 characters)
-            # passes PutTargets' 64-character limit only for short system names.
-            target_id="to-warning",
-            arn=args.warning_topic_arn,
-            opts=in_region,
-        )
+        for suffix, what, pattern, target_id in (
+            (
+                "failed-jobs",
+                "backup and copy jobs that failed, aborted or expired",
+                FAILED_JOB_PATTERN,
+                "to-warning",
+            ),
+            (
+                "failed-restores",
+                "restore jobs that failed or aborted",
+                FAILED_RESTORE_PATTERN,
+                "restores-to-warning",
+            ),
+        ):
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{suffix}",
+                description=f"AWS Backup {what}",
+                event_pattern=json.dumps(pattern, sort_keys=True),
+                opts=in_region,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-{suffix}-to-warning",
+                rule=rule.name,
+                # The rule's only target; an auto-named Id (the resource's name plus 8
+                # characters) passes PutTargets' 64-character limit only for short names.
+                target_id=target_id,
+                arn=args.warning_topic_arn,
+                opts=in_region,
+            )
 
         role = aws.iam.Role(
             f"{name}-role",

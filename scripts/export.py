@@ -132,6 +132,7 @@ TYPES: dict[str, TfType] = {
     "aws:route53recoverycontrol/safetyRule:SafetyRule": _t(
         "aws_route53recoverycontrolconfig_safety_rule"
     ),
+    "aws:scheduler/schedule:Schedule": _t("aws_scheduler_schedule"),
     "aws:s3/bucket:Bucket": _t("aws_s3_bucket"),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _t(
         "aws_s3_bucket_lifecycle_configuration"

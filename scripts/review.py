@@ -110,8 +110,12 @@ def config_path_error(path: str) -> str | None:
 
 
 def _enforcer_error(value: str, root: Path, rule_ids: set[str]) -> str | None:
+    """The reference is the first word after the kind; what follows it is a note (which
+    function, which test)."""
     kind, _, rest = value.partition(":")
-    if value == "api-model":
+    if kind != "none":
+        rest = rest.strip().split(" ", 1)[0] if rest.strip() else ""
+    if value == "api-model" or value.startswith("api-model "):
         return None
     if kind == "rule":
         return None if rest in rule_ids else f"no rule {rest!r} in ALL_RULES or STACK_RULES"

@@ -154,12 +154,24 @@ def test_failures_notify_the_warning_topic(synthesized: dict[str, SynthResult]) 
         "S3_BACKUP_OBJECT_FAILED",
         "S3_RESTORE_OBJECT_FAILED",
     ]
+    # Backup and copy job events carry detail.state, restore job events detail.status (AWS
+    # Backup Developer Guide, "Monitoring AWS Backup events using Amazon EventBridge").
     rule = only(result, "aws:cloudwatch/eventRule:EventRule", "backup-failed-jobs")
     pattern = json.loads(rule["inputs"]["eventPattern"])
-    assert pattern["source"] == ["aws.backup"]
-    assert pattern["detail"]["state"] == ["FAILED", "ABORTED", "EXPIRED"]
-    target = only(result, "aws:cloudwatch/eventTarget:EventTarget", "backup-failed-jobs-to-warning")
-    assert target["inputs"]["arn"] == warning
+    assert pattern == {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change", "Copy Job State Change"],
+        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+    }
+    restores = only(result, "aws:cloudwatch/eventRule:EventRule", "backup-failed-restores")
+    assert json.loads(restores["inputs"]["eventPattern"]) == {
+        "source": ["aws.backup"],
+        "detail-type": ["Restore Job State Change"],
+        "detail": {"status": ["FAILED", "ABORTED"]},
+    }
+    for target_name in ("backup-failed-jobs-to-warning", "backup-failed-restores-to-warning"):
+        target = only(result, "aws:cloudwatch/eventTarget:EventTarget", target_name)
+        assert target["inputs"]["arn"] == warning
 
 
 def test_selection_by_tag_per_class(synthesized: dict[str, SynthResult]) -> None:

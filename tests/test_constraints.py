@@ -929,15 +929,10 @@ def test_unknown_and_secret_values_are_not_judged() -> None:
     )
 
 
-def test_the_event_pattern_rule_is_off_until_the_backup_pattern_is_fixed() -> None:
-    """components/backup.py's pattern lists Restore Job State Change under detail.state,
-    which restore events do not carry: the rule stays disabled until that is fixed."""
-    assert RULES["aws-events-pattern-matches-emitted-fields"].enforcement is Enforcement.DISABLED
-    assert all(
-        r.enforcement is Enforcement.MANDATORY
-        for r in c.RULES
-        if r.id != "aws-events-pattern-matches-emitted-fields"
-    )
+def test_every_constraint_rule_is_mandatory() -> None:
+    """The event-pattern rule was off until components/backup.py stopped filtering restore
+    events on detail.state; it judges the shipped stacks now (0 findings)."""
+    assert all(r.enforcement is Enforcement.MANDATORY for r in c.RULES)
 
 
 # -- stack rules -----------------------------------------------------------------------------

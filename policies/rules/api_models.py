@@ -779,6 +779,42 @@ KINDS: dict[str, Api] = {
         },
         unchecked={"referenceName": "a prefix of CallerReference, which the provider completes"},
     ),
+    "aws:scheduler/schedule:Schedule": Api(
+        "scheduler",
+        "CreateSchedule",
+        {
+            "name": _name("Name", 64),
+            "groupName": "GroupName",
+            "description": "Description",
+            "scheduleExpression": "ScheduleExpression",
+            "scheduleExpressionTimezone": "ScheduleExpressionTimezone",
+            "startDate": "StartDate",
+            "endDate": "EndDate",
+            "state": "State",
+            "kmsKeyArn": "KmsKeyArn",
+            "actionAfterCompletion": "ActionAfterCompletion",
+            "flexibleTimeWindow": F(
+                "FlexibleTimeWindow",
+                fields={"mode": "Mode", "maximumWindowInMinutes": "MaximumWindowInMinutes"},
+            ),
+            "target": F(
+                "Target",
+                fields={
+                    "arn": "Arn",
+                    "roleArn": "RoleArn",
+                    "input": "Input",
+                    "retryPolicy": F(
+                        "RetryPolicy",
+                        fields={
+                            "maximumEventAgeInSeconds": "MaximumEventAgeInSeconds",
+                            "maximumRetryAttempts": "MaximumRetryAttempts",
+                        },
+                    ),
+                    "deadLetterConfig": F("DeadLetterConfig", fields={"arn": "Arn"}),
+                },
+            ),
+        },
+    ),
     "aws:route53/record:Record": Api(
         "route53",
         "ChangeResourceRecordSets",

@@ -1191,9 +1191,6 @@ RULES: tuple[Rule, ...] = (
         check=_emitted_fields,
         frameworks=SILENT,
         resource_types=(EVENT_RULE,),
-        # Off until components/backup.py's FAILED_JOB_PATTERN (not this module's to change)
-        # stops filtering Restore Job State Change events on detail.state.
-        enforcement=Enforcement.DISABLED,
     ),
     Rule(
         id="aws-sns-subscription-endpoint-valid",

@@ -9,6 +9,9 @@ compare it with the objectives the stacks are tagged with:
       + promotion of the DR data stores (the slowest; they are promoted together)
       + scale-up of the DR compute (pilot light launches from zero; warm standby serves
         at once and scales on its own)
+      + fence lift (health-check mechanism: the DR fence's lifting datapoint is stamped at
+        the next minute and read once that period is complete: up to period x (evaluation
+        periods + 1))
       + DNS TTL (resolvers keep the old answer that long)
 
   When `drills/last-drill.json` holds a drill of this system, its measured step durations
@@ -42,6 +45,7 @@ TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 BUCKET = "aws:s3/bucket:Bucket"
 GROUP = "aws:autoscaling/group:Group"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCALABLE_TARGET = "aws:appautoscaling/target:Target"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 VAULT = "aws:backup/vault:Vault"
@@ -175,6 +179,32 @@ def _ttl(records: Sequence[ResourceView]) -> Term:
     )
 
 
+FENCE_NAMESPACE = "Resilience/Failover"  # components/dns_failover.py
+
+
+def _fence_lift(view: StackView) -> Term | None:
+    """How long the DR fence takes to lift once `resilience failover` lifts it: the datapoint
+    of 0 is stamped at the next minute (so no raise of the current minute merges with it)
+    and Route 53 reads the data stream, a period once it is complete ("The status of a
+    health check changes ... based on the data stream and on the criteria in the CloudWatch
+    alarm", Route 53 Developer Guide). None with ARC (the records follow routing controls)
+    or without a fence."""
+    if any(r.props.get("type") == "RECOVERY_CONTROL" for r in view.of_type(HEALTH_CHECK)):
+        return None
+    fences = [a for a in view.of_type(ALARM) if a.props.get("namespace") == FENCE_NAMESPACE]
+    if not fences:
+        return None
+    worst = max(
+        _int(a.props.get("period"), 60) * (_int(a.props.get("evaluationPeriods"), 1) + 1)
+        for a in fences
+    )
+    return Term(
+        "fence lift",
+        float(worst),
+        "the lift is stamped at the next minute and read once its period is complete",
+    )
+
+
 def replicas(view: StackView) -> list[tuple[str, ResourceView]]:
     """The DR data stores that replicate from the primary, with their kind."""
     found: list[tuple[str, ResourceView]] = [
@@ -299,7 +329,12 @@ def analyze_rto(view: StackView) -> RtoAnalysis | str | None:
         else None
     )
     measured = _drill_terms(drill) if drill else None
-    middle = measured or [_promotion_estimate(view), _scale_estimate(view)]
+    lift = _fence_lift(view)
+    middle = measured or [
+        _promotion_estimate(view),
+        _scale_estimate(view),
+        *([lift] if lift is not None else []),
+    ]
     terms = (detection, *_response(view), *middle, _ttl(records))
     return RtoAnalysis(target_seconds=target * 60, terms=terms, measured=measured is not None)
 
