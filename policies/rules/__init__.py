@@ -11,9 +11,9 @@ from policies.rules.constraints import STACK_RULES as CONSTRAINT_STACK_RULES
 from policies.rules.core import Enforcement, Finding, Framework, ResourceView, Rule, Severity
 from policies.rules.coverage import RULES as COVERAGE_RULES
 from policies.rules.data import RULES as DATA_RULES
+from policies.rules.data import STACK_RULES as DATA_STACK_RULES
 from policies.rules.failover import RULES as FAILOVER_RULES
 from policies.rules.failover import STACK_RULES as FAILOVER_STACK_RULES
-from policies.rules.data import STACK_RULES as DATA_STACK_RULES
 from policies.rules.foundation import RULES as FOUNDATION_RULES
 from policies.rules.gcp import RULES as GCP_RULES
 from policies.rules.hardening import RULES as HARDENING_RULES

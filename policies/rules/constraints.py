@@ -22,7 +22,7 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules.core import Enforcement, Framework, ResourceView, Rule, Severity, statements
+from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
 from policies.rules.stack import StackRule, StackView, Violation
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
