@@ -703,7 +703,10 @@ def test_drill_reports_step_durations_and_the_measured_rto(
 ) -> None:
     world, dr_file = _staging_world(clean_moto, write_config, graphs)
     opts = options(world, tmp_path, write_config, dr_stack_file=dr_file)
+    world.calls.clear()
     report = run_drill(world.facts, world.clients(), opts, quiet(), report_dir=tmp_path / "drills")
+    # A drill is a failover and a failback: the same operations, no control-plane call.
+    assert _operations(world.calls) == HEALTH_CHECK_FAILOVER | HEALTH_CHECK_FAILBACK
     assert report["rto_target_seconds"] == 900
     # In simulated time: the lift is stamped at the next minute and read once its period is
     # complete, and resolvers keep the old answer for the alias's 60 s.
