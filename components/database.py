@@ -100,7 +100,13 @@ def _network(
             aws.rds.ParameterGroupParameterArgs(name=key, value=value)
             for key, value in HARDENED_PARAMETERS
         ],
-        opts=opts,
+        # A major upgrade replaces the group, and the replaced one is deleted at the end of
+        # the deploy; without apply_immediately the instance keeps it until the maintenance
+        # window (ModifyDBInstance: the change "is applied during the next maintenance window
+        # unless the ApplyImmediately parameter is enabled"), and a group "can't be
+        # associated with any DB instances" to be deleted (DeleteDBParameterGroup): the old
+        # group is left behind instead (delete it once the upgrade is done).
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)),
     )
     return subnets, parameters
 

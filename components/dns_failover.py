@@ -31,9 +31,17 @@ with UpdateSchedule (a DR-region API) and publish one datapoint at once. The hea
 takes `LastKnownStatus` when a minute has no datapoint ("Route 53 uses the status of the
 health check from the last time that CloudWatch had sufficient data to determine the alarm
 state", Route 53 API Reference, HealthCheckConfig InsufficientDataHealthStatus), so a late or
-failed invocation keeps the decision instead of flipping it. Pulumi creates each schedule with
-the fence value of the region's standing role and then leaves its payload to the operations
-(`ignore_changes`), so a deploy never lifts or raises a fence.
+failed invocation keeps the decision instead of flipping it.
+
+A deploy must never lift or raise a fence. `ignore_changes` would not do it: Pulumi keeps
+sending the value in its state ("Uses the serialized value from the stack state ... will
+continue to send those stale values to the provider during subsequent updates", Pulumi docs,
+Resource options: ignoreChanges) and the provider's update sends the whole target. Instead
+the program writes the value the operations leave for the stack file it deploys: 0 for the
+primary's fence, 1 for the DR region's while it stands by, 0 in active mode. A deploy whose
+file disagrees with the operations (a failover under way, the DR region serving while the
+file says standby, ...) is refused before anything is registered (model/serving.py), so the
+value written is always the one already there.
 
 With `failover.mechanism: arc` the record's health check is instead the region's ARC routing
 control (a RECOVERY_CONTROL health check): only an operator (or `resilience failover`, through
@@ -101,6 +109,26 @@ FENCE_RETRY_SECONDS = 60
 FENCE_RETRIES = 2
 
 
+def alarm_triggers(alarm: aws.cloudwatch.MetricAlarm) -> pulumi.Output[dict[str, str]]:
+    """The criteria of an alarm a health check follows, as the check's `triggers`: "Route 53
+    doesn't automatically update the alarm settings in the health check" when the alarm
+    changes (Route 53 Developer Guide, "Values that you specify when you create or update
+    health checks", monitor a CloudWatch alarm), and pulumi-aws's `triggers` exists "to
+    synchronize the health check when an alarm is changed"."""
+    criteria = pulumi.Output.all(
+        alarm.namespace,
+        alarm.metric_name,
+        alarm.statistic,
+        alarm.period,
+        alarm.evaluation_periods,
+        alarm.datapoints_to_alarm,
+        alarm.threshold,
+        alarm.comparison_operator,
+        alarm.dimensions,
+    )
+    return criteria.apply(lambda values: {"alarm": json.dumps(values, sort_keys=True)})
+
+
 def fence_schedule_name(system: str, region: str) -> str:
     """The schedule that republishes a region's fence ("Name ... Pattern: [0-9a-zA-Z-_.]+",
     1 to 64 characters: EventBridge Scheduler API Reference, CreateSchedule)."""
@@ -134,7 +162,9 @@ class FenceArgs:
     system: str
     role: Role
     region: str  # the fenced region
-    fenced: bool  # the value the schedule is created with (its region's standing role)
+    # Whether the stack file's role fences the region: the value the operations leave for
+    # it (the DR region in standby), which a deploy writes.
+    fenced: bool
     provider: aws.Provider  # the DR region: every fence lives there
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
@@ -252,7 +282,8 @@ class Fence(pulumi.ComponentResource):
             group_name="default",
             description=(
                 f"Republishes the fence of {args.region} every minute (the payload is the fence "
-                "state: `resilience failover` / `failback` change it; Pulumi does not)."
+                "state: `resilience failover` / `failback` change it, and a deploy writes the "
+                "value they leave for its stack file)."
             ),
             schedule_expression=FENCE_RATE,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
@@ -266,13 +297,7 @@ class Fence(pulumi.ComponentResource):
                     maximum_retry_attempts=FENCE_RETRIES,
                 ),
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.provider,
-                # The payload belongs to the operations once the schedule exists: a deploy
-                # must never lift or raise a fence.
-                ignore_changes=["target.input"],
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.register_outputs({"schedule": self.schedule.name, "alarm": self.alarm.name})
 
@@ -365,6 +390,7 @@ class RegionEndpoints(pulumi.ComponentResource):
             # record is created by the same deploy as its fence, and is fenced from the
             # schedule's first invocation, within a minute.
             insufficient_data_health_status=FENCE_INSUFFICIENT_DATA,
+            triggers=alarm_triggers(self.fence_alarm),
             tags={"Name": f"{label} fence"},
             opts=child,
         )
@@ -430,6 +456,7 @@ class RegionEndpoints(pulumi.ComponentResource):
                     cloudwatch_alarm_name=signal.name,
                     cloudwatch_alarm_region=args.region,
                     insufficient_data_health_status="LastKnownStatus",
+                    triggers=alarm_triggers(signal),
                     tags={"Name": f"{tag} {alarm_id}"},
                     opts=child_of(f"{prefix}-{alarm_id}"),
                 )

@@ -258,13 +258,18 @@ def test_the_old_single_datapoint_fence_is_refused(synthesized: dict[str, SynthR
     assert any("no schedule in us-west-2 republishes" in m for m in messages)
 
 
-def test_a_fence_schedule_pulumi_would_reset_is_refused(
+def test_a_fence_schedule_a_deploy_would_lift_is_refused(
     synthesized: dict[str, SynthResult],
 ) -> None:
+    """The dr stack in pilot light leaves the DR fence raised: a schedule publishing 0 would
+    let a deploy lift it."""
     schedule = "reskflow-dr-dns-fence-republish"
-    graph = _variant(
-        synthesized["dr"], SCHEDULE, schedule, lambda r: r["options"].update(ignore_changes=[])
-    )
+
+    def lifted(resource: dict[str, Any]) -> None:
+        target = resource["inputs"]["target"]
+        target["input"] = target["input"].replace('"Value": 1', '"Value": 0')
+
+    graph = _variant(synthesized["dr"], SCHEDULE, schedule, lifted)
     assert ("resilience-fence-holds", schedule) in _rules_on(graph)
 
 

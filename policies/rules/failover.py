@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from model import tags as tag_keys
 from policies.rules.core import Framework, ResourceView, Rule, Severity
 from policies.rules.stack import StackRule, StackView, Violation
 
@@ -256,6 +257,28 @@ def _published(schedule: ResourceView, alarm: ResourceView) -> bool:
     )
 
 
+def _fence_value(schedule: ResourceView) -> float | None:
+    target = schedule.props.get("target")
+    try:
+        request = json.loads(str(target.get("input"))) if isinstance(target, Mapping) else {}
+        return float(request["MetricData"][0]["Value"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _standing_value(view: StackView, alarm: ResourceView) -> float | None:
+    """The fence value the operations leave for this stack file: 0 for the primary region,
+    for the DR region 1 while it stands by and 0 in active mode (None: unknown region)."""
+    dims = alarm.props.get("dimensions")
+    region = dims.get("Region") if isinstance(dims, Mapping) else None
+    tags = view.stack_tags
+    if region is not None and region == tags.get(tag_keys.PRIMARY_REGION):
+        return 0.0
+    if region is not None and region == tags.get(tag_keys.DR_REGION):
+        return 0.0 if tags.get(tag_keys.DR_MODE) == "active" else 1.0
+    return None
+
+
 def _fence_holds(view: StackView) -> Iterator[Violation]:
     """A fence (a health check on an alarm of the Resilience/Failover namespace) must hold
     for as long as an outage lasts. Route 53 reads the alarm's data stream, not its state:
@@ -263,11 +286,13 @@ def _fence_holds(view: StackView) -> Iterator[Violation]:
     and on the criteria in the CloudWatch alarm" (Route 53 Developer Guide, "How Amazon Route
     53 determines whether a health check is healthy"); with no recent datapoint the check takes
     its InsufficientDataHealthStatus. So: a schedule in the alarm's region republishes the
-    metric every minute, which Pulumi leaves to the operations (ignore_changes on
-    target.input: a deploy must not lift or raise a fence), and the check keeps its last
-    status when a minute has no datapoint ("LastKnownStatus: Route 53 uses the status of the
-    health check from the last time that CloudWatch had sufficient data", API Reference,
-    HealthCheckConfig)."""
+    metric every minute, with the value the operations leave for this stack file (0 for the
+    primary region, 1 for the DR region unless it runs active: a deploy must not lift or
+    raise a fence; ignore_changes would not do, Pulumi keeps sending the value of its state:
+    "will continue to send those stale values to the provider during subsequent updates",
+    Pulumi docs, ignoreChanges), and the check keeps its last status when a minute has no
+    datapoint ("LastKnownStatus: Route 53 uses the status of the health check from the last
+    time that CloudWatch had sufficient data", API Reference, HealthCheckConfig)."""
     schedules = view.of_type(SCHEDULE)
     for check, alarm in _alarm_checks(view):
         if alarm is None or alarm.props.get("namespace") != FENCE_NAMESPACE:
@@ -309,10 +334,12 @@ def _fence_holds(view: StackView) -> Iterator[Violation]:
                     f"{schedule.name}: a flexible time window can skip a fence period",
                     schedule.urn,
                 )
-            if "target.input" not in schedule.ignore_changes:
+            value, wanted = _fence_value(schedule), _standing_value(view, alarm)
+            if wanted is not None and value != wanted:
                 yield Violation(
-                    f"{schedule.name}: Pulumi manages its payload, so a deploy would reset the "
-                    "fence the operations set: ignore_changes target.input",
+                    f"{schedule.name} publishes {value}, but this stack's file leaves the fence "
+                    f"of its region at {wanted}: a deploy would "
+                    f"{'raise' if value else 'lift'} it",
                     schedule.urn,
                 )
 
@@ -336,8 +363,8 @@ STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         id="resilience-fence-holds",
         description="Every fence holds with nobody at a keyboard: republished every minute "
-        "by an enabled schedule in its alarm's region, whose payload Pulumi leaves alone, "
-        "and read as LastKnownStatus when a minute has no datapoint.",
+        "by an enabled schedule in its alarm's region, with the value the operations leave "
+        "for the stack file, and read as LastKnownStatus when a minute has no datapoint.",
         severity=Severity.CRITICAL,
         remediation="Use components/dns_failover.py's Fence (alarm, schedule, role) for every "
         "fence health check.",

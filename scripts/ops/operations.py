@@ -749,13 +749,8 @@ def _fence_value(schedule: dict[str, Any]) -> float | None:
 def _fence(ctx: OpsContext, step: str, role: Role, value: int) -> str:
     """Set a region's fence (1 fences, 0 lifts) in the fence region (the DR region, so a
     failover never needs the failed region for it): the fence schedule's payload, which it
-    republishes every minute for as long as it stands, and one datapoint at once.
-
-    The alarm reads the Maximum of one-minute periods: a lift is stamped at the next minute,
-    so no raise of this minute (the schedule's last invocation before the update) can merge
-    with it; a raise is stamped now. CloudWatch takes timestamps up to two hours ahead
-    ("Data points with time stamps ... up to two hours into the future", CloudWatch API
-    Reference, PutMetricData)."""
+    republishes every minute for as long as it stands, and datapoints at once (a raise for
+    this minute and the next two, a lift for the next minute: see below)."""
     namespace, metric, dims = ctx.facts.fence(role)
     fenced = ctx.facts.region(role)
     name = ctx.facts.fence_schedule(role)
@@ -779,9 +774,24 @@ def _fence(ctx: OpsContext, step: str, role: Role, value: int) -> str:
     target["Input"] = fence_payload(ctx.facts.system, fenced, value)
     fields = {k: schedule[k] for k in _SCHEDULE_FIELDS if schedule.get(k) is not None}
     fields["State"] = "ENABLED"
+    start = fields.get("StartDate")
+    if isinstance(start, datetime) and start < ctx.now() - timedelta(minutes=5):
+        # "The StartDate you specify cannot be earlier than 5 minutes ago" (CreateSchedule,
+        # StartDate): a schedule that has started is sent without it and keeps invoking.
+        del fields["StartDate"]
     call(step, name, scheduler.update_schedule, Name=name, Target=target, **fields)
     minute = ctx.now().replace(second=0, microsecond=0)
-    stamp = ctx.now() if value else minute + timedelta(minutes=1)
+    # No page says when an update reaches the schedule's next invocation. A raise is
+    # published for this minute and the next two (timestamps "as much as 2 hours after" are
+    # accepted, CloudWatch API Reference, PutMetricData): an invocation still sending 0 in
+    # them cannot lift the fence (the alarm reads maxima). A lift is stamped at the next
+    # minute only, so a raise of this minute cannot merge with it; a late invocation still
+    # sending 1 only delays it.
+    stamps = (
+        [ctx.now(), *(minute + timedelta(minutes=k) for k in (1, 2))]
+        if value
+        else [minute + timedelta(minutes=1)]
+    )
     call(
         step,
         f"{namespace} {metric} {fenced}",
@@ -794,8 +804,10 @@ def _fence(ctx: OpsContext, step: str, role: Role, value: int) -> str:
                 "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
                 "Timestamp": stamp,
             }
+            for stamp in stamps
         ],
     )
+    stamp = stamps[0]
     return f"{fenced} {'fenced' if value else 'unfenced'} from {stamp:%H:%M}Z (schedule {name})"
 
 
