@@ -348,6 +348,7 @@ class RegionEndpoints(pulumi.ComponentResource):
     endpoints: dict[str, Endpoint]
     inventory: list[InventoryEntry]  # the fence alarm
     monthly_usd: float  # the Route 53 health checks (alarms are in `inventory`)
+    fence_monthly_usd: float  # republishing the fence (EventBridge Scheduler, PutMetricData)
 
     def __init__(
         self, name: str, args: RegionEndpointsArgs, opts: pulumi.ResourceOptions | None = None
@@ -394,7 +395,8 @@ class RegionEndpoints(pulumi.ComponentResource):
             tags={"Name": f"{label} fence"},
             opts=child,
         )
-        self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK + pricing.FENCE_REPUBLISH
+        self.monthly_usd += pricing.ROUTE53_HEALTH_CHECK
+        self.fence_monthly_usd = pricing.FENCE_REPUBLISH
 
         self.recovery_check: aws.route53.HealthCheck | None = None
         if args.routing_control_arn is not None:

@@ -713,15 +713,7 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
         if not isinstance(bucket, dict):
             continue
         name = bucket.get("name")
-        if name in SECURITY_BUCKETS:
-            problems.append(
-                Problem(
-                    source,
-                    f"{NAMESPACE}:data_buckets[{i}].name",
-                    f"'{name}' is taken: the stacks name their {SECURITY_BUCKETS[name]} "
-                    f"'{system}-{name}-<region>-<account id>'",
-                )
-            )
+        # (a name the bundle's own buckets take is refused by _collision_checks)
         if isinstance(name, str) and regions:
             region = max(regions, key=len)
             longest = len(f"{system}-{name}-{region}-") + ACCOUNT_ID_LENGTH
@@ -830,7 +822,8 @@ def _data_checks(values: Mapping[str, Any], source: str) -> list[Problem]:
 # in all the AWS Regions within a partition" (Amazon S3 User Guide, Bucket naming rules).
 RESERVED_BUCKET_NAMES = {
     "access-logs": "the region's access-log bucket",
-    "audit": "the security baseline's audit bucket",
+    "audit": "the security baseline's audit bucket (CloudTrail)",
+    "config": "the security baseline's AWS Config bucket",
     "pulumi-state": "the Pulumi state bucket bootstrap creates",
 }
 

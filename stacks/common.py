@@ -536,4 +536,5 @@ def recovery_output(
         "dns": traffic.endpoints.outputs() if traffic.endpoints else None,
         "recovery_controls": controls,
         "health_checks_monthly_usd": traffic.health_checks_monthly_usd,
+        "fence_monthly_usd": traffic.endpoints.fence_monthly_usd if traffic.endpoints else None,
     }

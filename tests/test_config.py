@@ -340,9 +340,22 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="slo-without-sli-source",
         ),
         pytest.param(
-            lambda c: c.update({"resilience:name": "reskflow-orders-platform-prod"}),
+            # 24 characters: the longest region's access-log bucket overflows, while every
+            # backup plan (`<name>-primary-<class>`, AWS Backup's 50) still fits.
+            lambda c: (
+                c.update(
+                    {
+                        "resilience:name": "reskflow-orders-platform",
+                        "resilience:primary": {"region": "ap-southeast-1"},
+                    }
+                ),
+                [
+                    s["resources"]["primary"].pop("certificates", None)
+                    for s in c["resilience:services"]
+                ],
+            ),
             "Pulumi.bad.yaml: resilience:name: the access-log bucket "
-            "'reskflow-orders-platform-prod-access-logs-us-east-1-<account id>' would be 64 "
+            "'reskflow-orders-platform-access-logs-ap-southeast-1-<account id>' would be 64 "
             "characters; S3 allows 63: shorten the name",
             id="access-log-bucket-name-too-long",
         ),

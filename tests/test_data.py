@@ -517,7 +517,8 @@ def test_aurora_global_database_when_config_says_so(write_config: ConfigWriter, 
     inputs = secondary["inputs"]
     assert inputs["clusterIdentifier"] == "reskflow-db-dr"
     assert inputs["kmsKeyId"] == dr.outputs["kms_key_arn"]
-    assert inputs["backupRetentionPeriod"] == 7
+    # Detached, it is the writer with the primary's retention, as the failover leaves it.
+    assert inputs["backupRetentionPeriod"] == (35 if mode == "active" else 7)
     assert "masterPassword" not in inputs
     ignored = set(secondary["options"]["ignore_changes"])
     if mode == "active":  # promoted: its class's continuous backup now manages the window

@@ -193,11 +193,11 @@ def test_every_alarm_notifies_on_alarm_and_ok_and_links_a_runbook(
             inputs = alarm["inputs"]
             assert "Runbook: https://" in inputs["alarmDescription"], alarm["name"]
             if alarm["type"] == ALARM:
-                # `ignore` only for the failover fence, which must hold between datapoints.
-                allowed = {"breaching", "notBreaching", "missing"}
-                if alarm["name"].endswith("-dns-fence"):
-                    allowed = {"ignore"}
-                assert inputs["treatMissingData"] in allowed, alarm["name"]
+                # Never `ignore`: a state kept between datapoints means nothing to Route 53 (it
+                # reads the data stream) and hides a metric that stopped.
+                assert inputs["treatMissingData"] in {"breaching", "notBreaching", "missing"}, (
+                    alarm["name"]
+                )
             if alarm["urn"] in inputs_of_composites:
                 assert "alarmActions" not in inputs, alarm["name"]
                 continue
@@ -476,6 +476,12 @@ def test_log_groups_have_configured_retention_and_the_region_key(
         "/reskflow/production/audit": 365,
         "/reskflow/production/platform": 365,
         "/reskflow/production/cloudtrail": 365,  # the trail's, at the audit retention
+        # RDS's own groups, made first (else RDS creates them: no expiry, no CMK; RDS User
+        # Guide, "Publishing database logs to Amazon CloudWatch Logs"): the exported logs at
+        # the audit retention, Enhanced Monitoring at the application's.
+        "/aws/rds/instance/reskflow-db/postgresql": 365,
+        "/aws/rds/instance/reskflow-db/upgrade": 365,
+        "RDSOSMetrics": 30,
     }
     for group in groups.values():
         assert group["inputs"]["kmsKeyId"] == result.outputs["kms_key_arn"]

@@ -410,10 +410,11 @@ def test_singleton_mode_reads_the_current_switches(
 
     def disable(config: dict[str, Any]) -> None:
         config["resilience:security"] = {
-            "config_recorder": {"enabled": False},
-            "guardduty": {"enabled": False},
-            "security_hub": {"enabled": False},
-            "access_analyzer": False,
+            "config_recorder": {"mode": "off"},
+            "conformance_packs": [],
+            "guardduty": {"mode": "off"},
+            "security_hub": {"mode": "off"},
+            "access_analyzer": {"mode": "off"},
         }
 
     loaded = load_file(write_config(disable))

@@ -95,6 +95,15 @@ def test_health_checks_cost_what_route53_bills(synthesized: dict[str, SynthResul
         assert outputs["health_checks_monthly_usd"] == pytest.approx(billed), stack
 
 
+def test_a_fence_costs_its_schedule_and_its_datapoints(synthesized: dict[str, SynthResult]) -> None:
+    """Every minute of a 730-hour month, one EventBridge Scheduler invocation ("$1.00/million
+    scheduled invocations", Amazon EventBridge pricing) and one PutMetricData request
+    ("$0.01 per 1,000 requests", Amazon CloudWatch pricing, API requests): 43,800 of each,
+    $0.0438 + $0.438, free tiers not subtracted."""
+    for stack in ("primary", "dr"):
+        assert synthesized[stack].outputs["recovery"]["fence_monthly_usd"] == 0.48
+
+
 def test_a_30_second_check_drops_the_fast_interval_feature(write_config: ConfigWriter) -> None:
     def slower(config: dict[str, Any]) -> None:
         config["resilience:failover"]["health_check"]["interval_seconds"] = 30

@@ -1027,8 +1027,8 @@ def test_security_and_cost_config_errors_name_the_key() -> None:
     ]
     # A data bucket cannot take a name the baseline's buckets have.
     assert problems(data_buckets=[{"name": "config"}]) == [
-        "Pulumi.bad.yaml: resilience:data_buckets[0].name: 'config' is taken: the stacks name "
-        "their AWS Config bucket 'reskflow-config-<region>-<account id>'"
+        "Pulumi.bad.yaml: resilience:data_buckets[0].name: 'config' is reserved: the security "
+        "baseline's AWS Config bucket is named reskflow-config-<region>-<account id>"
     ]
     minimal = dict(read_stack_document("example-minimal")["config"])
     # 29 characters: the access-log and Config buckets overflow in ap-southeast-2 (14), the

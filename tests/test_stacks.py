@@ -50,13 +50,10 @@ def test_explicit_providers_and_every_resource_in_the_stack_region(
             assert resource["region"] == "us-east-1"
             assert resource["options"]["retain_on_delete"] is True
             continue
-        if (
-            stack == "primary"
-            and resource["name"] == "reskflow-primary-dns-fence"
-            and (resource["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm")
-        ):
-            # The primary's fence lives in the DR region, where a failover can raise it.
-            assert resource["region"] == "us-west-2"
+        if stack == "primary" and "resilience:dns:Fence$" in resource["urn"]:
+            # The primary's fence (alarm, schedule, its role) lives in the DR region, where
+            # a failover can raise it.
+            assert resource["region"] == "us-west-2", resource["urn"]
             continue
         assert resource["provider"] == provider["urn"], resource["urn"]
         assert resource["region"] == region, resource["urn"]
@@ -344,11 +341,19 @@ def test_dr_provider_waits_for_the_primary_checks(synthesized: dict[str, SynthRe
     nothing is created before the primary has been checked against this config."""
     dr = synthesized["dr"]
     (ref,) = resources(dr, "pulumi:pulumi:StackReference")
-    providers = resources(dr, "pulumi:providers:aws")
-    assert len(providers) == 2  # the DR region's, and the replication source region's
-    for provider in providers:
-        edge = {"from": provider["urn"], "to": ref["urn"], "kind": "input:defaultTags"}
-        assert edge in dr.graph["edges"], provider["name"]
+    providers = {p["name"]: p for p in resources(dr, "pulumi:providers:aws")}
+    # The DR region's and the replication source region's wait for the checks; the serving
+    # fact's reader (model/serving.py) reads what gates them and registers nothing.
+    assert set(providers) == {
+        "reskflow-dr-aws",
+        "reskflow-dr-replication-source",
+        "reskflow-dr-serving-reader",
+    }
+    for name in ("reskflow-dr-aws", "reskflow-dr-replication-source"):
+        edge = {"from": providers[name]["urn"], "to": ref["urn"], "kind": "input:defaultTags"}
+        assert edge in dr.graph["edges"], name
+    reader = providers["reskflow-dr-serving-reader"]
+    assert not [r for r in dr.graph["resources"] if r["provider"] == reader["urn"]]
 
 
 def test_dr_reaches_the_primary_region_only_for_replication(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import date
 from typing import Any
 
@@ -103,14 +105,20 @@ def test_health_checks_follow_config(synthesized: dict[str, SynthResult]) -> Non
         assert inputs["fqdn"].endswith(".us-east-1.elb.amazonaws.com")
     (fence,) = [c for c in checks.values() if c["name"].endswith("-dns-fence")]
     assert fence["inputs"]["type"] == "CLOUDWATCH_METRIC"
-    assert fence["inputs"]["insufficientDataHealthStatus"] == "Healthy"  # unfenced by default
+    # A minute without a fence datapoint keeps the last decision (Route 53 API Reference,
+    # HealthCheckConfig: "LastKnownStatus: Route 53 uses the status of the health check from
+    # the last time that CloudWatch had sufficient data to determine the alarm state").
+    assert fence["inputs"]["insufficientDataHealthStatus"] == "LastKnownStatus"
     fence_alarm = only(result, ALARM, "dns-fence")
     assert fence["inputs"]["cloudwatchAlarmName"] == fence_alarm["computed"]["name"]
     assert fence_alarm["inputs"]["dimensions"] == {"System": "reskflow", "Region": "us-east-1"}
     # It lives in the DR region: a failover fences the primary with DR-region APIs only.
     assert fence_alarm["region"] == fence["inputs"]["cloudwatchAlarmRegion"] == "us-west-2"
     assert fence_alarm["inputs"]["actionsEnabled"] is False
-    assert fence_alarm["inputs"]["treatMissingData"] == "ignore"  # holds until lifted
+    # Route 53 reads the data stream, not the alarm's state: its missing-data setting is the
+    # default, informational.
+    assert fence_alarm["inputs"]["treatMissingData"] == "missing"
+    assert (fence_alarm["inputs"]["period"], fence_alarm["inputs"]["statistic"]) == (60, "Maximum")
     for calculated in (c for c in checks.values() if c["inputs"]["type"] == "CALCULATED"):
         children = calculated["inputs"]["childHealthchecks"]
         # Healthy only if every child is: the endpoint answers and the region is not fenced.
@@ -126,14 +134,37 @@ def test_the_dr_region_is_fenced_while_it_stands_by(
     write_config: ConfigWriter, mode: str, fenced: bool
 ) -> None:
     """Route 53 alone never sends traffic to a DR region whose database is a replica: its
-    fence counts missing data as fenced until `resilience failover` lifts it."""
-    _, dr = pair(write_config, mode=mode)
+    fence schedule republishes 1 every minute until `resilience failover` lifts it (0 in
+    active mode), and the primary's republishes 0. Each schedule lives in the DR region."""
+    primary, dr = pair(write_config, mode=mode)
     (fence,) = [c for c in resources(dr, HC) if c["name"].endswith("-dns-fence")]
-    expected = "Unhealthy" if fenced else "Healthy"
-    assert fence["inputs"]["insufficientDataHealthStatus"] == expected
+    assert fence["inputs"]["insufficientDataHealthStatus"] == "LastKnownStatus"
     alarm = only(dr, ALARM, "dns-fence")
     assert alarm["region"] == "us-west-2"
     assert alarm["inputs"]["dimensions"] == {"System": "reskflow", "Region": "us-west-2"}
+    for stack, region, value in ((dr, "us-west-2", 1 if fenced else 0), (primary, "us-east-1", 0)):
+        (schedule,) = resources(stack, "aws:scheduler/schedule:Schedule")
+        inputs = schedule["inputs"]
+        assert schedule["region"] == "us-west-2"
+        assert inputs["name"] == f"reskflow-fence-{region}"
+        assert inputs["scheduleExpression"] == "rate(1 minute)"
+        assert inputs["flexibleTimeWindow"] == {"mode": "OFF"}
+        assert inputs["target"]["arn"] == "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+        assert json.loads(inputs["target"]["input"]) == {
+            "Namespace": "Resilience/Failover",
+            "MetricData": [
+                {
+                    "MetricName": "Fenced",
+                    "Dimensions": [
+                        {"Name": "System", "Value": "reskflow"},
+                        {"Name": "Region", "Value": region},
+                    ],
+                    "Value": value,
+                }
+            ],
+        }
+        # A deploy writes the value (no ignore_changes: Pulumi would resend a stale one).
+        assert schedule["options"]["ignore_changes"] == []
 
 
 def test_alarm_health_checks_join_the_calculated_check(write_config: ConfigWriter) -> None:

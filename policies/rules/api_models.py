@@ -777,7 +777,10 @@ KINDS: dict[str, Api] = {
             # Route 53 tags a health check with a second call.
             "tags": F("AddTags", operation="ChangeTagsForResource", pairs=("Key", "Value")),
         },
-        unchecked={"referenceName": "a prefix of CallerReference, which the provider completes"},
+        unchecked={
+            "referenceName": "a prefix of CallerReference, which the provider completes",
+            "triggers": "a Pulumi-side map whose change replaces the check; not sent to AWS",
+        },
     ),
     "aws:scheduler/schedule:Schedule": Api(
         "scheduler",
