@@ -321,6 +321,35 @@ HealthCheckId = Annotated[
     ),
 ]
 
+# RDS API Reference, CreateDBInstance, DBInstanceIdentifier (and CreateDBCluster,
+# DBClusterIdentifier, for Aurora): "Must contain from 1 to 63 letters, numbers, or hyphens.
+# First character must be a letter. Can't end with a hyphen or contain two consecutive
+# hyphens." RDS stores it "as a lowercase string": the config takes lowercase only.
+RDS_IDENTIFIER_MAX = 63
+_RDS_IDENTIFIER = re.compile(r"^[a-z](-?[a-z0-9])*$")
+
+
+def valid_rds_identifier(value: str) -> bool:
+    return len(value) <= RDS_IDENTIFIER_MAX and _RDS_IDENTIFIER.match(value) is not None
+
+
+def _rds_identifier(value: str) -> str:
+    if not valid_rds_identifier(value):
+        raise ValueError(
+            f"'{value}' is not an RDS identifier: 1-{RDS_IDENTIFIER_MAX} lowercase letters, "
+            "digits and hyphens, starting with a letter; RDS identifiers can't end with a "
+            "hyphen or contain two consecutive hyphens"
+        )
+    return value
+
+
+RdsIdentifier = Annotated[
+    str,
+    AfterValidator(_rds_identifier),
+    # For editors (`resilience schema`); the validator above gives the reason.
+    Field(json_schema_extra={"pattern": _RDS_IDENTIFIER.pattern, "maxLength": RDS_IDENTIFIER_MAX}),
+]
+
 SubnetId = Annotated[str, _pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
 SecurityGroupId = Annotated[str, _pattern(r"^sg-[0-9a-f]{8,17}$", "a security group id (sg-...)")]
 
@@ -355,7 +384,7 @@ class AsgResource(Strict):
 
 
 class RdsResource(Strict):
-    identifier: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    identifier: RdsIdentifier
     engine: Literal["postgres", "mysql", "aurora-postgresql", "aurora-mysql"]
     instance_class: InstanceType
     max_connections: int = Field(gt=0, le=262_143)
@@ -713,7 +742,7 @@ class Database(Strict):
 
     name: Slug
     engine: Literal["postgres", "aurora-postgresql"] = "postgres"
-    identifier: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    identifier: RdsIdentifier | None = None
     # Aurora: instances of the primary cluster and of the DR (secondary) cluster.
     instances: int = Field(default=2, ge=1, le=16)
     dr_instances: int = Field(default=1, ge=1, le=16)
