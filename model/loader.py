@@ -562,13 +562,13 @@ def _identifiers_made(db: dict[str, Any], identifier: str) -> list[tuple[str, st
     """(what, identifier) of every RDS instance and cluster a database creates."""
     replica = identifier + REPLICA_SUFFIX
     if db.get("engine") != "aurora-postgresql":
-        return [("instance", identifier), ("replica", replica)]
+        return [("instance's", identifier), ("replica's", replica)]
     instances, dr_instances = _int(db.get("instances")) or 2, _int(db.get("dr_instances")) or 1
     return [
-        ("cluster", identifier),
-        (f"cluster's instance {instances}", f"{identifier}-{instances}"),
-        ("DR cluster", replica),
-        (f"DR cluster's instance {dr_instances}", f"{replica}-{dr_instances}"),
+        ("cluster's", identifier),
+        ("cluster instance", f"{identifier}-{instances}"),
+        ("DR cluster's", replica),
+        ("DR cluster instance", f"{replica}-{dr_instances}"),
     ]
 
 
@@ -593,7 +593,7 @@ def _identifier_fits(db: dict[str, Any], index: int, system: str, source: str) -
                 Problem(
                     source,
                     key,
-                    f"the {what}'s identifier '{made}' would be {len(made)} characters; RDS "
+                    f"the {what} identifier '{made}' would be {len(made)} characters; RDS "
                     f"allows {DB_IDENTIFIER_MAX}",
                 )
             ]

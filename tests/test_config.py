@@ -417,6 +417,26 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="database-identifier-double-hyphen",
         ),
         pytest.param(
+            # Aurora: the DR cluster <id>-dr and its instances <id>-dr-1.. (components/database.py)
+            lambda c: c["resilience:databases"][0].update(
+                engine="aurora-postgresql", engine_version="16.4", identifier="a" * 59
+            ),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the DR cluster instance "
+            f"identifier '{'a' * 59}-dr-1' would be 64 characters; RDS allows 63",
+            id="aurora-dr-instance-identifier-too-long",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(
+                engine="aurora-postgresql",
+                engine_version="16.4",
+                identifier="a" * 58,
+                dr_instances=16,
+            ),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the DR cluster instance "
+            f"identifier '{'a' * 58}-dr-16' would be 64 characters; RDS allows 63",
+            id="aurora-sixteenth-dr-instance-identifier-too-long",
+        ),
+        pytest.param(
             lambda c: c["resilience:services"][0]["resources"]["dr"].update(
                 health_checks=["0f6b2c1e-7a4d-4c55-9e1b-3d2f8a6c4b10"]
             ),
