@@ -40,6 +40,7 @@ import pulumi_aws as aws
 
 from components import pricing
 from components.conformance import PackContext, pack_name, summary, template_body
+from components.foundation import cloudtrail_arn
 from components.monitoring import InventoryEntry
 from components.storage import PolicyStatements, SecureBucket, SecureBucketArgs
 from model import tags as tag_keys
@@ -295,7 +296,7 @@ def trail_name(system: str) -> str:
 
 
 def trail_arn(partition: str, region: str, account_id: str, system: str) -> str:
-    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name(system)}"
+    return cloudtrail_arn(partition, region, account_id, trail_name(system))
 
 
 def audit_bucket_name(system: str, region: str, account_id: str) -> str:

@@ -16,7 +16,7 @@ from components.escalation import Escalation
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.monitoring import RegionMonitoring, escalation_args
 from components.replication import rule_id
-from components.security_baseline import recorder_here, trail_here
+from components.security_baseline import recorder_here, trail_here, trail_name
 from components.storage import data_bucket_name
 from model.config import Role, Severity, StackConfig
 from model.regions import ROUTE53_METRICS_REGION
@@ -89,7 +89,7 @@ def program(config: StackConfig, stack: str) -> None:
             key_deletion_window_days=config.kms.deletion_window_days,
             app_key="primary" if config.kms.app_key else None,
             sns_publishers=cost_publishers(config),
-            cloudtrail=trail_here(config),
+            cloudtrail=trail_name(config.name) if trail_here(config) else None,
             config_delivery=recorder_here(config),
         ),
     )
