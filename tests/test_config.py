@@ -377,6 +377,17 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             "digits, '.' and '-')",
             id="bucket-name-uppercase",
         ),
+        # Amazon SQS FIFO queue quotas: "The suffix counts towards the 80-character queue name
+        # quota."
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["queues"][0].update(
+                queue_name="q" * 76 + ".fifo"
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.queues[0].queue_name: "
+            f"'{'q' * 76}.fifo' is not an SQS queue name: 1-80 letters, digits, '-' and '_', a "
+            "FIFO queue's .fifo suffix included",
+            id="fifo-queue-name-81-characters",
+        ),
         # RDS API Reference, CreateDBInstance, DBInstanceIdentifier: "Must contain from 1 to
         # 63 letters, numbers, or hyphens. First character must be a letter. Can't end with a
         # hyphen or contain two consecutive hyphens."

@@ -530,9 +530,12 @@ def test_guardduty_findings_reach_the_severity_topics_by_band(
         pattern = json.loads(rule["inputs"]["eventPattern"])
         assert pattern["source"] == ["aws.guardduty"]
         assert pattern["detail-type"] == ["GuardDuty Finding"]
+        # Named, not autonamed: `<logical name>-<7 hex>` passes EventBridge's 64 characters
+        # only for short system names (PutRule, Name: "Maximum length of 64").
+        assert rule["inputs"]["name"] == f"reskflow-{stack}-guardduty-{band}"
         routed[band] = (
             pattern["detail"]["severity"][0]["numeric"],
-            targets[rule["computed"]["name"]],
+            targets[rule["inputs"]["name"]],
         )
     assert routed == {
         "high": ([">=", 7], topic["critical"]),
@@ -567,7 +570,7 @@ def test_guardduty_findings_reach_the_severity_topics_by_band(
     }
     for band in GUARDDUTY_BANDS:
         rule = rules[f"reskflow-{stack}-security-guardduty-{band}"]
-        target = targets[rule["computed"]["name"]]
+        target = targets[rule["inputs"]["name"]]
         assert fnmatch(
             target, events_key[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:sns:topicArn"]
         )
