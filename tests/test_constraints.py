@@ -1719,3 +1719,28 @@ def test_the_longest_names_fit_every_aws_name_limit(longest: list[SynthResult]) 
     kinds = {r["type"] for result in longest for r in result.graph["resources"]}
     # The kinds whose names overflowed before (autonamed past 64) are among them.
     assert {c.ROLE, c.EVENT_RULE, c.FUNCTION, c.PERMISSION, c.RDS_CLUSTER_INSTANCE} <= kinds
+
+
+def test_every_database_of_a_stack_publishes_with_one_enhanced_monitoring_role(
+    longest: list[SynthResult],
+) -> None:
+    """One role per stack, named `<system>-<role>-rds-monitoring` (at most 28 + 8 + 15 = 51 of
+    IAM's 64), for the 16 instances of each Aurora cluster alike."""
+    for result in longest:
+        if not result.loaded.config.databases:
+            continue
+        prefix = f"{result.loaded.config.name}-{result.loaded.config.role.value}"
+        roles = [
+            r
+            for r in result.graph["resources"]
+            if r["type"] == c.ROLE and r["inputs"].get("name", "").endswith("-rds-monitoring")
+        ]
+        (role,) = roles
+        assert role["inputs"]["name"] == f"{prefix}-rds-monitoring"
+        instances = [
+            r
+            for r in result.graph["resources"]
+            if r["type"] in (c.RDS_INSTANCE, c.RDS_CLUSTER_INSTANCE)
+        ]
+        assert instances, result.stack
+        assert {r["inputs"]["monitoringRoleArn"] for r in instances} == {role["computed"]["arn"]}
