@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from model.config import StackConfig
 from model.loader import INCLUDE_KEY, load_file, with_includes
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView
 from policies.rules import constraints as c
@@ -1727,9 +1728,11 @@ def test_every_database_of_a_stack_publishes_with_one_enhanced_monitoring_role(
     """One role per stack, named `<system>-<role>-rds-monitoring` (at most 28 + 8 + 15 = 51 of
     IAM's 64), for the 16 instances of each Aurora cluster alike."""
     for result in longest:
-        if not result.loaded.config.databases:
+        config = result.loaded.config
+        assert isinstance(config, StackConfig)
+        if not config.databases:
             continue
-        prefix = f"{result.loaded.config.name}-{result.loaded.config.role.value}"
+        prefix = f"{config.name}-{config.role.value}"
         roles = [
             r
             for r in result.graph["resources"]
