@@ -232,6 +232,10 @@ class RegionBackup(pulumi.ComponentResource):
         ):
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{suffix}",
+                # Named: autonamed, `<system>-primary-backup-failed-restores-<7 hex>` passes
+                # EventBridge's 64 (PutRule, Name: "Maximum length of 64"; pulumi-aws
+                # `AutoName("name", 64)`) only for system names up to 25.
+                name=f"{args.system}-{args.role.value}-backup-{suffix}",
                 description=f"AWS Backup {what}",
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 opts=in_region,

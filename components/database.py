@@ -149,6 +149,7 @@ MONITORING_POLICY = "iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRol
 # The log group Enhanced Monitoring writes every instance's OS metrics of a region to.
 OS_METRICS_LOG_GROUP = "RDSOSMetrics"
 LOGS_TYPE = "resilience:database:EnhancedMonitoringLogs"
+MONITORING_ROLE_TYPE = "resilience:database:EnhancedMonitoringRole"
 
 
 def exported_log_group_name(
@@ -227,23 +228,48 @@ class EnhancedMonitoringLogs(pulumi.ComponentResource):
         self.register_outputs({"name": self.log_group.name})
 
 
-def monitoring_role(
-    name: str, parent: pulumi.Resource, provider: aws.Provider, key_arn: pulumi.Input[str]
-) -> aws.iam.Role:
-    """The role RDS Enhanced Monitoring publishes with (AWS's managed policy, nothing more)."""
-    role = aws.iam.Role(
-        f"{name}-monitoring-role",
-        assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
-    )
-    partition = pulumi.Output.from_input(key_arn).apply(lambda arn: arn.split(":")[1])
-    aws.iam.RolePolicyAttachment(
-        f"{name}-monitoring-policy",
-        role=role.name,
-        policy_arn=partition.apply(lambda p: f"arn:{p}:{MONITORING_POLICY}"),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
-    )
-    return role
+@dataclass(frozen=True)
+class EnhancedMonitoringRoleArgs:
+    provider: aws.Provider
+    partition: pulumi.Input[str]
+
+
+class EnhancedMonitoringRole(pulumi.ComponentResource):
+    """The role RDS Enhanced Monitoring publishes every instance's OS metrics of the stack
+    with: AWS's managed policy, nothing more ("Create an IAM role that permits Amazon RDS to
+    communicate with the Amazon CloudWatch Logs service on your behalf" with the
+    AmazonRDSEnhancedMonitoringRole policy, RDS User Guide, Setting up for and enabling
+    Enhanced Monitoring). One per stack, named after the component (`<system>-<role>-rds-
+    monitoring`, at most 51 characters): a role per database, autonamed `<system>-<role>-
+    <database>-monitoring-role-<7 hex>`, passed IAM's 64 characters only for short system
+    and database names (CreateRole, RoleName: "Maximum length of 64"; pulumi-aws autonames
+    roles within 64 and fails past it, provider/resources.go `AutoName("name", 64)`). Roles
+    are global; the name's role (primary, dr) keeps the two stacks' apart."""
+
+    role: aws.iam.Role
+
+    def __init__(
+        self,
+        name: str,
+        args: EnhancedMonitoringRoleArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(MONITORING_ROLE_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=name,
+            description="RDS Enhanced Monitoring publishes the stack's instances' OS metrics",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-policy",
+            role=self.role.name,
+            policy_arn=pulumi.Output.concat("arn:", args.partition, f":{MONITORING_POLICY}"),
+            opts=child,
+        )
+        self.register_outputs({"arn": self.role.arn})
 
 
 def _hardened_instance(
@@ -259,6 +285,7 @@ def _hardened_instance(
     rpo_minutes: int,
     log_retention_days: int,
     major: pulumi.Input[str],
+    monitoring_role_arn: pulumi.Input[str],
     depends_on: Sequence[pulumi.Resource] = (),
     replicating: bool = False,
     continuous_backup: bool = False,
@@ -309,7 +336,7 @@ def _hardened_instance(
         performance_insights_enabled=True,
         performance_insights_kms_key_id=key_arn,
         monitoring_interval=MONITORING_INTERVAL_SECONDS,
-        monitoring_role_arn=monitoring_role(name, parent, provider, key_arn).arn,
+        monitoring_role_arn=monitoring_role_arn,
         opts=pulumi.ResourceOptions(
             parent=parent,
             provider=provider,
@@ -396,6 +423,8 @@ class PrimaryDatabaseArgs:
     dr_region: str
     # The RPO of its data class (tagged on the instance for the RTO/RPO analysis).
     rpo_minutes: int
+    # The stack's Enhanced Monitoring role (EnhancedMonitoringRole).
+    monitoring_role_arn: pulumi.Input[str]
     # Its backup class has continuous backup: AWS Backup then manages the backup window
     # and retention, which Pulumi must not fight.
     continuous_backup: bool = False
@@ -425,6 +454,7 @@ class PostgresPrimary(pulumi.ComponentResource):
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            monitoring_role_arn=args.monitoring_role_arn,
             log_retention_days=args.log_retention_days,
             major=db.major_version,
             depends_on=args.depends_on,
@@ -454,6 +484,7 @@ class ReplicaDatabaseArgs:
     # (Aurora); None once the DR region is active (promoted, or detached).
     source: pulumi.Input[str] | None
     rpo_minutes: int  # of its data class, as on the primary
+    monitoring_role_arn: pulumi.Input[str]  # the stack's EnhancedMonitoringRole
     continuous_backup: bool = False
     log_retention_days: int = 365
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -493,6 +524,7 @@ class PostgresReplica(pulumi.ComponentResource):
                 db.backup_retention_days if promoted else db.replica_backup_retention_days
             ),
             rpo_minutes=args.rpo_minutes,
+            monitoring_role_arn=args.monitoring_role_arn,
             log_retention_days=args.log_retention_days,
             major=major,
             depends_on=args.depends_on,
@@ -528,6 +560,7 @@ def _aurora_cluster(
     instances: int,
     instance_class: str,
     rpo_minutes: int,
+    monitoring_role_arn: pulumi.Input[str],
     log_retention_days: int = 365,
     depends_on: Sequence[pulumi.Resource] = (),
     replicating: bool = False,
@@ -593,7 +626,6 @@ def _aurora_cluster(
         ),
         **role_specific,
     )
-    role = monitoring_role(name, parent, provider, key_arn)
     for index in range(instances):
         aws.rds.ClusterInstance(
             f"{name}-{index + 1}",
@@ -609,7 +641,7 @@ def _aurora_cluster(
             performance_insights_kms_key_id=key_arn,
             copy_tags_to_snapshot=True,
             monitoring_interval=MONITORING_INTERVAL_SECONDS,
-            monitoring_role_arn=role.arn,
+            monitoring_role_arn=monitoring_role_arn,
             opts=pulumi.ResourceOptions(
                 parent=parent, provider=provider, protect=True, depends_on=list(depends_on)
             ),
@@ -649,6 +681,7 @@ class AuroraGlobalPrimary(pulumi.ComponentResource):
             key_arn=args.key_arn,
             backup_retention_days=db.backup_retention_days,
             rpo_minutes=args.rpo_minutes,
+            monitoring_role_arn=args.monitoring_role_arn,
             log_retention_days=args.log_retention_days,
             depends_on=args.depends_on,
             instances=db.instances,
@@ -693,6 +726,7 @@ class AuroraGlobalSecondary(pulumi.ComponentResource):
                 else db.backup_retention_days
             ),
             rpo_minutes=args.rpo_minutes,
+            monitoring_role_arn=args.monitoring_role_arn,
             log_retention_days=args.log_retention_days,
             depends_on=args.depends_on,
             instances=db.dr_instances,

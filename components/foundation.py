@@ -40,7 +40,9 @@ class FoundationArgs:
     # encrypted topics besides alarms, rules and vaults (AWS Budgets, Cost Anomaly Detection),
     # and whether CloudTrail encrypts this account's trail logs with the key.
     sns_publishers: tuple[str, ...] = ()
-    cloudtrail: bool = False
+    # The name of the trail in this region that encrypts its log files with the key (the
+    # system's, components/security_baseline.py `trail_name`); None: no trail uses it.
+    cloudtrail: str | None = None
     # AWS Config delivers this region's configuration history encrypted with the key.
     config_delivery: bool = False
 
@@ -51,13 +53,19 @@ class FoundationArgs:
             raise ValueError("app_key_primary_arn is required exactly when app_key is 'replica'")
 
 
+def cloudtrail_arn(partition: str, region: str, account_id: str, trail: str) -> str:
+    """A trail's ARN, `arn:<partition>:cloudtrail:<home region>:<account>:trail/<name>`
+    (CloudTrail API Reference, Trail, TrailARN)."""
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail}"
+
+
 def key_policy(
     account_id: str,
     partition: str,
     region: str,
     *,
     sns_publishers: tuple[str, ...] = (),
-    cloudtrail: bool = False,
+    cloudtrail: str | None = None,
     config_delivery: bool = False,
 ) -> str:
     """Key policy for a region's CMK.
@@ -70,7 +78,7 @@ def key_policy(
     - EventBridge rules publish into them too, but EventBridge supplies no aws:Source* key to
       KMS, so its grant is scoped by the topic ARN SNS binds to the data key instead;
     - CloudWatch Logs encrypts this account's log groups in the region;
-    - with `cloudtrail`, CloudTrail encrypts this account's trails' log files (and only those);
+    - with `cloudtrail` (a trail's name), CloudTrail encrypts that trail's log files only;
     - with `config_delivery`, AWS Config encrypts the configuration history it delivers.
     """
     root = f"arn:{partition}:iam::{account_id}:root"
@@ -150,23 +158,27 @@ def key_policy(
             },
         },
     ]
-    if cloudtrail:
+    if cloudtrail is not None:
         # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail":
         # "Allow CloudTrail to encrypt logs" (kms:GenerateDataKey* with StringLike
         # kms:EncryptionContext:aws:cloudtrail:arn "arn:aws:cloudtrail:*:account-id:trail/*")
-        # and "Enable CloudTrail to describe KMS key properties" (kms:DescribeKey). "The
-        # aws:SourceAccount condition key is also supported, but not recommended": the
-        # recommended aws:SourceArn names one trail, which the foundation does not know.
+        # and "Enable CloudTrail to describe KMS key properties" (kms:DescribeKey), each for
+        # the one trail: "As a security best practice, add an aws:SourceArn condition key to
+        # the KMS key policy. [...] The value of aws:SourceArn is always the trail ARN (or
+        # array of trail ARNs) that is using the KMS key." ("The aws:SourceAccount condition
+        # key is also supported, but not recommended.") The trail lives in this region, the
+        # primary's, and is the management account's for an organization trail.
         trails = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+        this_trail = {"aws:SourceArn": cloudtrail_arn(partition, region, account_id, cloudtrail)}
         statements += [
             {
-                "Sid": "CloudTrailEncryptsThisAccountsTrailLogs",
+                "Sid": "CloudTrailEncryptsTheTrailsLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "StringEquals": this_trail,
                     "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
                 },
             },
@@ -176,7 +188,7 @@ def key_policy(
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "kms:DescribeKey",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": {"StringEquals": this_trail},
             },
         ]
     if config_delivery:

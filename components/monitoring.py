@@ -18,6 +18,7 @@ Alarm hygiene:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -204,6 +205,25 @@ def dimensions(spec_dims: Iterable[tuple[str, str]], resource: Any) -> dict[str,
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+
+
+# PutMetricAlarm, AlarmName: "Maximum length of 255" (CloudWatch API Reference); alarms are
+# autonamed `<logical name>-<7 hex>` (pulumi-aws), 8 characters more than the logical name.
+ALARM_NAME_MAX = 255
+AUTONAME_SUFFIX = 8
+
+
+def named_after(prefix: str, name: str) -> str:
+    """The part of an alarm's logical name `<prefix>-<part>` that names the watched resource
+    (a queue, a function, an S3 replication rule id of up to 255 characters): its slug, or,
+    where the autonamed alarm would pass 255 characters, the slug cut short and a hash of the
+    whole name (still one alarm per resource, and the same one on every run)."""
+    slug = _slug(name)
+    room = ALARM_NAME_MAX - AUTONAME_SUFFIX - len(prefix) - 1
+    if len(slug) <= room:
+        return slug
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{slug[: room - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 @dataclass
@@ -450,7 +470,11 @@ class ServiceMonitoring(pulumi.ComponentResource):
             if resolved is None:
                 continue
             for suffix, resource in targets(spec.target, args.resources):
-                tail = f"{spec.id}-{_slug(suffix)}" if spec.target in LISTED_TARGETS else spec.id
+                tail = (
+                    f"{spec.id}-{named_after(f'{name}-{spec.id}', suffix)}"
+                    if spec.target in LISTED_TARGETS
+                    else spec.id
+                )
                 alarm, entry = create_metric_alarm(
                     f"{name}-{tail}",
                     resolved,
@@ -860,7 +884,8 @@ class RegionMonitoring(pulumi.ComponentResource):
                 if resolved is None:
                     continue
                 alarm, entry = create_metric_alarm(
-                    f"{name}-{spec.id}-{_slug(str(replication['rule_id']))}",
+                    f"{name}-{spec.id}-"
+                    + named_after(f"{name}-{spec.id}", str(replication["rule_id"])),
                     resolved,
                     replication,
                     ctx,

@@ -40,6 +40,7 @@ import pulumi_aws as aws
 
 from components import pricing
 from components.conformance import PackContext, pack_name, summary, template_body
+from components.foundation import cloudtrail_arn
 from components.monitoring import InventoryEntry
 from components.storage import PolicyStatements, SecureBucket, SecureBucketArgs
 from model import tags as tag_keys
@@ -295,7 +296,7 @@ def trail_name(system: str) -> str:
 
 
 def trail_arn(partition: str, region: str, account_id: str, system: str) -> str:
-    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name(system)}"
+    return cloudtrail_arn(partition, region, account_id, trail_name(system))
 
 
 def audit_bucket_name(system: str, region: str, account_id: str) -> str:
@@ -591,6 +592,9 @@ class SecurityBaseline(pulumi.ComponentResource):
             )
             role = aws.iam.Role(
                 f"{name}-trail-logs-role",
+                # Named: autonamed (logical name + 8) it passes IAM's 64 characters only for
+                # system names up to 23 (see _recorder).
+                name=f"{args.name_prefix}-trail-logs",
                 description=f"CloudTrail trail {trail_name(config.name)} writes to CloudWatch Logs",
                 assume_role_policy=arn.apply(
                     lambda a: _document(
@@ -707,6 +711,12 @@ class SecurityBaseline(pulumi.ComponentResource):
         name = self._name
         role = aws.iam.Role(
             f"{name}-config-role",
+            # Named: pulumi-aws autonames a role `<logical name>-<7 hex>` within 64 characters
+            # and fails past it (provider/resources.go, aws_iam_role `AutoName("name", 64)`;
+            # IAM CreateRole, RoleName: "Maximum length of 64"), which `<system>-primary-
+            # security-config-role` passes only for system names up to 27. Roles are global:
+            # the prefix's role (primary, dr) keeps the two stacks' roles apart.
+            name=f"{args.name_prefix}-config-recorder",
             description=f"AWS Config recorder of {args.name_prefix} in {config.region}",
             assume_role_policy=args.account_id.apply(
                 lambda account: _document(
@@ -841,6 +851,10 @@ class SecurityBaseline(pulumi.ComponentResource):
                 continue
             rule = aws.cloudwatch.EventRule(
                 f"{self._name}-guardduty-{band}",
+                # Named: autonamed, `<system>-<role>-security-guardduty-medium-<7 hex>` passes
+                # EventBridge's 64 (PutRule, Name: "Maximum length of 64"; pulumi-aws
+                # `AutoName("name", 64)`) only for system names up to 22.
+                name=f"{args.name_prefix}-guardduty-{band}",
                 description=f"GuardDuty findings of {band} severity to the {severity.value} topic",
                 event_pattern=guardduty_pattern(band),
                 opts=self._in_region,

@@ -321,6 +321,58 @@ HealthCheckId = Annotated[
     ),
 ]
 
+# RDS API Reference, CreateDBInstance, DBInstanceIdentifier (and CreateDBCluster,
+# DBClusterIdentifier, for Aurora): "Must contain from 1 to 63 letters, numbers, or hyphens.
+# First character must be a letter. Can't end with a hyphen or contain two consecutive
+# hyphens." RDS stores it "as a lowercase string": the config takes lowercase only.
+RDS_IDENTIFIER_MAX = 63
+_RDS_IDENTIFIER = re.compile(r"^[a-z](-?[a-z0-9])*$")
+
+
+def valid_rds_identifier(value: str) -> bool:
+    return len(value) <= RDS_IDENTIFIER_MAX and _RDS_IDENTIFIER.match(value) is not None
+
+
+def _rds_identifier(value: str) -> str:
+    if not valid_rds_identifier(value):
+        raise ValueError(
+            f"'{value}' is not an RDS identifier: 1-{RDS_IDENTIFIER_MAX} lowercase letters, "
+            "digits and hyphens, starting with a letter; RDS identifiers can't end with a "
+            "hyphen or contain two consecutive hyphens"
+        )
+    return value
+
+
+RdsIdentifier = Annotated[
+    str,
+    AfterValidator(_rds_identifier),
+    # For editors (`resilience schema`); the validator above gives the reason.
+    Field(json_schema_extra={"pattern": _RDS_IDENTIFIER.pattern, "maxLength": RDS_IDENTIFIER_MAX}),
+]
+
+# Amazon SQS Developer Guide, Amazon SQS FIFO queue quotas: "The name of a FIFO queue must end
+# with the .fifo suffix. The suffix counts towards the 80-character queue name quota."
+# (CreateQueue, QueueName: "A queue name can have up to 80 characters. Valid values:
+# alphanumeric characters, hyphens (-), and underscores (_).")
+QUEUE_NAME_MAX = 80
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]+(\.fifo)?$")
+
+
+def _queue_name(value: str) -> str:
+    if len(value) > QUEUE_NAME_MAX or not _QUEUE_NAME.match(value):
+        raise ValueError(
+            f"'{value}' is not an SQS queue name: 1-{QUEUE_NAME_MAX} letters, digits, '-' and "
+            "'_', a FIFO queue's .fifo suffix included"
+        )
+    return value
+
+
+QueueName = Annotated[
+    str,
+    AfterValidator(_queue_name),
+    Field(json_schema_extra={"pattern": _QUEUE_NAME.pattern, "maxLength": QUEUE_NAME_MAX}),
+]
+
 SubnetId = Annotated[str, _pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
 SecurityGroupId = Annotated[str, _pattern(r"^sg-[0-9a-f]{8,17}$", "a security group id (sg-...)")]
 
@@ -355,7 +407,7 @@ class AsgResource(Strict):
 
 
 class RdsResource(Strict):
-    identifier: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    identifier: RdsIdentifier
     engine: Literal["postgres", "mysql", "aurora-postgresql", "aurora-mysql"]
     instance_class: InstanceType
     max_connections: int = Field(gt=0, le=262_143)
@@ -390,8 +442,8 @@ class EcsResource(Strict):
 
 
 class QueueResource(Strict):
-    queue_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
-    dlq_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+    queue_name: QueueName
+    dlq_name: QueueName | None = None
 
 
 class S3ReplicationResource(Strict):
@@ -437,7 +489,7 @@ class QueueScaling(Strict):
     messages, x2 per step, cooldown 3 minutes; they scale in by one once the queue has been
     empty for `scale_in_after_empty_minutes`."""
 
-    queue_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+    queue_name: QueueName
     scale_out_at_messages: int = Field(default=10, ge=1)
     scale_out_percent: int = Field(default=100, ge=1, le=1000)
     cooldown_minutes: int = Field(default=3, ge=1, le=60)
@@ -713,7 +765,7 @@ class Database(Strict):
 
     name: Slug
     engine: Literal["postgres", "aurora-postgresql"] = "postgres"
-    identifier: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    identifier: RdsIdentifier | None = None
     # Aurora: instances of the primary cluster and of the DR (secondary) cluster.
     instances: int = Field(default=2, ge=1, le=16)
     dr_instances: int = Field(default=1, ge=1, le=16)

@@ -18,7 +18,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from model.alarms import BY_ID, CATALOG, evaluation_range_error, route53_compatible, valid_period
-from model.config import NAMESPACE, SECRET_PLACEHOLDER, SUB_DAILY, Role, StackConfig
+from model.config import (
+    NAMESPACE,
+    RDS_IDENTIFIER_MAX,
+    SECRET_PLACEHOLDER,
+    SUB_DAILY,
+    Role,
+    StackConfig,
+    valid_rds_identifier,
+)
 from model.gcp import GcpStackConfig
 from model.regions import AWS_REGIONS, ROUTE53_METRICS_REGION
 
@@ -540,34 +548,55 @@ SUB_DAILY_FREQUENCIES = frozenset(f.value for f in SUB_DAILY)
 
 # DBInstanceIdentifier: "Must contain from 1 to 63 letters, numbers, or hyphens. First
 # character must be a letter. Can't end with a hyphen or contain two consecutive hyphens"
-# (RDS API Reference, CreateDBInstance); the replica's is the primary's + "-dr".
-DB_IDENTIFIER_MAX = 63
+# (RDS API Reference, CreateDBInstance; DBClusterIdentifier of CreateDBCluster the same, "1 to
+# 63 (for Aurora DB clusters)"). What a database creates is named after its identifier
+# (components/database.py): PostgreSQL, the instance `<id>` and its replica `<id>-dr`; Aurora,
+# the cluster `<id>` with instances `<id>-1`..`<id>-<instances>` and the DR cluster `<id>-dr`
+# with instances `<id>-dr-1`..`<id>-dr-<dr_instances>`. A given identifier's own shape is
+# checked by the model (model.config.RdsIdentifier); the default `<system>-<name>` here.
+DB_IDENTIFIER_MAX = RDS_IDENTIFIER_MAX
 REPLICA_SUFFIX = "-dr"
+
+
+def _identifiers_made(db: dict[str, Any], identifier: str) -> list[tuple[str, str]]:
+    """(what, identifier) of every RDS instance and cluster a database creates."""
+    replica = identifier + REPLICA_SUFFIX
+    if db.get("engine") != "aurora-postgresql":
+        return [("instance's", identifier), ("replica's", replica)]
+    instances, dr_instances = _int(db.get("instances")) or 2, _int(db.get("dr_instances")) or 1
+    return [
+        ("cluster's", identifier),
+        ("cluster instance", f"{identifier}-{instances}"),
+        ("DR cluster's", replica),
+        ("DR cluster instance", f"{replica}-{dr_instances}"),
+    ]
 
 
 def _identifier_fits(db: dict[str, Any], index: int, system: str, source: str) -> list[Problem]:
     given = db.get("identifier")
+    if isinstance(given, str) and not valid_rds_identifier(given):
+        return []  # the model refuses it, with the reason
     identifier = given if isinstance(given, str) else f"{system}-{db.get('name')}"
     key = f"{NAMESPACE}:databases[{index}].{'identifier' if isinstance(given, str) else 'name'}"
-    replica = identifier + REPLICA_SUFFIX
-    if len(replica) > DB_IDENTIFIER_MAX:
+    if not isinstance(given, str) and ("--" in identifier or identifier.endswith("-")):
         return [
             Problem(
                 source,
                 key,
-                f"the replica's identifier '{replica}' would be {len(replica)} characters; RDS "
-                f"allows {DB_IDENTIFIER_MAX}",
+                f"'{identifier}' (<name>-<database name>): RDS identifiers can't end with a "
+                "hyphen or contain two consecutive hyphens",
             )
         ]
-    if "--" in identifier or identifier.endswith("-"):
-        return [
-            Problem(
-                source,
-                key,
-                f"'{identifier}': RDS identifiers can't end with a hyphen or contain two "
-                "consecutive hyphens",
-            )
-        ]
+    for what, made in _identifiers_made(db, identifier):
+        if len(made) > DB_IDENTIFIER_MAX:
+            return [
+                Problem(
+                    source,
+                    key,
+                    f"the {what} identifier '{made}' would be {len(made)} characters; RDS "
+                    f"allows {DB_IDENTIFIER_MAX}",
+                )
+            ]
     return []
 
 

@@ -53,6 +53,11 @@ class InputError(Exception):
     """Bad command-line input; exit code 2."""
 
 
+def problems_count(problems: Sequence[object]) -> str:
+    """The count of problems, singular for one: `1 problem`, `2 problems`."""
+    return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+
+
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -136,7 +141,7 @@ def run_synth(
         requested, extra = resolve_configs(directory, stacks, config_files, all_stacks)
         results = synth_all([*extra, *requested])
     except ConfigError as error:
-        err.print(f"[bold red]invalid stack config[/] ({len(error.problems)} problems):")
+        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
         for problem in error.problems:
             err.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
@@ -405,7 +410,7 @@ def _run_ops(action: Callable[[], object], dry_run: bool, yes: bool, what: str) 
     try:
         action()
     except ConfigError as error:
-        err.print(f"[bold red]invalid stack config[/] ({len(error.problems)} problems):")
+        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
         for problem in error.problems:
             err.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
@@ -616,7 +621,7 @@ def preflight(
         report = preflight_checks.run_preflight(inputs, Clients())
     except ConfigError as error:
         bad(
-            f"invalid stack config ({len(error.problems)} problems)",
+            f"invalid stack config ({problems_count(error.problems)})",
             [str(p) for p in error.problems],
         )
     except (InputError, StackInputError, preflight_checks.PreflightError) as error:
@@ -665,7 +670,7 @@ def requirements(
         directory = (project_dir or find_project_dir(Path.cwd())).resolve()
         manuals, rows = traceability.load(directory / "requirements.yaml")
     except ConfigError as error:
-        err.print(f"[bold red]invalid requirements[/] ({len(error.problems)} problems):")
+        err.print(f"[bold red]invalid requirements[/] ({problems_count(error.problems)}):")
         for problem in error.problems:
             err.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
@@ -710,7 +715,7 @@ def review(
         rule_ids = [r.id for r in ALL_RULES] + [r.id for r in STACK_RULES]
         reviews = kind_review.load(directory, rule_ids)
     except ConfigError as error:
-        err.print(f"[bold red]invalid review records[/] ({len(error.problems)} problems):")
+        err.print(f"[bold red]invalid review records[/] ({problems_count(error.problems)}):")
         for problem in error.problems:
             err.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None

@@ -20,7 +20,12 @@ from components.cost import (
     cost_guards_here,
     cost_publishers,
 )
-from components.database import EnhancedMonitoringLogs, EnhancedMonitoringLogsArgs
+from components.database import (
+    EnhancedMonitoringLogs,
+    EnhancedMonitoringLogsArgs,
+    EnhancedMonitoringRole,
+    EnhancedMonitoringRoleArgs,
+)
 from components.dns_failover import (
     ALIAS_TTL_SECONDS,
     HealthCheckAlarms,
@@ -288,6 +293,20 @@ def enhanced_monitoring_logs(
         ),
     )
     return [logs.log_group]
+
+
+def enhanced_monitoring_role(
+    config: StackConfig, prefix: str, base: RegionalFoundation
+) -> pulumi.Output[str] | None:
+    """The ARN of the role every database of the stack publishes Enhanced Monitoring with
+    (`<prefix>-rds-monitoring`); None without databases."""
+    if not config.databases:
+        return None
+    role = EnhancedMonitoringRole(
+        f"{prefix}-rds-monitoring",
+        EnhancedMonitoringRoleArgs(provider=base.provider, partition=base.partition),
+    )
+    return role.role.arn
 
 
 def continuous_backup(config: StackConfig, backup_class: str | None) -> bool:

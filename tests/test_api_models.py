@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import keyword
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -457,6 +458,31 @@ def test_event_rule_and_target() -> None:
     ]
 
 
+def test_lambda_permission() -> None:
+    kind = "aws:lambda/permission:Permission"
+    ok = {
+        "function": "reskflow-primary-slack-relay",
+        "action": "lambda:InvokeFunction",
+        "principal": "sns.amazonaws.com",
+        "sourceArn": "arn:aws:sns:us-east-1:123456789012:critical",
+    }
+    # StatementId: length 1..100, pattern ([a-zA-Z0-9-_]+); pulumi-aws auto-names it
+    # `<logical name>-<7 hex>` ("statement_id": AutoName("statementId", 100)).
+    assert findings(kind, ok, name="p" * 92) == []  # 92 + 8 = 100
+    assert findings(kind, ok, name="p" * 93) == [
+        f'{"p" * 93}: statementId (auto-named)="{"p" * 78}… (101 chars): lambda.AddPermission '
+        "StatementId: max length 100 (is 101)"
+    ]
+    got = findings(kind, broken(ok, statementId="invoke from sns"))
+    assert got == [
+        'res: statementId="invoke from sns": lambda.AddPermission StatementId: pattern '
+        "([a-zA-Z0-9-_]+)"
+    ]
+    # Action: pattern (lambda:[*]|lambda:[a-zA-Z]+|[*])
+    got = findings(kind, broken(ok, action="sns:Publish"))
+    assert any("lambda.AddPermission Action: pattern" in m for m in got)
+
+
 def test_autoscaling_group_and_policy() -> None:
     group = "aws:autoscaling/group:Group"
     ok = {
@@ -755,7 +781,10 @@ def test_every_pattern_of_a_mapped_member_translates_or_is_listed() -> None:
 
 def _args_class(token: str) -> type:
     pkg, module, name = token.split(":")
-    package = importlib.import_module(f"pulumi_{pkg}.{module.split('/')[0]}")
+    python_module = module.split("/")[0]
+    if keyword.iskeyword(python_module):  # aws:lambda/... lives in pulumi_aws.lambda_
+        python_module += "_"
+    package = importlib.import_module(f"pulumi_{pkg}.{python_module}")
     resource = getattr(package, name)
     source = inspect.getsource(resource._internal_init)
     assert f"'{token}'" in source, f"{resource} is not {token}"

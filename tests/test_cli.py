@@ -98,6 +98,19 @@ def test_invalid_config_exits_2_listing_every_problem(project: Path) -> None:
     assert not (project / "out").exists()  # nothing half-written
 
 
+def test_one_problem_is_counted_in_the_singular(project: Path) -> None:
+    with (project / "Pulumi.dr.yaml").open("a") as stack_file:
+        stack_file.write(
+            "  resilience:dr:\n    region: us-west-2\n    rto_minutes: 15\n    rpo_minutes: 0\n"
+        )
+    result = invoke("check", "--project-dir", str(project), "--out", str(project / "out"))
+    assert result.exit_code == 2
+    assert "invalid stack config (1 problem):" in result.output
+    assert "Pulumi.dr.yaml: resilience:dr.rpo_minutes: must be greater than 0, got 0" in (
+        " ".join(result.output.split())
+    )
+
+
 def test_unknown_stack_and_missing_file_exit_2(tmp_path: Path) -> None:
     result = invoke("synth", "--stack", "staging", "--project-dir", str(ROOT))
     assert result.exit_code == 2

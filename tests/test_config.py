@@ -21,6 +21,13 @@ def problems_of(path: Path) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
+# The reason the config gives for an identifier RDS refuses (model/config.py RdsIdentifier).
+RDS_IDENTIFIER_REASON = (
+    "is not an RDS identifier: 1-63 lowercase letters, digits and hyphens, starting with a "
+    "letter; RDS identifiers can't end with a hyphen or contain two consecutive hyphens"
+)
+
+
 def test_shipped_primary_carries_the_reskflow_numbers(shipped: dict[str, LoadedConfig]) -> None:
     config = shipped["primary"].aws
     assert config.role is Role.PRIMARY
@@ -340,26 +347,6 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             id="slo-without-sli-source",
         ),
         pytest.param(
-            # 24 characters: the longest region's access-log bucket overflows, while every
-            # backup plan (`<name>-primary-<class>`, AWS Backup's 50) still fits.
-            lambda c: (
-                c.update(
-                    {
-                        "resilience:name": "reskflow-orders-platform",
-                        "resilience:primary": {"region": "ap-southeast-1"},
-                    }
-                ),
-                [
-                    s["resources"]["primary"].pop("certificates", None)
-                    for s in c["resilience:services"]
-                ],
-            ),
-            "Pulumi.bad.yaml: resilience:name: the access-log bucket "
-            "'reskflow-orders-platform-access-logs-ap-southeast-1-<account id>' would be 64 "
-            "characters; S3 allows 63: shorten the name",
-            id="access-log-bucket-name-too-long",
-        ),
-        pytest.param(
             lambda c: c["resilience:services"][0]["resources"]["dr"].update(
                 certificates=[
                     "arn:aws:acm:us-east-1:123456789012:certificate/"
@@ -390,6 +377,76 @@ def test_stack_name_comes_from_the_file_name(write_config: ConfigWriter) -> None
             "digits, '.' and '-')",
             id="bucket-name-uppercase",
         ),
+        # Amazon SQS FIFO queue quotas: "The suffix counts towards the 80-character queue name
+        # quota."
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["queues"][0].update(
+                queue_name="q" * 76 + ".fifo"
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.queues[0].queue_name: "
+            f"'{'q' * 76}.fifo' is not an SQS queue name: 1-80 letters, digits, '-' and '_', a "
+            "FIFO queue's .fifo suffix included",
+            id="fifo-queue-name-81-characters",
+        ),
+        # RDS API Reference, CreateDBInstance, DBInstanceIdentifier: "Must contain from 1 to
+        # 63 letters, numbers, or hyphens. First character must be a letter. Can't end with a
+        # hyphen or contain two consecutive hyphens."
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["databases"][0].update(
+                identifier="reskflow-db-"
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.databases[0].identifier: "
+            f"'reskflow-db-' {RDS_IDENTIFIER_REASON}",
+            id="watched-rds-identifier-trailing-hyphen",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["dr"]["databases"][0].update(
+                identifier="reskflow--db-dr"
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.dr.databases[0].identifier: "
+            f"'reskflow--db-dr' {RDS_IDENTIFIER_REASON}",
+            id="watched-rds-identifier-double-hyphen",
+        ),
+        pytest.param(
+            lambda c: c["resilience:services"][0]["resources"]["primary"]["databases"][0].update(
+                identifier="r" * 64
+            ),
+            "Pulumi.bad.yaml: resilience:services[0].resources.primary.databases[0].identifier: "
+            f"'{'r' * 64}' {RDS_IDENTIFIER_REASON}",
+            id="watched-rds-identifier-64-characters",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="reskflow-db-"),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: "
+            f"'reskflow-db-' {RDS_IDENTIFIER_REASON}",
+            id="database-identifier-trailing-hyphen",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(identifier="reskflow--db"),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: "
+            f"'reskflow--db' {RDS_IDENTIFIER_REASON}",
+            id="database-identifier-double-hyphen",
+        ),
+        pytest.param(
+            # Aurora: the DR cluster <id>-dr and its instances <id>-dr-1.. (components/database.py)
+            lambda c: c["resilience:databases"][0].update(
+                engine="aurora-postgresql", engine_version="16.4", identifier="a" * 59
+            ),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the DR cluster instance "
+            f"identifier '{'a' * 59}-dr-1' would be 64 characters; RDS allows 63",
+            id="aurora-dr-instance-identifier-too-long",
+        ),
+        pytest.param(
+            lambda c: c["resilience:databases"][0].update(
+                engine="aurora-postgresql",
+                engine_version="16.4",
+                identifier="a" * 58,
+                dr_instances=16,
+            ),
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: the DR cluster instance "
+            f"identifier '{'a' * 58}-dr-16' would be 64 characters; RDS allows 63",
+            id="aurora-sixteenth-dr-instance-identifier-too-long",
+        ),
         pytest.param(
             lambda c: c["resilience:services"][0]["resources"]["dr"].update(
                 health_checks=["0f6b2c1e-7a4d-4c55-9e1b-3d2f8a6c4b10"]
@@ -411,6 +468,18 @@ def test_each_problem_names_file_key_and_reason(
     write_config: ConfigWriter, edit: Any, expected: str
 ) -> None:
     assert problems_of(write_config(edit)) == [expected]
+
+
+def test_a_system_name_too_long_for_its_buckets_names_the_key(write_config: ConfigWriter) -> None:
+    """S3 User Guide, General purpose bucket naming rules: "Bucket names must be between 3
+    (min) and 63 (max) characters long". The same 29 characters also make the backup plans
+    longer than AWS Backup's 50, reported with them."""
+    problems = problems_of(write_config(lambda c: c.update({"resilience:name": "r" * 29})))
+    assert (
+        "Pulumi.bad.yaml: resilience:name: the access-log bucket "
+        f"'{'r' * 29}-access-logs-us-east-1-<account id>' would be 64 characters; S3 allows 63: "
+        "shorten the name"
+    ) in problems
 
 
 def test_included_system_file_is_merged_under_the_stack_keys(tmp_path: Path) -> None:

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from model.config import StackConfig
 from model.loader import INCLUDE_KEY, load_file, with_includes
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView
 from policies.rules import constraints as c
+from policies.rules.api_models import RULES as API_RULES
 from policies.rules.core import evaluate
 from policies.rules.stack import StackView, evaluate_stack, view_from_graph
 from scripts.engine import SynthResult, synth_all
@@ -293,6 +295,14 @@ ROOT_STATEMENT: dict[str, Any] = {
     "Action": "SNS:Publish",
     "Resource": TOPIC,
 }
+
+RDS_INSTANCE: dict[str, Any] = {
+    "identifier": "o" * 63,
+    "finalSnapshotIdentifier": "o" * 249 + "-final",
+}
+RDS_NAME_RULE = (
+    "letters, digits or hyphens starting with a letter, without a trailing or double hyphen"
+)
 
 # (rule id, resource type, compliant props, the broken change, the one message expected)
 CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
@@ -858,6 +868,46 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         FUNCTION,
         {"environment": {"variables": {"SLACK_ROUTES": "x" * 4096}}},
         "r: environment variables of 4108 bytes (at most 4 KB)",
+    ),
+    # RDS API Reference, CreateDBInstance, DBInstanceIdentifier: "Must contain from 1 to 63
+    # letters, numbers, or hyphens. First character must be a letter. Can't end with a hyphen
+    # or contain two consecutive hyphens."
+    (
+        "aws-rds-identifier-valid",
+        c.RDS_INSTANCE,
+        RDS_INSTANCE,
+        {"identifier": "i" * 64},
+        f"r: identifier {'i' * 64!r} (64 characters) is not 1-63 {RDS_NAME_RULE}",
+    ),
+    (
+        "aws-rds-identifier-valid",
+        c.RDS_INSTANCE,
+        RDS_INSTANCE,
+        {"identifier": "orders-db-"},
+        f"r: identifier 'orders-db-' (10 characters) is not 1-63 {RDS_NAME_RULE}",
+    ),
+    (
+        "aws-rds-identifier-valid",
+        c.RDS_CLUSTER_INSTANCE,
+        {"identifier": "orders-1", "clusterIdentifier": "orders"},
+        {"identifier": "orders--1"},
+        f"r: identifier 'orders--1' (9 characters) is not 1-63 {RDS_NAME_RULE}",
+    ),
+    (
+        "aws-rds-identifier-valid",
+        c.RDS_CLUSTER,
+        {"clusterIdentifier": "orders", "finalSnapshotIdentifier": "orders-final"},
+        {"clusterIdentifier": "1orders"},
+        f"r: clusterIdentifier '1orders' (7 characters) is not 1-63 {RDS_NAME_RULE}",
+    ),
+    # DeleteDBInstance, FinalDBSnapshotIdentifier: "Must be 1 to 255 letters, numbers, or
+    # hyphens" with the same first and last characters.
+    (
+        "aws-rds-identifier-valid",
+        c.RDS_INSTANCE,
+        RDS_INSTANCE,
+        {"finalSnapshotIdentifier": "f" * 256},
+        f"r: finalSnapshotIdentifier {'f' * 256!r} (256 characters) is not 1-255 {RDS_NAME_RULE}",
     ),
 ]
 
@@ -1473,3 +1523,227 @@ def test_every_rule_of_the_pack_is_registered() -> None:
     ids = {r.id for r in ALL_RULES} | {r.id for r in STACK_RULES}
     assert {r.id for r in c.RULES} | {r.id for r in c.STACK_RULES} <= ids
     assert set(RULES) == RULE_CASE_IDS
+
+
+# -- the longest names the config accepts ------------------------------------------------------
+#
+# Every resource is named after the system (`<name>-<role>-...`) and the config's entries
+# (services, buckets, databases, tables, classes, peaks) or the existing resources it watches
+# (functions, queues, replication rules); pulumi-aws autonames the rest `<logical name>-<7 hex>`
+# within each kind's limit and fails past it ("name '...' plus 7 random chars is longer than
+# maximum length 64", pulumi/pulumi sdk resource.NewUniqueHex). So every name must fit for
+# the longest value of each that the config accepts. The bounds, from the AWS limits the
+# loader holds the names to (model/loader.py), for regions of 9 characters (us-east-1,
+# us-west-2: the shortest AWS regions, so the longest system name):
+ACCOUNT_ID = 12
+# S3 User Guide, General purpose bucket naming rules: "Bucket names must be between 3 (min)
+# and 63 (max) characters long"; every stack's access-log bucket is
+# `<name>-access-logs-<region>-<account id>`.
+LONGEST_SYSTEM = 63 - len("-access-logs-us-east-1-") - ACCOUNT_ID  # 28
+LONGEST_SLUG = 32  # services, tables, peaks, backup rules: model/config.py _SLUG
+# A data bucket `<name>-<bucket>-<region>-<account id>` within S3's 63.
+LONGEST_BUCKET = 63 - LONGEST_SYSTEM - len("--us-east-1-") - ACCOUNT_ID  # 11
+# RDS API Reference, CreateDBInstance, DBInstanceIdentifier: "Must contain from 1 to 63
+# letters, numbers, or hyphens"; the replica of `<name>-<database>` is `...-dr`, an Aurora DR
+# cluster's 16th instance `...-dr-16`.
+LONGEST_DATABASE = 63 - LONGEST_SYSTEM - len("--dr")  # 31
+LONGEST_AURORA = 63 - LONGEST_SYSTEM - len("--dr-16")  # 28
+# AWS Backup API, BackupPlanInput, BackupPlanName: "Must contain 1 to 50 alphanumeric or
+# '-_.' characters"; the plans are `<name>-primary-<class>`.
+LONGEST_CLASS = 50 - LONGEST_SYSTEM - len("-primary-")  # 13
+# Names of existing resources the config watches, as long as AWS allows: Lambda function
+# names 64 (CreateFunction), SQS queue names 80 (CreateQueue), S3 replication rule ids 255
+# (ReplicationRule, ID), Auto Scaling group names 255.
+LONGEST = {"function": 64, "queue": 80, "rule_id": 255, "asg": 255}
+
+
+def padded(base: str, length: int) -> str:
+    """`base` made `length` characters long (letters appended, never a trailing hyphen)."""
+    return (base + "-" + "x" * length)[:length] if len(base) < length else base[:length]
+
+
+def _longest_classes(config: dict[str, Any]) -> None:
+    """Backup classes (and their rules) renamed to the longest names, references too."""
+    classes = config["resilience:backup"]["classes"]
+    renamed = {name: padded(name, LONGEST_CLASS) for name in classes}
+    config["resilience:backup"]["classes"] = {renamed[k]: v for k, v in classes.items()}
+    for spec in config["resilience:backup"]["classes"].values():
+        for rule in spec.get("rules", []):
+            rule["name"] = padded(rule["name"], LONGEST_SLUG)
+    for key in ("resilience:data_buckets", "resilience:databases", "resilience:tables"):
+        for entry in config.get(key, []):
+            if entry.get("backup_class"):
+                entry["backup_class"] = renamed[entry["backup_class"]]
+
+
+def _longest_service(
+    service: dict[str, Any], databases: list[str], sides: tuple[str, ...] = ("primary", "dr")
+) -> None:
+    service["name"] = padded(service["name"], LONGEST_SLUG)
+    for peak in (service.get("scaling") or {}).get("peaks", []):
+        peak["name"] = padded(peak["name"], LONGEST_SLUG)
+    for side in sides:
+        res = service.setdefault("resources", {}).setdefault(side, {})
+        own = f"{service['name'][:8]}-{side}"  # each service's and region's own
+        function = padded(f"{own}-function", LONGEST["function"])
+        res["functions"] = [{"function_name": function, "timeout_seconds": 30}]
+        queue, dlq = (padded(f"{own}-{what}", LONGEST["queue"]) for what in ("queue", "dlq"))
+        res["queues"] = [{"queue_name": queue, "dlq_name": dlq}]
+        if res.get("asg"):
+            res["asg"]["name"] = padded(f"{own}-group", LONGEST["asg"])
+        for db in res.get("databases", []):
+            # The bundle's own database, watched under its identifier in each region.
+            db["identifier"] = databases[0] + ("-dr" if side == "dr" else "")
+    service["resources"]["primary"]["s3_replication"] = [
+        {
+            "source_bucket": "s" * 63,
+            "destination_bucket": "d" * 63,
+            "rule_id": "r" * LONGEST["rule_id"],
+        }
+    ]
+
+
+def _longest_reskflow(config: dict[str, Any], *, aurora: bool, primary_stack: str) -> None:
+    """The shipped system (RDS or Aurora, owned groups, DNS failover, a replicated bucket, a
+    global table, a Slack relay, budgets per service) under the longest names."""
+    system = "n" * LONGEST_SYSTEM
+    config["resilience:name"] = system
+    _longest_classes(config)
+    (db,) = config["resilience:databases"]
+    db.pop("identifier")
+    db["name"] = "b" * (LONGEST_AURORA if aurora else LONGEST_DATABASE)
+    if aurora:
+        db.update(engine="aurora-postgresql", engine_version="16.4", instances=16)
+        db.update(dr_instances=16)
+        config["resilience:failover"]["mechanism"] = "arc"
+    identifier = f"{system}-{db['name']}"
+    for service in config["resilience:services"]:
+        _longest_service(service, [identifier])
+        for side in ("primary", "dr"):
+            for watched in service["resources"][side].get("databases", []):
+                if aurora:
+                    watched.update(engine="aurora-postgresql", allocated_storage_gb=None)
+    config["resilience:cost"]["service_budgets_usd"] = {
+        s["name"]: 100 for s in config["resilience:services"]
+    }
+    config["resilience:data_buckets"][0]["name"] = "u" * LONGEST_BUCKET
+    config["resilience:tables"] = [
+        {
+            "name": "t" * LONGEST_SLUG,
+            "hash_key": "key",
+            "backup_class": next(iter(config["resilience:backup"]["classes"])),
+        }
+    ]
+    config["resilience:escalation"]["critical"].append({"kind": "slack", "endpoint": SLACK})
+    config["resilience:failover"]["health_check"]["alarms"] = ["alb-unhealthy-hosts"]
+    if config["resilience:role"] == "dr":
+        config["resilience:primary_stack"] = primary_stack
+
+
+def _longest_ecs(config: dict[str, Any]) -> None:
+    """The ECS example with a queue-scaled service and a yearly peak, under the longest names."""
+    system = "e" * LONGEST_SYSTEM
+    config["resilience:name"] = system
+    (service,) = config["resilience:services"]
+    service["scaling"]["queue"] = {"queue_name": "q" * LONGEST["queue"]}
+    service["scaling"]["peaks"] = [
+        {"name": "p" * LONGEST_SLUG, "start": "09-01", "end": "10-01", "factor": 2}
+    ]
+    service["resources"]["primary"]["ecs"] = {"cluster": "c" * 255, "service": "s" * 255}
+    _longest_service(service, ["l" * 63], sides=("primary",))
+
+
+@pytest.fixture(scope="module")
+def longest(tmp_path_factory: pytest.TempPathFactory) -> list[SynthResult]:
+    tmp = tmp_path_factory.mktemp("longest")
+    paths = []
+    for tag, aurora in (("longest", False), ("longest-aurora", True)):
+        for base in ("primary", "dr"):
+
+            def edit(config: dict[str, Any], aurora: bool = aurora, tag: str = tag) -> None:
+                ref = f"organization/resilience/{tag}-primary"
+                _longest_reskflow(config, aurora=aurora, primary_stack=ref)
+
+            paths.append(variant(tmp, base, f"{tag}-{base}", edit))
+    paths.append(
+        variant(
+            tmp,
+            "examples/learning-assistant/Pulumi.learning-assistant.yaml",
+            "longest-ecs",
+            _longest_ecs,
+        )
+    )
+    return synth_all([load_file(p) for p in paths])
+
+
+def test_the_longest_names_are_the_longest_the_config_accepts(tmp_path: Path) -> None:
+    """One character more and the loader refuses the file, naming the key."""
+    from model.loader import ConfigError
+
+    def too_long(config: dict[str, Any]) -> None:
+        _longest_reskflow(config, aurora=False, primary_stack="")
+        config["resilience:name"] += "n"
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(variant(tmp_path, "primary", "one-more", too_long))
+    assert any(str(p.key) == "resilience:name" for p in caught.value.problems)
+
+    def bucket(config: dict[str, Any]) -> None:
+        _longest_reskflow(config, aurora=False, primary_stack="")
+        config["resilience:data_buckets"][0]["name"] += "u"
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(variant(tmp_path, "primary", "bucket", bucket))
+    assert [str(p.key) for p in caught.value.problems] == ["resilience:data_buckets[0].name"]
+
+    def database(config: dict[str, Any]) -> None:
+        _longest_reskflow(config, aurora=False, primary_stack="")
+        config["resilience:databases"][0]["name"] += "b"
+
+    with pytest.raises(ConfigError) as caught:
+        load_file(variant(tmp_path, "primary", "database", database))
+    assert "resilience:databases[0].name" in [str(p.key) for p in caught.value.problems]
+
+
+def test_the_longest_names_fit_every_aws_name_limit(longest: list[SynthResult]) -> None:
+    """Synthesized with the longest system, service, bucket, database, table, class, peak and
+    watched-resource names, no name exceeds what AWS (and pulumi-aws's autonaming) allows:
+    no finding of the constraint rules (aws-iam-role-valid, aws-events-rule-valid,
+    aws-lambda-function-valid, aws-rds-identifier-valid, aws-s3-bucket-name-valid,
+    aws-kms-alias-name-valid, aws-cloudwatch-log-group-valid, ...) nor of aws-api-model (each
+    mapped kind's name members, autonamed ones as `<logical name>-0000000`)."""
+    assert {r.loaded.config.name for r in longest} == {"n" * 28, "e" * 28}
+    for result in longest:
+        assert evaluate(result.graph, (*c.RULES, *API_RULES)) == [], result.stack
+        found, _ = evaluate_stack(view_from_graph(result.graph), c.STACK_RULES)
+        assert found == [], result.stack
+    kinds = {r["type"] for result in longest for r in result.graph["resources"]}
+    # The kinds whose names overflowed before (autonamed past 64) are among them.
+    assert {c.ROLE, c.EVENT_RULE, c.FUNCTION, c.PERMISSION, c.RDS_CLUSTER_INSTANCE} <= kinds
+
+
+def test_every_database_of_a_stack_publishes_with_one_enhanced_monitoring_role(
+    longest: list[SynthResult],
+) -> None:
+    """One role per stack, named `<system>-<role>-rds-monitoring` (at most 28 + 8 + 15 = 51 of
+    IAM's 64), for the 16 instances of each Aurora cluster alike."""
+    for result in longest:
+        config = result.loaded.config
+        assert isinstance(config, StackConfig)
+        if not config.databases:
+            continue
+        prefix = f"{config.name}-{config.role.value}"
+        roles = [
+            r
+            for r in result.graph["resources"]
+            if r["type"] == c.ROLE and r["inputs"].get("name", "").endswith("-rds-monitoring")
+        ]
+        (role,) = roles
+        assert role["inputs"]["name"] == f"{prefix}-rds-monitoring"
+        instances = [
+            r
+            for r in result.graph["resources"]
+            if r["type"] in (c.RDS_INSTANCE, c.RDS_CLUSTER_INSTANCE)
+        ]
+        assert instances, result.stack
+        assert {r["inputs"]["monitoringRoleArn"] for r in instances} == {role["computed"]["arn"]}

@@ -450,9 +450,21 @@ def test_every_stateful_resource_is_protected_and_encrypted_with_its_regions_key
         ),
         pytest.param(
             lambda c: c["resilience:databases"][0].update(identifier="reskflow--db"),
-            "Pulumi.bad.yaml: resilience:databases[0].identifier: 'reskflow--db': RDS "
-            "identifiers can't end with a hyphen or contain two consecutive hyphens",
+            "Pulumi.bad.yaml: resilience:databases[0].identifier: 'reskflow--db' is not an RDS "
+            "identifier: 1-63 lowercase letters, digits and hyphens, starting with a letter; "
+            "RDS identifiers can't end with a hyphen or contain two consecutive hyphens",
             id="identifier-double-hyphen",
+        ),
+        pytest.param(
+            # The default identifier <name>-<database name> of a system name with "--".
+            lambda c: (
+                c.update({"resilience:name": "resk--flow"}),
+                c["resilience:databases"][0].pop("identifier"),
+            ),
+            "Pulumi.bad.yaml: resilience:databases[0].name: 'resk--flow-orders-db' (<name>-"
+            "<database name>): RDS identifiers can't end with a hyphen or contain two "
+            "consecutive hyphens",
+            id="default-identifier-double-hyphen",
         ),
         pytest.param(
             lambda c: c["resilience:databases"][0].update(engine_version="16.4"),

@@ -40,6 +40,7 @@ ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 BUDGET = "aws:budgets/budget:Budget"
 ACCOUNT = "123456789012"
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
 
 def inputs_of(result: SynthResult, typ: str, field: str, value: str) -> dict[str, Any]:
@@ -74,11 +75,22 @@ def test_one_multi_region_trail_validated_and_encrypted_in_the_primary(
     )
     # The dr stack has no trail of its own: the primary's records every region.
     assert not resources(synthesized["dr"], TRAIL)
-    # CloudTrail may encrypt with the primary's key, for this account's trails only.
+    # CloudTrail may encrypt with the primary's key, for this trail only: "As a security best
+    # practice, add an aws:SourceArn condition key to the KMS key policy. [...] The value of
+    # aws:SourceArn is always the trail ARN" (CloudTrail User Guide, "Configure AWS KMS key
+    # policies for CloudTrail"; aws:SourceAccount is "supported, but not recommended").
     key = json.loads(only(primary, "aws:kms/key:Key", "key")["inputs"]["policy"])
-    grant = next(
-        s for s in key["Statement"] if s["Sid"] == "CloudTrailEncryptsThisAccountsTrailLogs"
-    )
+    cloudtrail = [s for s in key["Statement"] if s["Principal"] == {"Service": CLOUDTRAIL}]
+    assert sorted(s["Action"] for s in cloudtrail) == ["kms:DescribeKey", "kms:GenerateDataKey*"]
+    for statement in cloudtrail:
+        assert statement["Condition"]["StringEquals"] == {
+            "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:123456789012:trail/reskflow-audit"
+        }
+        assert (
+            statement["Condition"]["StringEquals"]["aws:SourceArn"]
+            == (only(primary, TRAIL)["computed"]["arn"])
+        )
+    (grant,) = [s for s in cloudtrail if s["Action"] == "kms:GenerateDataKey*"]
     assert grant["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"
     }
@@ -518,9 +530,12 @@ def test_guardduty_findings_reach_the_severity_topics_by_band(
         pattern = json.loads(rule["inputs"]["eventPattern"])
         assert pattern["source"] == ["aws.guardduty"]
         assert pattern["detail-type"] == ["GuardDuty Finding"]
+        # Named, not autonamed: `<logical name>-<7 hex>` passes EventBridge's 64 characters
+        # only for short system names (PutRule, Name: "Maximum length of 64").
+        assert rule["inputs"]["name"] == f"reskflow-{stack}-guardduty-{band}"
         routed[band] = (
             pattern["detail"]["severity"][0]["numeric"],
-            targets[rule["computed"]["name"]],
+            targets[rule["inputs"]["name"]],
         )
     assert routed == {
         "high": ([">=", 7], topic["critical"]),
@@ -555,7 +570,7 @@ def test_guardduty_findings_reach_the_severity_topics_by_band(
     }
     for band in GUARDDUTY_BANDS:
         rule = rules[f"reskflow-{stack}-security-guardduty-{band}"]
-        target = targets[rule["computed"]["name"]]
+        target = targets[rule["inputs"]["name"]]
         assert fnmatch(
             target, events_key[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:sns:topicArn"]
         )

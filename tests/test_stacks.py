@@ -122,7 +122,12 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
     # documented_key_statements), not from components/foundation.py.
     expected = documented_key_statements(
         region,
-        trail=config.role.value == "primary" and config.security.trail.enabled,
+        # The system's trail, `<name>-audit`, lives in the primary's region.
+        trail=(
+            f"{config.name}-audit"
+            if config.role.value == "primary" and config.security.trail.enabled
+            else None
+        ),
         config_delivery=config.security.config_recorder.mode == "create",
         cost_publishers=config.role.value == "primary" and config.cost.anomaly.enabled,
     )
@@ -137,7 +142,7 @@ def test_region_key_rotates_is_protected_and_has_its_regions_policy(
 
 
 def documented_key_statements(
-    region: str, *, trail: bool, config_delivery: bool, cost_publishers: bool
+    region: str, *, trail: str | None, config_delivery: bool, cost_publishers: bool
 ) -> list[dict[str, Any]]:
     """The region key's statements as each service's guide prints them, for account
     123456789012 in the aws partition."""
@@ -211,19 +216,22 @@ def documented_key_statements(
             },
         },
     ]
-    if trail:
+    if trail is not None:
         # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": "Allow
-        # CloudTrail to encrypt logs" and "Enable CloudTrail to describe KMS key properties"
-        # ("The aws:SourceAccount condition key is also supported").
+        # CloudTrail to encrypt logs" and "Enable CloudTrail to describe KMS key properties",
+        # under the trail's ARN: "As a security best practice, add an aws:SourceArn condition
+        # key to the KMS key policy" ("The aws:SourceAccount condition key is also supported,
+        # but not recommended").
+        source_arn = {"aws:SourceArn": f"arn:aws:cloudtrail:{region}:123456789012:trail/{trail}"}
         statements += [
             {
-                "Sid": "CloudTrailEncryptsThisAccountsTrailLogs",
+                "Sid": "CloudTrailEncryptsTheTrailsLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": "123456789012"},
+                    "StringEquals": source_arn,
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": (
                             "arn:aws:cloudtrail:*:123456789012:trail/*"
@@ -237,7 +245,7 @@ def documented_key_statements(
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "kms:DescribeKey",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                "Condition": {"StringEquals": source_arn},
             },
         ]
     if config_delivery:

@@ -719,6 +719,29 @@ KINDS: dict[str, Api] = {
         },
         unchecked={"enabled": "chooses EnableKey or DisableKey"},
     ),
+    "aws:lambda/permission:Permission": Api(
+        "lambda",
+        "AddPermission",
+        {
+            "function": "FunctionName",
+            # "statement_id": tfbridge.AutoName("statementId", 100) (provider/resources.go):
+            # absent, the statement is named `<logical name>-<7 hex>` (AddPermission,
+            # StatementId: "Maximum length of 100", pattern ([a-zA-Z0-9-_]+)).
+            "statementId": _name("StatementId", 100),
+            "action": "Action",
+            "principal": "Principal",
+            "sourceArn": "SourceArn",
+            "sourceAccount": "SourceAccount",
+            "eventSourceToken": "EventSourceToken",
+            "qualifier": "Qualifier",
+            "principalOrgId": "PrincipalOrgID",
+            "functionUrlAuthType": "FunctionUrlAuthType",
+            "invokedViaFunctionUrl": "InvokedViaFunctionUrl",
+        },
+        unchecked={
+            "statementIdPrefix": "provider only: the prefix of a StatementId it generates",
+        },
+    ),
     "aws:rds/parameterGroup:ParameterGroup": Api(
         "rds",
         "CreateDBParameterGroup",

@@ -62,6 +62,9 @@ FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
 TABLE = "aws:dynamodb/table:Table"
 TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 
 # A constraint AWS enforces when the resource is created or changed: `pulumi up` fails (the
 # change is not tested before it is deployed); or a behaviour that leaves a monitor silent.
@@ -1090,6 +1093,43 @@ def _function(resource: ResourceView) -> Iterator[str]:
             yield f"{resource.name}: environment variables of {size} bytes (at most 4 KB)"
 
 
+# -- RDS -----------------------------------------------------------------------------------
+
+# Letters, digits and single hyphens between them, starting with a letter.
+RDS_NAME = re.compile(r"^[A-Za-z](-?[A-Za-z0-9])*$")
+RDS_IDENTIFIER_MAX = 63
+RDS_SNAPSHOT_IDENTIFIER_MAX = 255
+# The identifier input of each kind (the API's DBInstanceIdentifier or DBClusterIdentifier).
+RDS_IDENTIFIERS = {
+    RDS_INSTANCE: "identifier",
+    RDS_CLUSTER_INSTANCE: "identifier",
+    RDS_CLUSTER: "clusterIdentifier",
+}
+
+
+def _rds_identifiers(resource: ResourceView) -> Iterator[str]:
+    """RDS API Reference, CreateDBInstance, DBInstanceIdentifier: "Must contain from 1 to 63
+    letters, numbers, or hyphens. First character must be a letter. Can't end with a hyphen or
+    contain two consecutive hyphens."; CreateDBCluster, DBClusterIdentifier: the same, "1 to
+    63 (for Aurora DB clusters)"; DeleteDBInstance and DeleteDBCluster,
+    FinalDBSnapshotIdentifier: "Must be 1 to 255 letters, numbers, or hyphens. First character
+    must be a letter. Can't end with a hyphen or contain two consecutive hyphens." The botocore
+    model states none of these (plain strings), so the API model rule cannot."""
+    checks = [(RDS_IDENTIFIERS[resource.type], RDS_IDENTIFIER_MAX)]
+    if resource.type != RDS_CLUSTER_INSTANCE:
+        checks.append(("finalSnapshotIdentifier", RDS_SNAPSHOT_IDENTIFIER_MAX))
+    for field, limit in checks:
+        value = resource.props.get(field)
+        if not isinstance(value, str) or value in OPAQUE:
+            continue
+        if len(value) > limit or not RDS_NAME.match(value):
+            yield (
+                f"{resource.name}: {field} {value!r} ({len(value)} characters) is not 1-{limit} "
+                "letters, digits or hyphens starting with a letter, without a trailing or "
+                "double hyphen"
+            )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="aws-cloudwatch-alarm-period-valid",
@@ -1407,6 +1447,19 @@ RULES: tuple[Rule, ...] = (
         check=_function,
         frameworks=CHANGE,
         resource_types=(FUNCTION,),
+    ),
+    Rule(
+        id="aws-rds-identifier-valid",
+        description="RDS instance and cluster identifiers are 1-63 letters, digits or hyphens "
+        "(final snapshot identifiers 1-255), starting with a letter, without a trailing or "
+        "double hyphen.",
+        severity=Severity.HIGH,
+        remediation="Shorten the database's identifier or name (resilience:databases[]."
+        "identifier; components/database.py derives -dr, -<n> and -final from it).",
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html",
+        check=_rds_identifiers,
+        frameworks=CHANGE,
+        resource_types=tuple(RDS_IDENTIFIERS),
     ),
 )
 

@@ -140,7 +140,8 @@ RULES: tuple[Rule, ...] = (
         description="Trails encrypt their log files with a customer-managed KMS key.",
         severity=Severity.MEDIUM,
         remediation="Set kms_key_id to the region's CMK; its key policy must let "
-        "cloudtrail.amazonaws.com generate data keys (FoundationArgs(cloudtrail=True)).",
+        "cloudtrail.amazonaws.com generate data keys for the trail (aws:SourceArn, "
+        "FoundationArgs(cloudtrail=<trail name>)).",
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
         check=_trail_cmk,
         resource_types=(TRAIL,),

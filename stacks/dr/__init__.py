@@ -28,6 +28,7 @@ from stacks.common import (
     continuous_backup,
     database_outputs,
     enhanced_monitoring_logs,
+    enhanced_monitoring_role,
     finish_monitoring,
     name_prefix,
     recovery_output,
@@ -162,6 +163,7 @@ def program(config: StackConfig, stack: str) -> None:
         raise ValueError("databases need resilience:network.dr (the loader checks this)")
     primary_databases = primary.require_output("databases")
     os_metrics = enhanced_monitoring_logs(config, prefix, base)
+    monitoring_role_arn = enhanced_monitoring_role(config, prefix, base)
     replicas = {
         db.name: replica_database(
             f"{prefix}-{db.name}",
@@ -173,6 +175,7 @@ def program(config: StackConfig, stack: str) -> None:
                 key_arn=base.key_arn,
                 source=None,
                 rpo_minutes=config.rpo_minutes_for(db.backup_class),
+                monitoring_role_arn=monitoring_role_arn,
                 continuous_backup=continuous_backup(config, db.backup_class),
                 log_retention_days=config.logs.audit_retention_days,
                 depends_on=os_metrics,
@@ -180,6 +183,7 @@ def program(config: StackConfig, stack: str) -> None:
             None if active else _entry(primary_databases, db.name),
         )
         for db in config.databases
+        if monitoring_role_arn is not None  # made whenever there are databases
     }
     primary_tables = primary.require_output("tables")
     table_replicas = {

@@ -16,7 +16,7 @@ from components.escalation import Escalation
 from components.foundation import FoundationArgs, RegionalFoundation
 from components.monitoring import RegionMonitoring, escalation_args
 from components.replication import rule_id
-from components.security_baseline import recorder_here, trail_here
+from components.security_baseline import recorder_here, trail_here, trail_name
 from components.storage import data_bucket_name
 from model.config import Role, Severity, StackConfig
 from model.regions import ROUTE53_METRICS_REGION
@@ -31,6 +31,7 @@ from stacks.common import (
     data_protection,
     database_outputs,
     enhanced_monitoring_logs,
+    enhanced_monitoring_role,
     finish_monitoring,
     gated,
     name_prefix,
@@ -89,7 +90,7 @@ def program(config: StackConfig, stack: str) -> None:
             key_deletion_window_days=config.kms.deletion_window_days,
             app_key="primary" if config.kms.app_key else None,
             sns_publishers=cost_publishers(config),
-            cloudtrail=trail_here(config),
+            cloudtrail=trail_name(config.name) if trail_here(config) else None,
             config_delivery=recorder_here(config),
         ),
     )
@@ -113,6 +114,7 @@ def program(config: StackConfig, stack: str) -> None:
     if config.databases and config.network.primary is None:
         raise ValueError("databases need resilience:network.primary (the loader checks this)")
     os_metrics = enhanced_monitoring_logs(config, prefix, base)
+    monitoring_role_arn = enhanced_monitoring_role(config, prefix, base)
     databases = {
         db.name: primary_database(
             f"{prefix}-{db.name}",
@@ -124,12 +126,14 @@ def program(config: StackConfig, stack: str) -> None:
                 key_arn=base.key_arn,
                 dr_region=config.dr.region,
                 rpo_minutes=config.rpo_minutes_for(db.backup_class),
+                monitoring_role_arn=monitoring_role_arn,
                 continuous_backup=continuous_backup(config, db.backup_class),
                 log_retention_days=config.logs.audit_retention_days,
                 depends_on=os_metrics,
             ),
         )
         for db in config.databases
+        if monitoring_role_arn is not None  # made whenever there are databases
     }
     tables = {
         table.name: DynamoGlobalTable(
