@@ -66,14 +66,15 @@ def tagged_provider(name: str, region: str, tags: pulumi.Input[Mapping[str, str]
     return aws.Provider(name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
 
 
-def serving_gate(config: StackConfig, prefix: str) -> pulumi.Output[None]:
+def serving_gate(config: StackConfig, prefix: str, tags: Mapping[str, str]) -> pulumi.Output[None]:
     """The DR region's fact of which region serves (model/serving.py), read before anything is
     registered: it fails with the reason when deploying this stack now would undo or fight a
     failover. Every provider's default tags wait for it, and every resource depends on a
     provider, so a refused deploy creates, updates and deletes nothing. Read through a
     provider of its own (the gated ones cannot read what gates them); GetParametersByPath
     answers an empty list, not an error, when no failover has ever written the parameter."""
-    reader = aws.Provider(f"{prefix}-serving-reader", region=config.dr.region)
+    # It registers nothing; it carries the stack's tags like every provider of the stack.
+    reader = tagged_provider(f"{prefix}-serving-reader", config.dr.region, tags)
     found = aws.ssm.get_parameters_by_path_output(
         path=parameter_path(config.name),
         opts=pulumi.InvokeOutputOptions(provider=reader),

@@ -23,6 +23,7 @@ from policies.rules import ALL_RULES, Enforcement, ResourceView
 from policies.rules.core import evaluate
 from scripts.engine import SynthResult
 from tests.test_constraints import RULE_CASE_IDS as CONSTRAINT_CASES
+from tests.test_moto_route53 import RULE_CASES as FAILOVER_CASES
 
 PROVIDER = "urn:pulumi:s::p::pulumi:providers:aws::primary-aws"
 RULES = {rule.id: rule for rule in ALL_RULES}
@@ -822,7 +823,7 @@ def test_every_rule_has_a_failing_case() -> None:
     # cases, kind by kind, in tests/test_api_models.py; the other platforms' rules in their own
     # test modules (test_gcp, ...).
     covered.add("aws-api-model")
-    covered |= CONSTRAINT_CASES
+    covered |= CONSTRAINT_CASES | FAILOVER_CASES
     assert covered == {r for r in RULES if r.startswith("aws-")}
 
 

@@ -32,6 +32,7 @@ from policies.rules.stack import StackView, evaluate_stack, view_from_graph
 from scripts.engine import SynthResult
 from scripts.ops.commands import RTO_FROM, RTO_TO
 from tests.test_constraints import STACK_CASE_RULES as CONSTRAINT_STACK_CASES
+from tests.test_moto_route53 import STACK_RULE_CASES as FAILOVER_STACK_CASES
 
 TOPIC = "arn:aws:sns:us-west-2:123456789012:sys-dr-error"
 DB_ARN = "arn:aws:rds:us-east-1:123456789012:db:sys-db"
@@ -1046,8 +1047,11 @@ def test_baselines_pass_and_every_stack_rule_has_a_failing_case() -> None:
     assert findings(dr_baseline()) == []
     assert findings(primary_baseline()) == []
     failing = {rule for _, _, _, expected in CASES for rule, _, _ in expected}
-    # The documented service constraints have their cases in test_constraints.
-    assert failing | CONSTRAINT_STACK_CASES == {rule.id for rule in STACK_RULES}
+    # The documented service constraints have their cases in test_constraints, the failover
+    # ones in test_moto_route53.
+    assert failing | CONSTRAINT_STACK_CASES | FAILOVER_STACK_CASES == {
+        rule.id for rule in STACK_RULES
+    }
 
 
 def test_the_pack_has_at_least_40_rules_with_unique_ids() -> None:
@@ -1071,11 +1075,13 @@ def test_shipped_dr_stack_analysis(synthesized: dict[str, SynthResult]) -> None:
     view = view_from_graph(synthesized["dr"].graph)
     analysis = analyze_rto(view)
     assert not isinstance(analysis, str) and analysis is not None
-    # ReskFlow: 10 s x 3 detection, RDS promotion, pilot light from zero, alias TTL.
+    # ReskFlow: 10 s x 3 detection, RDS promotion, pilot light from zero, the fence's lift
+    # (stamped at the next minute, read once that one-minute period is complete), alias TTL.
     assert [(t.name, t.seconds) for t in analysis.terms] == [
         ("detection", 30.0),
         ("promotion", 300.0),
         ("scale-up", 390.0),
+        ("fence lift", 120.0),
         ("DNS TTL", 60.0),
     ]
     assert analysis.target_seconds == 15 * 60 and analysis.met
