@@ -25,7 +25,7 @@ typecheck: .venv/.synced
 	$(RUN) mypy
 
 pytest: .venv/.synced promtool
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n auto
 
 # promtool checks and unit-tests the generated Prometheus rules (tests/test_k8s.py). When it
 # is missing, Debian's (or Ubuntu's) prometheus package provides it: as root, or with sudo -n.

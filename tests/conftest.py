@@ -63,8 +63,24 @@ def shipped() -> dict[str, LoadedConfig]:
 
 @pytest.fixture(scope="session")
 def synthesized(shipped: dict[str, LoadedConfig]) -> dict[str, SynthResult]:
-    results = synth_all([shipped["primary"], shipped["dr"], shipped["example-minimal"]])
-    return {r.stack: r for r in results}
+    from tests.synth_cache import cached_synth
+
+    loaded = [shipped["primary"], shipped["dr"], shipped["example-minimal"]]
+    return {r.stack: r for r in cached_synth("shipped", loaded, synth_all)}
+
+
+@pytest.fixture(scope="session")
+def every_stack() -> list[SynthResult]:
+    """The shipped stacks (`resilience check --all`) and every example's, synthesized once
+    per test process for every module that reads them all."""
+    from scripts import cli
+
+    from tests.synth_cache import cached_synth
+
+    requested, extra = cli.resolve_configs(ROOT, [], cli.example_configs(ROOT), True)
+    results = cached_synth("every-stack", [*extra, *requested], synth_all)
+    wanted = {c.stack for c in requested}
+    return [r for r in results if r.stack in wanted]
 
 
 @pytest.fixture(scope="session")

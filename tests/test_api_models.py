@@ -16,14 +16,12 @@ import json
 import keyword
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pulumi._types as pulumi_types
 import pytest
 from botocore.model import Shape, StructureShape
 
-from model.loader import load_file
 from policies.rules import ALL_RULES
 from policies.rules.api_models import COMMON_UNCHECKED, KINDS, RULES, UNMAPPED
 from policies.rules.api_shapes import (
@@ -38,8 +36,7 @@ from policies.rules.api_shapes import (
     translate,
 )
 from policies.rules.core import ResourceView
-from scripts.engine import synth_all
-from tests.conftest import ROOT
+from scripts.engine import SynthResult
 
 RULE = RULES[0]
 
@@ -859,18 +856,9 @@ def test_a_wrong_member_path_is_caught() -> None:
 # --- the shipped and example graphs ------------------------------------------------------------
 
 
-def _stack_files() -> list[list[Path]]:
-    shipped = sorted(p for p in ROOT.glob("Pulumi.*.yaml"))
-    examples = [sorted(d.glob("Pulumi.*.yaml")) for d in sorted((ROOT / "examples").iterdir())]
-    return [shipped, *[e for e in examples if e]]
-
-
 @pytest.fixture(scope="module")
-def graphs() -> list[dict[str, Any]]:
-    out = []
-    for group in _stack_files():
-        out += [r.graph for r in synth_all([load_file(p) for p in group])]
-    return out
+def graphs(every_stack: list[SynthResult]) -> list[dict[str, Any]]:
+    return [r.graph for r in every_stack]
 
 
 def _aws_resources(graphs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

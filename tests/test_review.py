@@ -15,7 +15,7 @@ from model.loader import ConfigError
 from policies.rules import ALL_RULES, STACK_RULES
 from scripts import cli
 from scripts import review as kind_review
-from scripts.engine import SynthResult, synth_all
+from scripts.engine import SynthResult
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -70,12 +70,9 @@ REQUIRE_ALL = True
 
 
 @pytest.fixture(scope="module")
-def graphs() -> list[SynthResult]:
-    """The shipped stacks (`resilience check --all`) and every example, synthesized once."""
-    requested, extra = cli.resolve_configs(ROOT, [], cli.example_configs(ROOT), True)
-    results = synth_all([*extra, *requested])
-    wanted = {c.stack for c in requested}
-    return [r for r in results if r.stack in wanted]
+def graphs(every_stack: list[SynthResult]) -> list[SynthResult]:
+    """The shipped stacks (`resilience check --all`) and every example."""
+    return every_stack
 
 
 @pytest.fixture(scope="module")
