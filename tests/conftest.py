@@ -74,7 +74,6 @@ def every_stack() -> list[SynthResult]:
     """The shipped stacks (`resilience check --all`) and every example's, synthesized once
     per test process for every module that reads them all."""
     from scripts import cli
-
     from tests.synth_cache import cached_synth
 
     requested, extra = cli.resolve_configs(ROOT, [], cli.example_configs(ROOT), True)

@@ -72,9 +72,7 @@ def cached_synth(
                         for c, s in zip(loaded, stored, strict=True)
                     ]
             results = synthesize(loaded)
-            document = [
-                {"stack": r.stack, "graph": r.graph, "outputs": r.outputs} for r in results
-            ]
+            document = [{"stack": r.stack, "graph": r.graph, "outputs": r.outputs} for r in results]
             for old in CACHE.glob(f"{name}-*.json"):  # another tree's: never read again
                 old.unlink(missing_ok=True)
             temporary = path.with_suffix(".tmp")
