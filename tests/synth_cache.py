@@ -11,6 +11,7 @@ the lock and read it. A change to any input is a new key; nothing is ever stale.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -36,19 +37,14 @@ def _inputs() -> list[Path]:
     return sorted([*found, ROOT / "uv.lock"])
 
 
-_TREE: str | None = None
-
-
+@functools.cache
 def tree_key() -> str:
     """One digest of everything a synth of this tree can read."""
-    global _TREE
-    if _TREE is None:
-        digest = hashlib.sha256(os.environ.get("RESILIENCE_TODAY", "").encode())
-        for path in _inputs():
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-        _TREE = digest.hexdigest()[:24]
-    return _TREE
+    digest = hashlib.sha256(os.environ.get("RESILIENCE_TODAY", "").encode())
+    for path in _inputs():
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
 
 
 def cached_synth(
