@@ -546,6 +546,81 @@ def _preflight_inputs(
 
 
 @app.command()
+def serving(
+    *,
+    stack: Annotated[
+        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<name>.yaml).")
+    ] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", "-c", help="A stack config file.")
+    ] = None,
+    project_dir: ProjectOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object on stdout (for CI).")
+    ] = False,
+) -> None:
+    """Which region serves (the DR region's fact that failover and failback write) and
+    whether the stack may be deployed now: the check its program runs before it registers
+    anything. Read-only. Exit 0 either way (the answer is `deployable`), 1 when the fact
+    cannot be read, 2 on bad input."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from model.serving import ServingState, conflict, parameter_name
+
+    try:
+        if (stack is None) == (config_file is None):
+            raise InputError("name one stack: --stack NAME or --config-file FILE")
+        directory = (project_dir or find_project_dir(Path.cwd())).resolve()
+        requested, _ = resolve_configs(
+            directory, [stack] if stack else [], [config_file] if config_file else [], False
+        )
+        loaded = requested[0]
+        config = loaded.aws
+    except ConfigError as error:
+        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
+        for problem in error.problems:
+            err.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except InputError as error:
+        fail(str(error))
+    name = parameter_name(config.name)
+    ssm = Clients()("ssm", config.dr.region)
+    state: ServingState | None = None
+    try:
+        state = ServingState.from_json(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ParameterNotFound":
+            fail(f"{name} in {config.dr.region}: {error}", EXIT_FAILED)
+    except (BotoCoreError, ValueError) as error:
+        fail(f"{name} in {config.dr.region}: {error}", EXIT_FAILED)
+    reason = conflict(config, state)
+    document = {
+        "stack": loaded.stack,
+        "parameter": name,
+        "region": config.dr.region,
+        "serving": (state.serving.value if state else "primary"),
+        "operation": state.operation if state else None,
+        "run": state.run if state else None,
+        "at": state.at if state else None,
+        "deployable": reason is None,
+        "reason": reason,
+    }
+    if as_json:
+        out.print(json.dumps(document, indent=2), markup=False, highlight=False, soft_wrap=True)
+        return
+    if document["operation"]:
+        what = f"a {document['operation']} is under way"
+    else:
+        what = f"the {document['serving']} region serves"
+    out.print(f"{loaded.stack}: {what} ({name} in {config.dr.region})", highlight=False)
+    out.print(
+        "deployable" if reason is None else f"not deployable: {reason}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def preflight(
     *,
     stack: Annotated[

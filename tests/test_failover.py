@@ -842,6 +842,48 @@ def test_cli_refuses_a_failover_that_is_not_ready(
     assert replica(world).get("ReadReplicaSourceDBInstanceIdentifier")  # nothing done
 
 
+def test_cli_serving_says_which_stack_may_deploy(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_config: ConfigWriter
+) -> None:
+    """What deploy.yml reads before the primary's update: deployable until a failover, then
+    the primary is not (the dr stack neither, from a file that still says pilot-light)."""
+    from typer.testing import CliRunner
+
+    from scripts import cli
+
+    project = _cli_project(world, tmp_path, monkeypatch)
+    runner = CliRunner()
+
+    def ask(stack: str) -> dict[str, Any]:
+        result = runner.invoke(
+            cli.app, ["serving", "--stack", stack, "--json", "--project-dir", str(project)]
+        )
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.output))
+
+    assert ask("primary") == {
+        "stack": "primary",
+        "parameter": "/resilience/reskflow/serving",
+        "region": "us-west-2",
+        "serving": "primary",
+        "operation": None,
+        "run": None,
+        "at": None,
+        "deployable": True,
+        "reason": None,
+    }
+    world.calls.clear()
+    world.down.add("us-east-1")
+    opts = options(world, tmp_path, write_config, dr_stack_file=project / "Pulumi.dr.yaml")
+    run_operation("failover", world.facts, world.clients(), opts, quiet())
+    primary = ask("primary")
+    assert (primary["serving"], primary["deployable"]) == ("dr", False)
+    assert "fail back first" in primary["reason"]
+    assert ask("dr")["deployable"] is True  # the failover wrote dr.mode: active into its file
+    bad = runner.invoke(cli.app, ["serving", "--project-dir", str(project)])
+    assert bad.exit_code == 2 and "name one stack" in bad.output
+
+
 def test_cli_drill_that_misses_its_rto_exits_1(
     clean_moto: str,
     write_config: ConfigWriter,

@@ -497,6 +497,17 @@ def test_deploy_updates_primary_then_dr_in_production_with_a_mandatory_pack() ->
         credentials = next(s for s in steps(job) if action(s) == AWS_CREDENTIALS)
         assert with_(credentials)["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     assert len(groups) == 2  # one group per stack
+    # While the DR region serves, the primary is not deployed (its program would refuse):
+    # the serving fact is read after the credentials and gates only the primary's update.
+    primary_steps = steps(up["primary"])
+    names = [s.get("id") or s.get("name") for s in primary_steps]
+    serving = next(s for s in primary_steps if s.get("id") == "serving")
+    assert "resilience serving --stack primary --json" in flat(serving["run"])
+    credentials_at = next(i for i, s in enumerate(primary_steps) if action(s) == AWS_CREDENTIALS)
+    assert credentials_at < names.index("serving")
+    [primary_up] = pulumi_steps(up["primary"], "up")
+    assert primary_up["if"] == "${{ steps.serving.outputs.deployable == 'true' }}"
+    assert not pulumi_steps(up["dr"], "up")[0].get("if")  # dr's program says for itself
     # The deploy role is used nowhere else.
     for name, other in WORKFLOWS.items():
         if name != "deploy":
