@@ -183,7 +183,8 @@ class Escalation(pulumi.ComponentResource):
             name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.key_arn,
-            opts=child,
+            # Logs are evidence, like every other log group of the bundle.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
         )
         aws.iam.RolePolicy(
             f"{name}-slack-relay-policy",

@@ -430,6 +430,11 @@ def test_pager_and_chat_reach_critical_and_stay_secret(write_config: ConfigWrite
     (permission,) = resources(result, "aws:lambda/permission:Permission")
     assert permission["inputs"]["principal"] == "sns.amazonaws.com"
     assert permission["inputs"]["sourceArn"] == critical
+    # With Slack configured as the README documents, every rule still passes (the relay's
+    # log group is protected like every other one).
+    from policies.evaluate import evaluate_graph
+
+    assert evaluate_graph(result.graph).findings == []
 
 
 def test_the_slack_relay_posts_alarms_readably(monkeypatch: pytest.MonkeyPatch) -> None:
