@@ -28,6 +28,7 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import _is_unknown
 
 from policies.rules import ALL_RULES, STACK_RULES, Enforcement, ResourceView, Rule, StackRule
+from policies.rules.core import SECRET, UNKNOWN
 from policies.rules.stack import (
     PROVIDER_PREFIX,
     STACK_REFERENCE,
@@ -42,10 +43,9 @@ from policies.rules.stack import (
 PACK_NAME = "resilience"
 
 
-# What a value the engine does not know yet (preview) and a secret read as: the same markers
-# the offline graph writes (scripts/graph.py), so rules see the same thing in both places.
-UNKNOWN = "[unknown]"
-SECRET = "[secret]"
+# What a value the engine does not know yet (preview) and a secret read as: UNKNOWN and
+# SECRET (policies/rules/core.py), the markers the offline graph writes (scripts/graph.py), so
+# rules see the same thing in both places and judge neither (core.opaque).
 
 
 def plain(value: Any) -> Any:

@@ -766,25 +766,16 @@ def test_shipped_stacks_over_the_protocol_find_what_resilience_check_finds(
     assert not any(PLAINTEXT in m for m in run.messages)
 
 
-# Where the pack's preview of a new stack finds more than `resilience check` (rule id,
-# resource name). The dr stack: the engine sends no StackReference (reads are not in
-# AnalyzeStack), so recovery.stores_from_dr stands in for the primary's outputs; during this
-# preview the DR bucket's ARN, which its replication rule names as destination, is unknown,
-# so the rule cannot find that bucket's RPO tag (60 minutes for uploads) and judges S3
-# replication's 15 minutes against the stack's 5. A mandatory finding fails that preview
-# (the first `pulumi up -s dr`); `resilience check`, with the primary's outputs, passes.
-# Left to the owner of policies/rules/recovery.py.
-PREVIEW_GAPS: dict[str, set[tuple[str, str]]] = {
-    "dr": {("resilience-rpo-achievable", "reskflow-dr-s3-replication-uploads")},
-}
-
-
-@pytest.mark.parametrize("stack", ["primary", "dr"])
-def test_a_preview_of_a_new_stack_finds_what_resilience_check_finds_on_it(
+@pytest.mark.parametrize("stack", ["primary", "dr", "example-minimal"])
+def test_a_preview_of_a_new_stack_finds_nothing_in_either_path(
     synthesized: dict[str, SynthResult], stack: str
 ) -> None:
-    """`pulumi preview` before the first `up`: ids, ARNs and the inputs built from them are
-    unknown. Both paths read the same unknowns the same way."""
+    """`pulumi preview` before the first `up` (which runs it, with the pack, mandatory): ids,
+    ARNs and the inputs built from them are unknown, and no rule judges a value unknown
+    (policies/rules/core.py `opaque`): the shipped stacks pass, in the pack as offline. The
+    dr stack's pack sees no StackReference, so recovery.stores_from_dr stands in for the
+    primary's outputs: the DR bucket's ARN, the replication rule's destination, is unknown
+    and the bucket (its 60-minute RPO tag) is the one the configuration waits for."""
     preview = fresh_preview(synthesized[stack].graph)
     unknown = sum(
         1
@@ -794,14 +785,10 @@ def test_a_preview_of_a_new_stack_finds_what_resilience_check_finds_on_it(
     )
     assert unknown > 50  # ARNs of keys, topics, roles, buckets ... in the inputs
     expected, idle = offline(preview)
+    assert expected == []
     with running_pack(stack_configure(synthesized[stack], dry_run=True)) as pack:
         run = drive(pack, Replay(preview))
-    gaps = PREVIEW_GAPS.get(stack, set())
-    extra = [f for f in run.findings if (f[0], f[1].rsplit("::", 1)[-1]) in gaps]
-    assert {(rule, urn.rsplit("::", 1)[-1]) for rule, urn, _, _ in extra} == gaps, (
-        "a known gap of the pack's preview is gone: remove it from PREVIEW_GAPS"
-    )
-    assert_same_findings([f for f in run.findings if f not in extra], expected)
+    assert_same_findings(run.findings, expected)
     assert run.not_applicable == idle
 
 
@@ -832,22 +819,33 @@ def broken_primary(graph: Mapping[str, Any]) -> tuple[dict[str, Any], Secrets]:
     _only(broken, "aws:s3/bucket:Bucket", "reskflow-primary-security-audit")["options"][
         "protect"
     ] = False
-    # A value a rule reads, marked secret: the rule sees the marker, never the plaintext.
+    # A value a rule reads, marked secret: the rule sees the marker, never the plaintext (7
+    # days would fail), and does not judge what it cannot see ...
     secret_logs = _only(broken, LOG_GROUP, "reskflow-primary-monitoring-platform-logs")
     secret_logs["inputs"]["retentionInDays"] = SECRET
-    # ... and one unknown during the preview.
+    # ... nor one unknown during the preview.
     unknown_logs = _only(broken, LOG_GROUP, "reskflow-primary-monitoring-audit-logs")
     unknown_logs["inputs"]["retentionInDays"] = UNKNOWN
-    return broken, {secret_logs["urn"]: {"retentionInDays": 365}}
+    return broken, {secret_logs["urn"]: {"retentionInDays": 7}}
 
 
 def broken_dr(graph: Mapping[str, Any]) -> tuple[dict[str, Any], Secrets]:
-    """The dr stack with an RTO its plan cannot meet, and a health check's failure threshold
-    (which the RTO's detection term reads) marked secret."""
+    """The dr stack with an RTO its plan cannot meet, and a log retention marked secret (its
+    plaintext, 7 days, would fail)."""
     broken: dict[str, Any] = copy.deepcopy(dict(graph))
-    for r in broken["resources"]:
-        if r["type"] == "pulumi:providers:aws":
+    for r in broken["resources"]:  # every provider that tags (the serving reader does not)
+        if r["type"] == "pulumi:providers:aws" and "defaultTags" in r["inputs"]:
             r["inputs"]["defaultTags"]["tags"]["resilience-rto-minutes"] = "5"
+    logs = _only(broken, LOG_GROUP, "reskflow-dr-monitoring-platform-logs")
+    logs["inputs"]["retentionInDays"] = SECRET
+    return broken, {logs["urn"]: {"retentionInDays": 7}}
+
+
+def secret_threshold_dr(graph: Mapping[str, Any]) -> tuple[dict[str, Any], Secrets]:
+    """The dr stack with a health check's failure threshold (which the RTO's detection term
+    reads) marked secret: the RTO is not judged. Its plaintext, 10 failures of 10 s, would
+    make detection 100 s and break the 15-minute RTO."""
+    broken: dict[str, Any] = copy.deepcopy(dict(graph))
     check = _only(broken, HEALTH_CHECK, "reskflow-dr-dns-users-api-https")
     check["inputs"]["failureThreshold"] = SECRET
     return broken, {check["urn"]: {"failureThreshold": 10}}
@@ -859,9 +857,11 @@ OVERRIDES = {
     "aws-stateful-resource-protected": Enforcement.DISABLED,
 }
 
-BROKEN: dict[str, tuple[Breaking, set[tuple[str, str, str]]]] = {
-    # What each break must produce, written from the rules (rule id, resource, level).
+BROKEN: dict[str, tuple[str, Breaking, set[tuple[str, str, str]]]] = {
+    # What each break must produce, written from the rules (rule id, resource, level); the
+    # opaque values produce nothing.
     "primary": (
+        "primary",
         broken_primary,
         {
             ("aws-kms-key-rotation-enabled", "reskflow-primary-key", "advisory"),
@@ -872,34 +872,26 @@ BROKEN: dict[str, tuple[Breaking, set[tuple[str, str, str]]]] = {
                 "reskflow-primary-dns-orders-api-https",
                 "mandatory",
             ),
-            (
-                "aws-cloudwatch-log-group-retention",
-                "reskflow-primary-monitoring-platform-logs",
-                "mandatory",
-            ),
-            (
-                "aws-cloudwatch-log-group-retention",
-                "reskflow-primary-monitoring-audit-logs",
-                "mandatory",
-            ),
         },
     ),
     "dr": (
+        "dr",
         broken_dr,
         {
             ("resilience-rto-achievable", "resilience-dr", "mandatory"),
         },
     ),
+    "dr-secret-threshold": ("dr", secret_threshold_dr, set()),
 }
 
 
-@pytest.mark.parametrize("stack", sorted(BROKEN))
+@pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_broken_stack_over_the_protocol_finds_what_resilience_check_finds(
-    synthesized: dict[str, SynthResult], stack: str
+    synthesized: dict[str, SynthResult], case: str
 ) -> None:
-    """A preview with the user's policy config, a rule-read value secret and one unknown:
+    """A preview with the user's policy config, rule-read values secret and one unknown:
     the same findings, rule by rule and resource by resource, and no plaintext in them."""
-    breaking, wanted = BROKEN[stack]
+    stack, breaking, wanted = BROKEN[case]
     graph, secrets = breaking(synthesized[stack].graph)
     expected, idle = offline(graph, OVERRIDES)
     assert {(rule, urn.rsplit("::", 1)[-1], level) for rule, urn, _, level in expected} == wanted
@@ -918,7 +910,8 @@ def test_the_pack_reads_numbers_secrets_and_unknowns_off_the_wire_as_the_graph_h
     """The regression cases of the adapter (policies/pack.plain, keep_secrets_secret), on one
     log group each. The engine sends 30 as the double 30.0: the rule (>= 30 days, an int)
     must not read it as "never expires", and must print 7 as 7. A secret or unknown retention
-    reads as the graph's marker, which the rule cannot count as days."""
+    reads as the graph's marker, which the rule does not judge (the secret's plaintext, 7
+    days, would fail: the rule never sees it)."""
     graph = synthesized["example-minimal"].graph
     (base,) = (
         r for r in graph["resources"] if r["name"] == "minimal-primary-monitoring-web-app-logs"
@@ -934,7 +927,7 @@ def test_the_pack_reads_numbers_secrets_and_unknowns_off_the_wire_as_the_graph_h
     kept = [r for r in graph["resources"] if not r["custom"] or "providers:" in r["type"]]
     mini = {**graph, "resources": [*kept, *resources]}
     secret_urn = next(r["urn"] for r in resources if r["name"] == "logs-secret")
-    replay = Replay(mini, {secret_urn: {"retentionInDays": 365}})
+    replay = Replay(mini, {secret_urn: {"retentionInDays": 7}})
     with running_pack(stack_configure(synthesized["example-minimal"], dry_run=True)) as pack:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=RPC_TIMEOUT)
         descriptions = {p.name: p.description for p in info.policies}
@@ -951,8 +944,8 @@ def test_the_pack_reads_numbers_secrets_and_unknowns_off_the_wire_as_the_graph_h
     assert reported == {
         "logs-thirty": [],
         "logs-seven": ["logs-seven: logs kept 7 days, fewer than 30"],
-        "logs-secret": ["logs-secret: logs never expire (set a retention)"],
-        "logs-unknown": ["logs-unknown: logs never expire (set a retention)"],
+        "logs-secret": [],
+        "logs-unknown": [],
     }
     offline_found = evaluate_graph(mini).findings
     assert sorted(

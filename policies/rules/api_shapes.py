@@ -29,9 +29,9 @@ from botocore.loaders import Loader
 from botocore.model import ServiceModel, Shape, StringShape, StructureShape
 
 # Values a rule cannot judge: unknown until the engine creates another resource, or secret
-# (scripts/graph.py writes them so; policies/pack.py turns the engine's unknowns into the same).
-UNKNOWN = "[unknown]"
-SECRET = "[secret]"
+# (policies/rules/core.py `opaque`).
+from policies.rules.core import SECRET, UNKNOWN
+
 QUOTE_MAX = 80
 
 

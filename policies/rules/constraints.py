@@ -22,7 +22,17 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
+from policies.rules.core import (
+    OPAQUE,
+    Framework,
+    ResourceView,
+    Rule,
+    Severity,
+    dig,
+    holds_opaque,
+    opaque,
+    statements,
+)
 from policies.rules.stack import StackRule, StackView, Violation
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -70,9 +80,6 @@ RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 # change is not tested before it is deployed); or a behaviour that leaves a monitor silent.
 CHANGE = (Framework("SOC 2", "CC8.1"), Framework("ISO 27001", "A.8.32"))
 SILENT = (Framework("SOC 2", "CC7.2"),)
-
-# What a value unknown at preview time, or kept secret, reads as (scripts/graph.py, pack.py).
-OPAQUE = ("[unknown]", "[secret]")
 
 
 def _known(value: Any) -> bool:
@@ -201,30 +208,37 @@ def _metric_math(resource: ResourceView) -> Iterator[str]:
     Metrics parameter, you cannot include the Namespace, MetricName, Dimensions, Period, Unit,
     Statistic, or ExtendedStatistic parameters". The provider refuses an expression longer
     than 1,024 characters (metric_alarm.go, `StringLenBetween(1, 1024)`)."""
-    queries = [_dict(q) for q in _list(resource.props.get("metricQueries"))]
+    raw = _list(resource.props.get("metricQueries"))
+    if any(opaque(q) for q in raw):
+        return  # a query not known yet: nothing can be counted
+    queries = [_dict(q) for q in raw]
     if not queries:
         return
     both = [
         k
         for k in ("namespace", "metricName", "dimensions", "period", "statistic", "unit")
-        if k in resource.props
+        if k in resource.props and not opaque(resource.props[k])
     ]
     if both:
         yield f"{resource.name}: metric queries together with {', '.join(both)}"
-    metrics = [q for q in queries if q.get("metric")]
-    expressions = [q for q in queries if q.get("expression")]
+    metrics = [q for q in queries if q.get("metric") and not opaque(q.get("metric"))]
+    expressions = [q for q in queries if q.get("expression") and not opaque(q.get("expression"))]
     if len(metrics) > MAX_ALARM_METRICS:
         yield f"{resource.name}: {len(metrics)} metrics; an alarm can retrieve at most 10"
     if len(expressions) > MAX_ALARM_EXPRESSIONS:
         yield f"{resource.name}: {len(expressions)} expressions; an alarm can have at most 10"
     returned = [q.get("id") for q in queries if q.get("returnData") is True]
-    if len(returned) != 1:
+    unsure = [q for q in queries if opaque(q.get("returnData"))]
+    if len(returned) > 1 or (not unsure and len(returned) != 1):
         yield f"{resource.name}: {len(returned)} queries return data; exactly one must"
     ids = [q.get("id") for q in queries]
     for query_id in ids:
+        if opaque(query_id):
+            continue
         if not isinstance(query_id, str) or not QUERY_ID.match(query_id):
             yield f"{resource.name}: query id {query_id!r} must start with a lowercase letter"
-    if len(set(map(str, ids))) != len(ids):
+    known_ids = [str(i) for i in ids if not opaque(i)]
+    if len(set(known_ids)) != len(known_ids):
         yield f"{resource.name}: query ids repeat"
     for query in expressions:
         text = query["expression"]
@@ -251,7 +265,11 @@ def _composite_rule(resource: ResourceView) -> Iterator[str]:
             yield f"{resource.name}: alarm rule names {children} alarms (at most 100)"
     suppressor = _dict(resource.props.get("actionsSuppressor"))
     if suppressor:
-        missing = [k for k in ("waitPeriod", "extensionPeriod") if _int(suppressor.get(k)) is None]
+        missing = [
+            k
+            for k in ("waitPeriod", "extensionPeriod")
+            if _int(suppressor.get(k)) is None and not opaque(suppressor.get(k))
+        ]
         if missing:
             yield f"{resource.name}: actions suppressor without {', '.join(missing)}"
 
@@ -509,7 +527,7 @@ def _subscription(resource: ResourceView) -> Iterator[str]:
     subscription "must use an AWS provider that is in the same region as the SNS topic"."""
     protocol = resource.props.get("protocol")
     endpoint = resource.props.get("endpoint")
-    if isinstance(protocol, str) and protocol not in PROTOCOLS:
+    if isinstance(protocol, str) and not opaque(protocol) and protocol not in PROTOCOLS:
         yield f"{resource.name}: {protocol!r} is not an SNS protocol"
     if not isinstance(endpoint, str) or endpoint in OPAQUE:
         return
@@ -725,20 +743,24 @@ def _asg_bounds(resource: ResourceView) -> Iterator[str]:
     """EC2 Auto Scaling API Reference, CreateAutoScalingGroup, DesiredCapacity: "must be
     greater than or equal to the minimum size of the group and less than or equal to the
     maximum size of the group"; MinSize is at most MaxSize."""
-    low, high = _int(resource.props.get("minSize")), _int(resource.props.get("maxSize"))
+    raw_low, raw_high = resource.props.get("minSize"), resource.props.get("maxSize")
+    low, high = _int(raw_low), _int(raw_high)
     desired = _int(resource.props.get("desiredCapacity"))
     if low is not None and high is not None and low > high:
         yield f"{resource.name}: min_size {low} above max_size {high}"
     if desired is not None and (
         (low is not None and desired < low) or (high is not None and desired > high)
     ):
-        yield f"{resource.name}: desired capacity {desired} outside [{low}, {high}]"
+        shown = [raw if opaque(raw) else value for raw, value in ((raw_low, low), (raw_high, high))]
+        yield f"{resource.name}: desired capacity {desired} outside [{shown[0]}, {shown[1]}]"
 
 
 def _label_checks(name: str, spec: Any) -> Iterator[str]:
     """ALBRequestCountPerTarget needs a resource label of the target group; others none."""
     spec = _dict(spec)
     kind, label = spec.get("predefinedMetricType"), spec.get("resourceLabel")
+    if opaque(kind) or opaque(label):
+        return
     if kind == "ALBRequestCountPerTarget":
         if not isinstance(label, str) or (label not in OPAQUE and not ALB_LABEL.match(label)):
             yield (
@@ -761,20 +783,28 @@ def _asg_policy(resource: ResourceView) -> Iterator[str]:
     my-alb-target-group/943f017f100becff"."""
     props, name = resource.props, resource.name
     kind = props.get("policyType") or "SimpleScaling"
-    if "cooldown" in props and kind != "SimpleScaling":
+    if opaque(kind):
+        return  # what each field may be depends on the type
+
+    def given(key: str) -> bool:  # set to a value (one not known yet may turn out unset)
+        return key in props and not opaque(props[key])
+
+    if given("cooldown") and kind != "SimpleScaling":
         yield f"{name}: cooldown applies to SimpleScaling only, not {kind}"
-    if "estimatedInstanceWarmup" in props and kind == "SimpleScaling":
+    if given("estimatedInstanceWarmup") and kind == "SimpleScaling":
         yield f"{name}: estimated_instance_warmup is not valid for SimpleScaling"
-    if "minAdjustmentMagnitude" in props:
+    adjustment = props.get("adjustmentType")
+    if given("minAdjustmentMagnitude"):
         if kind not in ("SimpleScaling", "StepScaling"):
             yield f"{name}: min_adjustment_magnitude is not valid for {kind}"
-        elif props.get("adjustmentType") != "PercentChangeInCapacity":
+        elif not opaque(adjustment) and adjustment != "PercentChangeInCapacity":
             yield f"{name}: min_adjustment_magnitude needs PercentChangeInCapacity"
-    if kind == "SimpleScaling" and _int(props.get("scalingAdjustment")) is None:
+    scaling = props.get("scalingAdjustment")
+    if kind == "SimpleScaling" and _int(scaling) is None and not opaque(scaling):
         yield f"{name}: a SimpleScaling policy needs scaling_adjustment"
-    if kind in ("SimpleScaling", "StepScaling") and not props.get("adjustmentType"):
+    if kind in ("SimpleScaling", "StepScaling") and not adjustment:
         yield f"{name}: a {kind} policy needs adjustment_type"
-    if kind == "TargetTrackingScaling":
+    if kind == "TargetTrackingScaling" and not opaque(props.get("targetTrackingConfiguration")):
         tracking = _dict(props.get("targetTrackingConfiguration"))
         if not tracking:
             yield f"{name}: a TargetTrackingScaling policy needs target_tracking_configuration"
@@ -791,21 +821,29 @@ def _aas_policy(resource: ResourceView) -> Iterator[str]:
     Scaling: app/<load-balancer>/<id>/targetgroup/<target-group>/<id>."""
     props, name = resource.props, resource.name
     kind = props.get("policyType") or "StepScaling"
-    step = _dict(props.get("stepScalingPolicyConfiguration"))
-    tracking = _dict(props.get("targetTrackingScalingPolicyConfiguration"))
+    raw_step = props.get("stepScalingPolicyConfiguration")
+    raw_tracking = props.get("targetTrackingScalingPolicyConfiguration")
+    step, tracking = _dict(raw_step), _dict(raw_tracking)
     if kind == "StepScaling":
         if tracking:
             yield f"{name}: a StepScaling policy with a target tracking configuration"
-        if not _list(step.get("stepAdjustments")):
+        if opaque(raw_step):
+            return
+        steps = step.get("stepAdjustments")
+        if not _list(steps) and not opaque(steps):
             yield f"{name}: a StepScaling policy needs at least one step adjustment"
-        if "minAdjustmentMagnitude" in step and step.get("adjustmentType") != (
-            "PercentChangeInCapacity"
+        adjustment = step.get("adjustmentType")
+        if (
+            "minAdjustmentMagnitude" in step
+            and not opaque(step["minAdjustmentMagnitude"])
+            and not opaque(adjustment)
+            and adjustment != "PercentChangeInCapacity"
         ):
             yield f"{name}: min_adjustment_magnitude needs PercentChangeInCapacity"
     elif kind == "TargetTrackingScaling":
         if step:
             yield f"{name}: a TargetTrackingScaling policy with a step configuration"
-        if not tracking:
+        if not tracking and not opaque(raw_tracking):
             yield f"{name}: a TargetTrackingScaling policy needs its configuration"
         yield from _label_checks(name, tracking.get("predefinedMetricSpecification"))
 
@@ -823,7 +861,8 @@ def _aas_target(resource: ResourceView) -> Iterator[str]:
         rid = props.get("resourceId")
         if isinstance(rid, str) and rid not in OPAQUE and not ECS_RESOURCE_ID.match(rid):
             yield f"{resource.name}: {rid!r} is not service/<cluster>/<service>"
-        if props.get("scalableDimension") not in (None, "ecs:service:DesiredCount"):
+        dimension = props.get("scalableDimension")
+        if not opaque(dimension) and dimension not in (None, "ecs:service:DesiredCount"):
             yield f"{resource.name}: ECS services scale on ecs:service:DesiredCount"
     low, high = _int(props.get("minCapacity")), _int(props.get("maxCapacity"))
     if low is not None and high is not None and low > high:
@@ -897,9 +936,12 @@ def _lifecycle(resource: ResourceView) -> Iterator[str]:
     transition's day removes the objects before they move."""
     ids: list[str] = []
     for index, raw in enumerate(_list(resource.props.get("rules"))):
+        if opaque(raw):
+            continue
         rule = _dict(raw)
         rid = str(rule.get("id", f"#{index}"))
-        ids.append(rid)
+        if not opaque(rule.get("id")):
+            ids.append(rid)
         where = f"{resource.name}: rule {rid}"
         if len(rid) > 255:
             yield f"{where}: id longer than 255 characters"
@@ -957,31 +999,39 @@ def _replication(resource: ResourceView) -> Iterator[str]:
     known = [p for p in priorities if p is not None]
     if len(set(known)) != len(known):
         yield f"{resource.name}: rules with a filter share a priority"
-    for rule in rules:
+    for raw in _list(resource.props.get("rules")):
+        if opaque(raw):
+            continue
+        rule = _dict(raw)
         where = f"{resource.name}: rule {rule.get('id', '?')}"
         destination = _dict(rule.get("destination"))
         rtc = _dict(destination.get("replicationTime"))
         metrics = _dict(destination.get("metrics"))
+        status = dig(rule, "destination", "metrics", "status")
         if rtc:
-            minutes = _int(_dict(rtc.get("time")).get("minutes"))
-            if minutes != RTC_MINUTES:
-                yield f"{where}: Replication Time Control of {minutes} minutes (only 15 exists)"
-            if metrics.get("status") != "Enabled":
+            minutes = dig(rtc, "time", "minutes")
+            if not opaque(minutes) and _int(minutes) != RTC_MINUTES:
+                yield (
+                    f"{where}: Replication Time Control of {_int(minutes)} minutes (only 15 exists)"
+                )
+            if not opaque(status) and status != "Enabled":
                 yield f"{where}: Replication Time Control without replication metrics"
-        threshold = _int(_dict(metrics.get("eventThreshold")).get("minutes"))
-        if metrics.get("status") == "Enabled" and rtc and threshold != RTC_MINUTES:
-            yield f"{where}: metrics event threshold {threshold} minutes (S3 RTC: 15)"
+        threshold = dig(metrics, "eventThreshold", "minutes")
+        if status == "Enabled" and rtc and not opaque(threshold) and _int(threshold) != RTC_MINUTES:
+            yield f"{where}: metrics event threshold {_int(threshold)} minutes (S3 RTC: 15)"
         if "filter" in rule:
             missing = [
                 k for k in ("deleteMarkerReplication", "priority", "status") if k not in rule
             ]
             if missing:
                 yield f"{where}: a rule with a filter needs {', '.join(missing)}"
-        kms = _dict(_dict(rule.get("sourceSelectionCriteria")).get("sseKmsEncryptedObjects"))
-        replica_key = _dict(destination.get("encryptionConfiguration")).get("replicaKmsKeyId")
-        if kms.get("status") == "Enabled" and not replica_key:
+        selected = dig(rule, "sourceSelectionCriteria", "sseKmsEncryptedObjects", "status")
+        replica_key = dig(rule, "destination", "encryptionConfiguration", "replicaKmsKeyId")
+        if opaque(selected) or opaque(replica_key):
+            continue  # whether KMS-encrypted objects are selected, or with which key
+        if selected == "Enabled" and not replica_key:
             yield f"{where}: replicates SSE-KMS objects without a replica KMS key"
-        if replica_key and kms.get("status") != "Enabled":
+        if replica_key and selected != "Enabled":
             yield (
                 f"{where}: a replica key but SSE-KMS objects not selected: S3 skips every "
                 "KMS-encrypted object"
@@ -996,8 +1046,11 @@ def _object_lock(resource: ResourceView) -> Iterator[str]:
     if not retention:
         return
     days, years = _int(retention.get("days")), _int(retention.get("years"))
-    if retention.get("mode") not in ("GOVERNANCE", "COMPLIANCE"):
+    mode = retention.get("mode")
+    if not opaque(mode) and mode not in ("GOVERNANCE", "COMPLIANCE"):
         yield f"{resource.name}: default retention without GOVERNANCE or COMPLIANCE mode"
+    if opaque(retention.get("days")) or opaque(retention.get("years")):
+        return
     if (days is None) == (years is None):
         yield f"{resource.name}: default retention needs exactly one of days and years"
     elif (days or years or 0) < 1:
@@ -1016,6 +1069,10 @@ def _budget(resource: ResourceView) -> Iterator[str]:
         yield f"{resource.name}: {len(notifications)} notifications (at most 5)"
     for index, raw in enumerate(notifications):
         notification = _dict(raw)
+        if opaque(raw) or holds_opaque(
+            [notification.get(k) for k in ("subscriberSnsTopicArns", "subscriberEmailAddresses")]
+        ):
+            continue  # its subscribers are not known yet
         topics = _list(notification.get("subscriberSnsTopicArns"))
         emails = _list(notification.get("subscriberEmailAddresses"))
         if len(topics) > 1:
@@ -1031,7 +1088,7 @@ ANOMALY_DIMENSIONS = ("ANOMALY_TOTAL_IMPACT_ABSOLUTE", "ANOMALY_TOTAL_IMPACT_PER
 
 def _threshold_dimensions(expression: Any) -> Iterator[dict[str, Any]]:
     expression = _dict(expression)
-    if expression.get("dimension"):
+    if expression.get("dimension") and not opaque(expression["dimension"]):
         yield _dict(expression["dimension"])
     for key in ("and", "or"):
         for part in _list(expression.get(key)):
@@ -1046,17 +1103,23 @@ def _anomaly_subscription(resource: ResourceView) -> Iterator[str]:
     Values must be numbers between 0 and 10,000,000,000 in string format."."""
     props = resource.props
     frequency = props.get("frequency")
-    kinds = {_dict(s).get("type") for s in _list(props.get("subscribers"))}
+    # The kinds of subscriber known (one not known yet is judged by the update).
+    subscribers = [_dict(s) for s in _list(props.get("subscribers")) if not opaque(s)]
+    kinds = {s.get("type") for s in subscribers if not opaque(s.get("type"))}
     if frequency == "IMMEDIATE" and kinds - {"SNS"}:
         yield f"{resource.name}: IMMEDIATE notifications go to SNS topics only"
     if frequency in ("DAILY", "WEEKLY") and kinds - {"EMAIL"}:
         yield f"{resource.name}: {frequency} notifications go to email addresses only"
     for dimension in _threshold_dimensions(props.get("thresholdExpression")):
-        if dimension.get("key") not in ANOMALY_DIMENSIONS:
-            yield f"{resource.name}: threshold on {dimension.get('key')!r}"
-        if dimension.get("matchOptions") != ["GREATER_THAN_OR_EQUAL"]:
+        key = dimension.get("key")
+        if not opaque(key) and key not in ANOMALY_DIMENSIONS:
+            yield f"{resource.name}: threshold on {key!r}"
+        options = dimension.get("matchOptions")
+        if not holds_opaque(options) and options != ["GREATER_THAN_OR_EQUAL"]:
             yield f"{resource.name}: threshold match options must be GREATER_THAN_OR_EQUAL"
         for value in _list(dimension.get("values")):
+            if opaque(value):
+                continue
             try:
                 number = float(value)
             except (TypeError, ValueError):
@@ -1474,6 +1537,18 @@ def _bucket_of(view: StackView, name: Any) -> Any:
     return None
 
 
+def _unnamed(view: StackView, kind: str) -> bool:
+    """Whether a resource of the kind names its bucket by a value not known yet (it may be
+    the one a rule looks for)."""
+    return any(opaque(r.props.get("bucket")) for r in view.of_type(kind))
+
+
+def _enabled(versioning: ResourceView) -> bool | None:
+    """Whether a BucketVersioning enables versioning; None when that is not known yet."""
+    status = dig(versioning.props, "versioningConfiguration", "status")
+    return None if opaque(status) else status == "Enabled"
+
+
 def _arn_bucket(arn: Any) -> str | None:
     """`arn:<partition>:s3:::<bucket>` -> the bucket name."""
     if isinstance(arn, str) and arn.startswith("arn:") and ":s3:::" in arn:
@@ -1495,10 +1570,10 @@ def _replication_ready(view: StackView) -> Iterator[Violation]:
     Regional (KMS Developer Guide, Multi-Region keys): the replica key is the destination
     region's. The destination bucket, its versioning and the role are the dr stack's own; the
     source is a bucket the primary stack exports (SecureBucket versions every bucket)."""
-    exported = {
-        str(_dict(v).get("bucket"))
-        for v in _dict(view.primary_outputs().get("data_buckets")).values()
-    }
+    buckets = view.primary_outputs().get("data_buckets")
+    exported = {str(_dict(v).get("bucket")) for v in _dict(buckets).values()}
+    if holds_opaque(buckets):
+        exported = set()  # the primary's buckets are not all known: none is judged against them
     role_names = {r.name for r in view.of_type(ROLE)}
     for config in view.of_type(REPLICATION):
         source = config.props.get("bucket")
@@ -1517,23 +1592,29 @@ def _replication_ready(view: StackView) -> Iterator[Violation]:
                 continue
             bucket = _bucket_of(view, name)
             if bucket is None:
+                if _unnamed(view, BUCKET):
+                    continue
                 yield Violation(
                     f"{config.name}: destination bucket {name} is created by no resource of "
                     "this stack",
                     config.urn,
                 )
                 continue
-            versioned = [
-                v
-                for v in _of_bucket(view, VERSIONING, name)
-                if _dict(v.props.get("versioningConfiguration")).get("status") == "Enabled"
-            ]
-            if not versioned:
+            versionings = _of_bucket(view, VERSIONING, name)
+            versioned = [v for v in versionings if _enabled(v)]
+            # Versionings not known yet may enable it (or be this bucket's).
+            maybe = [v for v in versionings if _enabled(v) is None]
+            if not versioned and not maybe and not _unnamed(view, VERSIONING):
                 yield Violation(
                     f"{config.name}: destination bucket {name} has versioning not enabled",
                     config.urn,
                 )
-            elif view.dependencies and not any(view.waits_for(config, v) for v in versioned):
+            elif (
+                versioned
+                and not maybe
+                and view.dependencies
+                and not any(view.waits_for(config, v) for v in versioned)
+            ):
                 yield Violation(
                     f"{config.name}: does not wait for {name}'s versioning (depends_on)",
                     config.urn,
@@ -1574,6 +1655,8 @@ def _access_log_target(view: StackView) -> Iterator[Violation]:
             continue
         bucket = _bucket_of(view, target)
         if bucket is None:
+            if _unnamed(view, BUCKET):
+                continue
             yield Violation(
                 f"{logging.name}: log target bucket {target} is not a bucket of this stack",
                 logging.urn,
@@ -1595,7 +1678,12 @@ def _access_log_target(view: StackView) -> Iterator[Violation]:
             for p in policies
             for s in statements(p.props.get("policy"))
         )
-        if policies and not granted:
+        # A policy built from ARNs is not known until they exist (a preview).
+        unsure = any(
+            holds_opaque(p.props.get("policy")) or holds_opaque(statements(p.props.get("policy")))
+            for p in policies
+        )
+        if policies and not granted and not unsure:
             yield Violation(
                 f"{logging.name}: {target}'s policy does not let logging.s3.amazonaws.com "
                 "write (ACLs are disabled)",
@@ -1618,19 +1706,20 @@ def _object_lock_bucket(view: StackView) -> Iterator[Violation]:
         if bucket is None:
             continue
         versionings = _of_bucket(view, VERSIONING, name)
-        suspended = [
-            v
-            for v in versionings
-            if _dict(v.props.get("versioningConfiguration")).get("status") != "Enabled"
-        ]
+        suspended = [v for v in versionings if _enabled(v) is False]
         for versioning in suspended:
             yield Violation(
                 f"{versioning.name}: versioning of Object Lock bucket {name} is not Enabled",
                 versioning.urn,
             )
-        if bucket.props.get("objectLockEnabled") is True:
+        lock_enabled = bucket.props.get("objectLockEnabled")
+        if lock_enabled is True or opaque(lock_enabled):
             continue
-        enabled = [v for v in versionings if v not in suspended]
+        enabled = [v for v in versionings if _enabled(v)]
+        if any(_enabled(v) is None for v in versionings) or (
+            not enabled and _unnamed(view, VERSIONING)
+        ):
+            continue  # a versioning not known yet may be the enabled one it waits for
         if not enabled or (view.dependencies and not any(view.waits_for(lock, v) for v in enabled)):
             yield Violation(
                 f"{lock.name}: bucket {name} is not created with Object Lock and the "
@@ -1671,15 +1760,16 @@ def _topic_publishers(view: StackView) -> Iterator[Violation]:
     of the stack's keys (not which key encrypts which topic)."""
     if not any(_known(t.props.get("kmsMasterKeyId")) for t in view.of_type(TOPIC)):
         return
-    key_statements = [
-        s for k in view.of_type(KMS_KEY, REPLICA_KEY) for s in statements(k.props.get("policy"))
-    ]
+    keys = view.of_type(KMS_KEY, REPLICA_KEY)
+    key_statements = [s for k in keys for s in statements(k.props.get("policy"))]
     if not key_statements:
         return  # the stack's keys are not in this view (pack without the key resources)
+    if any(holds_opaque(k.props.get("policy")) for k in keys) or holds_opaque(key_statements):
+        return  # a key policy not known yet (built from ARNs) may grant any publisher
     for policy in view.of_type(TOPIC_POLICY):
         for statement in statements(policy.props.get("policy")):
             services = _dict(statement.get("Principal")).get("Service")
-            if statement.get("Effect") != "Allow" or not services:
+            if statement.get("Effect") != "Allow" or not services or holds_opaque(services):
                 continue
             for service in services if isinstance(services, list) else [services]:
                 usable = all(
@@ -1709,11 +1799,19 @@ def _scaling_targets(view: StackView) -> Iterator[Violation]:
             props.get("resourceId"),
         )
 
+    # A target whose namespace, dimension or id is not known yet may be any policy's.
+    maybe = [t for t in targets if holds_opaque(triple(t))]
     for resource in view.of_type(AAS_POLICY, AAS_SCHEDULE):
+        if holds_opaque(triple(resource)):
+            continue
         mine = [t for t in targets if triple(t) == triple(resource)]
-        if not mine:
+        if not mine and not maybe:
             yield Violation(f"{resource.name}: no scalable target {triple(resource)}", resource.urn)
-        elif view.dependencies and not any(view.waits_for(resource, t) for t in mine):
+        elif (
+            mine
+            and view.dependencies
+            and not any(view.waits_for(resource, t) for t in (*mine, *maybe))
+        ):
             yield Violation(f"{resource.name}: does not wait for its scalable target", resource.urn)
 
 
@@ -1746,18 +1844,30 @@ def _lambda_subscriptions(view: StackView) -> Iterator[Violation]:
         if p.props.get("principal") == "sns.amazonaws.com"
         and p.props.get("action") == "lambda:InvokeFunction"
     ]
+    # A permission not known yet (its principal, action or topic) may be the one.
+    maybe = [
+        p
+        for p in view.of_type(PERMISSION)
+        if holds_opaque([p.props.get(k) for k in ("principal", "action", "sourceArn")])
+    ]
     for subscription in view.of_type(SUBSCRIPTION):
         if subscription.props.get("protocol") != "lambda":
             continue
         topic = subscription.props.get("topic")
+        if opaque(topic):
+            continue
         mine = [p for p in permissions if p.props.get("sourceArn") in (topic, None)]
-        if not mine:
+        if not mine and not maybe:
             yield Violation(
                 f"{subscription.name}: no lambda permission lets sns.amazonaws.com invoke the "
                 "function for this topic",
                 subscription.urn,
             )
-        elif view.dependencies and not any(view.waits_for(subscription, p) for p in mine):
+        elif (
+            mine
+            and view.dependencies
+            and not any(view.waits_for(subscription, p) for p in (*mine, *maybe))
+        ):
             yield Violation(
                 f"{subscription.name}: does not wait for its lambda permission", subscription.urn
             )

@@ -8,6 +8,56 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# What a rule sees where a value cannot be judged: one the engine does not know yet (a
+# preview, before the resources it comes from exist) or one kept secret. The offline graph
+# (scripts/graph.py) and the pack (policies/pack.py `plain`) write the same markers.
+UNKNOWN = "[unknown]"
+SECRET = "[secret]"
+OPAQUE: tuple[str, ...] = (UNKNOWN, SECRET)
+
+
+def opaque(value: Any) -> bool:
+    """Whether a rule cannot judge this value: unknown until the resources it is built from
+    exist (`pulumi preview` of a new stack: their ids, ARNs and every input made from them), or
+    secret (a rule never sees the plaintext, in the pack as offline).
+
+    A rule never reports a violation that rests on such a value, neither as the value nor as
+    its absence. An unknown value is judged by the update, which knows it: "ResourceValidation
+    Policy and StackValidationPolicy both run during previews and updates", the first on a
+    resource's inputs "before the resource is created or modified", the second on every
+    output "after all resources have been created or modified" (Pulumi blog, Policy as Code
+    for Python, pulumi/docs#3597). A secret value is never judged. pulumi_policy makes a
+    policy that reads an unknown value skip the resource ("This allows us to skip running a
+    policy when it accesses an unknown value", pulumi/pulumi-policy#218); the rules decide
+    value by value instead, so that the rest of a resource, and of a stack, is still judged
+    (tests/test_opaque_values.py runs every rule with each value made opaque in turn)."""
+    return isinstance(value, str) and value in OPAQUE
+
+
+def holds_opaque(value: Any) -> bool:
+    """Whether a value is opaque or holds an opaque value anywhere inside."""
+    if isinstance(value, str):
+        return value in OPAQUE
+    if isinstance(value, dict | Mapping):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return False
+    return any(holds_opaque(v) for v in value)
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """The value at `path` in nested mappings and lists: None where there is none, and the
+    opaque value itself where the path runs into one (a whole block can be unknown)."""
+    for key in path:
+        if opaque(value):
+            return value
+        if isinstance(key, int):
+            inside = isinstance(value, list) and -len(value) <= key < len(value)
+            value = value[key] if inside else None
+        else:
+            value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
 
 class Severity(StrEnum):
     LOW = "low"

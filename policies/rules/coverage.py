@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from model import tags as tag_keys
-from policies.rules.core import Framework, ResourceView, Severity
+from policies.rules.core import Framework, ResourceView, Severity, dig, holds_opaque, opaque
 from policies.rules.stack import StackRule, StackView, Violation
 
 SELECTION = "aws:backup/selection:Selection"
@@ -24,10 +24,15 @@ DATA_STORES = (
 TAGGABLE_STORES = (*DATA_STORES, "aws:s3/bucket:Bucket")
 
 
-def _selected_classes(view: StackView) -> set[str]:
+def _selected_classes(view: StackView) -> set[str] | None:
+    """The data classes the stack's backup selections pick; None when a selection's tag
+    conditions are not known yet (it may pick any class)."""
     classes = set()
     for selection in view.of_type(SELECTION):
-        for condition in selection.props.get("selectionTags") or []:
+        conditions = selection.props.get("selectionTags") or []
+        if holds_opaque(conditions):
+            return None
+        for condition in conditions:
             if isinstance(condition, dict) and condition.get("key") == tag_keys.BACKUP_CLASS:
                 classes.add(str(condition.get("value")))
     return classes
@@ -43,6 +48,8 @@ def _backup_selection_check(view: StackView) -> Iterator[Violation]:
     for resource in view.of_type(*TAGGABLE_STORES):
         own = resource.props.get("tags") or {}
         data_class = own.get(tag_keys.BACKUP_CLASS) if isinstance(own, dict) else None
+        if opaque(own) or opaque(data_class):
+            continue
         if data_class is None:
             if resource.type in DATA_STORES and not _replicating(resource):
                 yield Violation(
@@ -51,7 +58,7 @@ def _backup_selection_check(view: StackView) -> Iterator[Violation]:
                     resource.urn,
                 )
             continue
-        if data_class not in selected:
+        if selected is not None and data_class not in selected:
             yield Violation(
                 f"{resource.name}: tagged {tag_keys.BACKUP_CLASS}={data_class}, but no backup "
                 "selection of this stack picks that class, so nothing backs it up",
@@ -90,6 +97,22 @@ def _watches_max(alarm: ResourceView) -> bool:
     return "GroupMaxSize" in metrics
 
 
+def _may_watch_max(alarm: ResourceView) -> bool:
+    """Whether the alarm may watch a group's maximum by a value not known yet: a metric not
+    known, or (when it watches one) the group or its actions not known."""
+    queries = alarm.props.get("metricQueries")
+    if opaque(queries) or any(
+        opaque(q) or opaque(dig(q, "metric")) or opaque(dig(q, "metric", "metricName"))
+        for q in (queries if isinstance(queries, list) else [])
+    ):
+        return True
+    if _watches_max(alarm):
+        return opaque(alarm.props.get("alarmActions")) or holds_opaque(
+            [alarm.props.get("dimensions"), queries]
+        )
+    return False
+
+
 def _running_groups(view: StackView) -> list[ResourceView]:
     return [
         g
@@ -100,11 +123,16 @@ def _running_groups(view: StackView) -> list[ResourceView]:
 
 def _at_max_check(view: StackView) -> Iterator[Violation]:
     watched: set[str] = set()
-    for alarm in view.of_type(METRIC_ALARM):
+    alarms = view.of_type(METRIC_ALARM)
+    if any(_may_watch_max(a) for a in alarms):
+        return  # it may be the one that watches a group
+    for alarm in alarms:
         if _watches_max(alarm):
             watched |= _group_names(alarm)
     for group in _running_groups(view):
         name = group.props.get("name")
+        if opaque(name):
+            continue
         if name not in watched:
             yield Violation(
                 f"{group.name}: no alarm says when {name} has sat at its maximum; scaling "
@@ -133,7 +161,13 @@ def _slo_check(view: StackView) -> Iterator[Violation]:
     if not _slo_applies(view):
         return
     services: dict[str, bool] = {}
-    for alarm, own in _alarm_tags(view):
+    tagged = _alarm_tags(view)
+    # An alarm whose service or kind is not known yet may be any service's burn-rate alarm.
+    if any(opaque(own[tag_keys.SERVICE]) or opaque(own.get(tag_keys.ALARM)) for _, own in tagged):
+        return
+    if any(opaque(a.props.get("tags")) for a in view.of_type(METRIC_ALARM, COMPOSITE_ALARM)):
+        return
+    for alarm, own in tagged:
         service = own[tag_keys.SERVICE]
         paging = (
             alarm.type == COMPOSITE_ALARM

@@ -10,11 +10,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules.core import Check, Framework, ResourceView, Rule, Severity, statements
+from policies.rules.core import (
+    Check,
+    Framework,
+    ResourceView,
+    Rule,
+    Severity,
+    holds_opaque,
+    opaque,
+    statements,
+)
 from policies.rules.stack import StackRule, StackView, Violation
-
-# What a value unknown during a preview reads as in the pack (policies/pack.py UNKNOWN).
-UNKNOWN = "[unknown]"
 
 AWS_MANAGED_KEY_ALIASES = ("alias/aws/",)
 
@@ -37,7 +43,10 @@ def _encrypted_with_cmk(field: str, what: str) -> Check:
 
 
 def _rds_storage(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("storageEncrypted") is not True:
+    encrypted = resource.props.get("storageEncrypted")
+    if opaque(encrypted):
+        return
+    if encrypted is not True:
         yield f"{resource.name}: storage is not encrypted"
     elif not _cmk(resource.props.get("kmsKeyId")):
         yield f"{resource.name}: storage is not encrypted with a customer-managed KMS key"
@@ -54,12 +63,19 @@ def _deletion_protection(resource: ResourceView) -> Iterator[str]:
         if resource.type.startswith("aws:dynamodb/")
         else "deletionProtection"
     )
-    if resource.props.get(field) is not True:
+    value = resource.props.get(field)
+    if not opaque(value) and value is not True:
         yield f"{resource.name}: deletion protection is off"
 
 
 def _replica_backups(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("replicateSourceDb") and not resource.props.get("backupRetentionPeriod"):
+    source, days = (
+        resource.props.get("replicateSourceDb"),
+        resource.props.get("backupRetentionPeriod"),
+    )
+    if opaque(source) or opaque(days):
+        return
+    if source and not days:
         yield (
             f"{resource.name}: a read replica without automated backups would be promoted "
             "without any"
@@ -67,7 +83,8 @@ def _replica_backups(resource: ResourceView) -> Iterator[str]:
 
 
 def _multi_az(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("multiAz") is not True:
+    value = resource.props.get("multiAz")
+    if not opaque(value) and value is not True:
         yield f"{resource.name}: the instance runs in a single Availability Zone"
 
 
@@ -80,7 +97,7 @@ def _public_access_block(resource: ResourceView) -> Iterator[str]:
             "ignorePublicAcls",
             "restrictPublicBuckets",
         )
-        if resource.props.get(key) is not True
+        if not opaque(resource.props.get(key)) and resource.props.get(key) is not True
     ]
     if missing:
         yield f"{resource.name}: public access block leaves {', '.join(missing)} off"
@@ -88,6 +105,8 @@ def _public_access_block(resource: ResourceView) -> Iterator[str]:
 
 def _versioning(resource: ResourceView) -> Iterator[str]:
     config = resource.props.get("versioningConfiguration") or {}
+    if opaque(config) or (isinstance(config, dict) and opaque(config.get("status"))):
+        return
     if not isinstance(config, dict) or config.get("status") != "Enabled":
         yield f"{resource.name}: versioning is not enabled"
 
@@ -103,12 +122,16 @@ def _copies(resource: ResourceView) -> Iterator[str]:
 
 def _dynamodb_pitr(resource: ResourceView) -> Iterator[str]:
     pitr = resource.props.get("pointInTimeRecovery") or {}
+    if opaque(pitr) or (isinstance(pitr, dict) and opaque(pitr.get("enabled"))):
+        return
     if not isinstance(pitr, dict) or pitr.get("enabled") is not True:
         yield f"{resource.name}: point-in-time recovery is off"
 
 
 def _dynamodb_cmk(resource: ResourceView) -> Iterator[str]:
     sse = resource.props.get("serverSideEncryption") or {}
+    if opaque(sse) or (isinstance(sse, dict) and opaque(sse.get("enabled"))):
+        return
     if (
         not isinstance(sse, dict)
         or sse.get("enabled") is not True
@@ -123,12 +146,16 @@ def _dynamodb_table(resource: ResourceView) -> Iterator[str]:
 
 
 def _tls_only(resource: ResourceView) -> Iterator[str]:
-    """A resource policy that denies requests not made over TLS."""
-    for statement in statements(resource.props.get("policy")):
+    """A resource policy that denies requests not made over TLS. A policy built from ARNs is
+    unknown until they exist (a preview): it is judged once it is known."""
+    policy = resource.props.get("policy")
+    for statement in statements(policy):
         condition = statement.get("Condition") or {}
         secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
         if statement.get("Effect") == "Deny" and str(secure).lower() == "false":
             return
+    if holds_opaque(policy) or holds_opaque(statements(policy)):
+        return
     yield f"{resource.name}: the policy does not deny requests made without TLS"
 
 
@@ -136,6 +163,8 @@ def _automated_backups(resource: ResourceView) -> Iterator[str]:
     if resource.props.get("replicateSourceDb"):
         return  # a replica's own retention is aws-rds-replica-has-backups
     days = resource.props.get("backupRetentionPeriod")
+    if opaque(days):
+        return
     if not isinstance(days, int) or days < MIN_DB_BACKUP_DAYS:
         yield (
             f"{resource.name}: automated backups kept {days or 0} days, fewer than "
@@ -144,7 +173,10 @@ def _automated_backups(resource: ResourceView) -> Iterator[str]:
 
 
 def _lambda_environment(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("environment") and not _cmk(resource.props.get("kmsKeyArn")):
+    environment = resource.props.get("environment")
+    if opaque(environment):
+        return  # whether it holds variables at all is not known
+    if environment and not _cmk(resource.props.get("kmsKeyArn")):
         yield (
             f"{resource.name}: environment variables are not encrypted with a "
             "customer-managed KMS key"
@@ -168,7 +200,7 @@ _CRON_FIELDS = (
 
 
 def _known(value: object) -> bool:
-    return value is not None and value != UNKNOWN
+    return value is not None and not opaque(value)
 
 
 def _plan_rules(resource: ResourceView) -> list[Mapping[str, Any]]:
@@ -541,7 +573,7 @@ def _exporters(view: StackView) -> Iterator[tuple[ResourceView, str, str, list[s
         identifier = resource.props.get(key)
         if isinstance(exports, list) and exports and _known(identifier):
             scope = "instance" if resource.type == INSTANCE else "cluster"
-            yield resource, scope, str(identifier), [str(e) for e in exports]
+            yield resource, scope, str(identifier), [str(e) for e in exports if _known(e)]
 
 
 def _log_group_check(view: StackView) -> Iterator[Violation]:
@@ -555,17 +587,23 @@ def _log_group_check(view: StackView) -> Iterator[Violation]:
         for g in view.of_type(LOG_GROUP)
         if g.props.get("name")
     }
+    # A group whose name is not known yet may be the one RDS writes to.
+    unnamed = {g.region for g in view.of_type(LOG_GROUP) if opaque(g.props.get("name"))}
     for resource, scope, identifier, exports in _exporters(view):
         for log_type in exports:
             name = f"/aws/rds/{scope}/{identifier}/{log_type}"
             group = groups.get((name, resource.region))
             if group is None:
+                if resource.region in unnamed:
+                    continue
                 yield Violation(
                     f"{resource.name}: exports its {log_type} log to {name}, which this stack "
                     "does not create: RDS would create it without retention or our key",
                     resource.urn,
                 )
-            elif not _known(group.props.get("retentionInDays")) or not group.props.get("kmsKeyId"):
+            elif opaque(group.props.get("retentionInDays")):
+                continue
+            elif group.props.get("retentionInDays") is None or not group.props.get("kmsKeyId"):
                 yield Violation(
                     f"{group.name}: {name} needs a retention and the region's KMS key",
                     group.urn,

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from model import tags as tag_keys
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, holds_opaque, opaque
 from policies.rules.stack import StackRule, StackView, Violation
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
@@ -79,7 +79,7 @@ def _health_check_settings(resource: ResourceView) -> Iterator[str]:
         yield f"request interval {interval:g} s: Route 53 checks every 10 or every 30 seconds"
     if kind == "RECOVERY_CONTROL":
         for key in ("requestInterval", "failureThreshold"):
-            if props.get(key) is not None:
+            if props.get(key) is not None and not opaque(props.get(key)):
                 yield f"{key} is not supported on a RECOVERY_CONTROL health check"
     if kind == "CALCULATED":
         children = props.get("childHealthchecks")
@@ -106,7 +106,7 @@ def _schedule_valid(resource: ResourceView) -> Iterator[str]:
       parameters" (User Guide, "Using universal targets")."""
     props = resource.props
     expression = props.get("scheduleExpression")
-    if isinstance(expression, str):
+    if isinstance(expression, str) and not opaque(expression):
         rate, cron = _RATE.match(expression), _CRON.match(expression)
         if rate and int(rate["value"]) < 1:
             yield f"schedule {expression!r}: the rate must be a positive integer"
@@ -117,7 +117,12 @@ def _schedule_valid(resource: ResourceView) -> Iterator[str]:
     window = props.get("flexibleTimeWindow")
     if isinstance(window, Mapping):
         minutes = _number(window.get("maximumWindowInMinutes"))
-        if window.get("mode") == "FLEXIBLE" and (minutes is None or not 1 <= minutes <= 1440):
+        unknown = opaque(window.get("maximumWindowInMinutes"))
+        if (
+            window.get("mode") == "FLEXIBLE"
+            and not unknown
+            and (minutes is None or not 1 <= minutes <= 1440)
+        ):
             yield "a FLEXIBLE time window needs maximum_window_in_minutes from 1 to 1440"
         if window.get("mode") == "OFF" and minutes is not None:
             yield "maximum_window_in_minutes is set with the time window OFF"
@@ -132,7 +137,7 @@ def _schedule_valid(resource: ResourceView) -> Iterator[str]:
     if universal["action"].startswith(READ_ONLY_PREFIXES):
         yield f"universal target action {universal['action']}: read-only actions are not supported"
     payload = target.get("input")
-    if isinstance(payload, str) and payload not in ("[unknown]", "[secret]"):
+    if isinstance(payload, str) and not opaque(payload):
         try:
             json.loads(payload)
         except ValueError:
@@ -221,6 +226,9 @@ def _alarm_followable(view: StackView) -> Iterator[Violation]:
                 "Route 53 supports standard resolution only",
                 check.urn,
             )
+        statistic = props.get("extendedStatistic") or props.get("statistic")
+        if opaque(props.get("metricQueries")) or opaque(statistic):
+            continue
         if props.get("metricQueries"):
             yield Violation(
                 f"{check.name} follows {alarm.name}, a metric-math alarm: Route 53 follows "
@@ -228,7 +236,6 @@ def _alarm_followable(view: StackView) -> Iterator[Violation]:
                 check.urn,
             )
         elif props.get("extendedStatistic") or props.get("statistic") not in ROUTE53_STATISTICS:
-            statistic = props.get("extendedStatistic") or props.get("statistic")
             yield Violation(
                 f"{check.name} follows {alarm.name}, statistic {statistic}: Route 53 supports "
                 f"{', '.join(ROUTE53_STATISTICS)}",
@@ -298,14 +305,19 @@ def _fence_holds(view: StackView) -> Iterator[Violation]:
         if alarm is None or alarm.props.get("namespace") != FENCE_NAMESPACE:
             continue
         status = check.props.get("insufficientDataHealthStatus")
-        if status != "LastKnownStatus":
+        if not opaque(status) and status != "LastKnownStatus":
             yield Violation(
                 f"{check.name}: insufficient data reads as {status or 'the default'}; a minute "
                 "without a fence datapoint would lift or raise the fence: use LastKnownStatus",
                 check.urn,
             )
-        feeding = [s for s in schedules if s.region == alarm.region and _published(s, alarm)]
-        if not feeding:
+        here = [s for s in schedules if s.region == alarm.region]
+        feeding = [s for s in here if _published(s, alarm)]
+        # A schedule or a metric not known yet may be the one that feeds the fence.
+        unsure = any(holds_opaque(s.props.get("target")) for s in here) or holds_opaque(
+            [alarm.props.get(k) for k in ("namespace", "metricName", "dimensions")]
+        )
+        if not feeding and not unsure:
             yield Violation(
                 f"{check.name}: no schedule in {alarm.region} republishes {alarm.name}'s "
                 "metric: the fence lapses a minute after its last datapoint",
@@ -313,7 +325,8 @@ def _fence_holds(view: StackView) -> Iterator[Violation]:
             )
         for schedule in feeding:
             props = schedule.props
-            if props.get("state", "ENABLED") != "ENABLED":
+            state = props.get("state", "ENABLED")
+            if not opaque(state) and state != "ENABLED":
                 yield Violation(f"{schedule.name} is disabled: the fence lapses", schedule.urn)
             rate = _RATE.match(str(props.get("scheduleExpression", "")))
             period = _number(alarm.props.get("period")) or 60
@@ -322,14 +335,16 @@ def _fence_holds(view: StackView) -> Iterator[Violation]:
                 if rate
                 else None
             )
-            if seconds is None or seconds > period:
+            timing = (props.get("scheduleExpression"), alarm.props.get("period"))
+            if not holds_opaque(timing) and (seconds is None or seconds > period):
                 yield Violation(
                     f"{schedule.name} ({props.get('scheduleExpression')}) publishes less often "
                     f"than the fence alarm's {period:g} s period",
                     schedule.urn,
                 )
             window = props.get("flexibleTimeWindow")
-            if isinstance(window, Mapping) and window.get("mode") != "OFF":
+            mode = window.get("mode") if isinstance(window, Mapping) else None
+            if isinstance(window, Mapping) and not opaque(mode) and mode != "OFF":
                 yield Violation(
                     f"{schedule.name}: a flexible time window can skip a fence period",
                     schedule.urn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
+from policies.rules.core import Framework, ResourceView, Rule, Severity, opaque, statements
 
 # Types that hold data or keys: losing one loses data. Later components add theirs here.
 STATEFUL_TYPES: tuple[str, ...] = (
@@ -45,8 +45,9 @@ def _protected(resource: ResourceView) -> Iterator[str]:
 def _rotation(resource: ResourceView) -> Iterator[str]:
     spec = resource.props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")
     if spec != "SYMMETRIC_DEFAULT":
-        return  # AWS rotates only symmetric encryption keys
-    if resource.props.get("enableKeyRotation") is not True:
+        return  # AWS rotates only symmetric encryption keys (an opaque spec is not known)
+    rotation = resource.props.get("enableKeyRotation")
+    if not opaque(rotation) and rotation is not True:
         yield f"{resource.name}: automatic key rotation is off"
 
 

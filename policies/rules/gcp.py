@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, opaque
 
 BUCKET = "gcp:storage/bucket:Bucket"
 FIRESTORE = "gcp:firestore/database:Database"
@@ -27,28 +27,40 @@ def _block(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _block_field(value: Any, key: str) -> Any:
+    """A field of a nested block; the opaque value where the block itself is opaque."""
+    if isinstance(value, list) and value and opaque(value[0]):
+        return value[0]
+    return value if opaque(value) else _block(value).get(key)
+
+
 def _bucket_cmek(resource: ResourceView) -> Iterator[str]:
-    if not _block(resource.props.get("encryption")).get("defaultKmsKeyName"):
+    if not _block_field(resource.props.get("encryption"), "defaultKmsKeyName"):
         yield f"{resource.name}: objects are encrypted with Google-managed keys, not a CMEK"
 
 
 def _bucket_public(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("publicAccessPrevention") != "enforced":
+    prevention = resource.props.get("publicAccessPrevention")
+    if not opaque(prevention) and prevention != "enforced":
         yield f"{resource.name}: public access prevention is not enforced"
-    if resource.props.get("uniformBucketLevelAccess") is not True:
+    uniform = resource.props.get("uniformBucketLevelAccess")
+    if not opaque(uniform) and uniform is not True:
         yield f"{resource.name}: object ACLs are on (uniform bucket-level access is off)"
 
 
 def _bucket_versioning(resource: ResourceView) -> Iterator[str]:
-    if _block(resource.props.get("versioning")).get("enabled") is not True:
+    enabled = _block_field(resource.props.get("versioning"), "enabled")
+    if not opaque(enabled) and enabled is not True:
         yield f"{resource.name}: versioning is off: an overwrite or delete loses the object"
 
 
 def _firestore_recovery(resource: ResourceView) -> Iterator[str]:
     props = resource.props
-    if props.get("pointInTimeRecoveryEnablement") != "POINT_IN_TIME_RECOVERY_ENABLED":
+    pitr = props.get("pointInTimeRecoveryEnablement")
+    if not opaque(pitr) and pitr != "POINT_IN_TIME_RECOVERY_ENABLED":
         yield f"{resource.name}: point-in-time recovery is off"
-    if props.get("deleteProtectionState") != "DELETE_PROTECTION_ENABLED":
+    protection = props.get("deleteProtectionState")
+    if not opaque(protection) and protection != "DELETE_PROTECTION_ENABLED":
         yield f"{resource.name}: delete protection is off"
 
 
@@ -62,6 +74,8 @@ def _seconds(value: Any) -> int | None:
 
 
 def _key_rotation(resource: ResourceView) -> Iterator[str]:
+    if opaque(resource.props.get("rotationPeriod")):
+        return
     period = _seconds(resource.props.get("rotationPeriod"))
     if period is None or period > MAX_ROTATION_SECONDS:
         shown = resource.props.get("rotationPeriod") or "none"
@@ -73,17 +87,20 @@ def _alert_policy(resource: ResourceView) -> Iterator[str]:
         return
     if not resource.props.get("notificationChannels"):
         yield f"{resource.name}: notifies no one (no notification channels)"
-    content = str(_block(resource.props.get("documentation")).get("content", ""))
-    if "Runbook: https://" not in content:
+    content = _block_field(resource.props.get("documentation"), "content")
+    if not opaque(content) and "Runbook: https://" not in str(content or ""):
         yield f"{resource.name}: its documentation names no runbook"
 
 
 def _log_retention(resource: ResourceView) -> Iterator[str]:
     days = resource.props.get("retentionDays")
+    if opaque(days):
+        return
     if not isinstance(days, int) or days < 1:
         yield f"{resource.name}: no explicit retention (the default keeps logs 30 days)"
         return
-    if "audit" in str(resource.props.get("bucketId", "")) and days < AUDIT_RETENTION_DAYS:
+    bucket = resource.props.get("bucketId", "")
+    if not opaque(bucket) and "audit" in str(bucket) and days < AUDIT_RETENTION_DAYS:
         yield f"{resource.name}: audit logs kept {days} days; keep them a year"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, holds_opaque, opaque
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -27,19 +27,24 @@ def _engine_logs(engine: object) -> str:
 def _iam_auth(resource: ResourceView) -> Iterator[str]:
     if resource.type == RDS_INSTANCE and resource.props.get("replicateSourceDb"):
         return  # a read replica inherits the source's setting
-    if resource.props.get("iamDatabaseAuthenticationEnabled") is not True:
+    enabled = resource.props.get("iamDatabaseAuthenticationEnabled")
+    if not opaque(enabled) and enabled is not True:
         yield f"{resource.name}: IAM database authentication is off"
 
 
 def _log_exports(resource: ResourceView) -> Iterator[str]:
-    wanted = _engine_logs(resource.props.get("engine"))
+    engine = resource.props.get("engine")
     exports = resource.props.get("enabledCloudwatchLogsExports") or []
+    if opaque(engine) or holds_opaque(exports):
+        return
+    wanted = _engine_logs(engine)
     if wanted and wanted not in exports:
         yield f"{resource.name}: the {wanted} log is not exported to CloudWatch Logs"
 
 
 def _copy_tags(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("copyTagsToSnapshot") is not True:
+    copy = resource.props.get("copyTagsToSnapshot")
+    if not opaque(copy) and copy is not True:
         yield f"{resource.name}: snapshots do not get the database's tags (backup classes)"
 
 
@@ -50,6 +55,8 @@ def _minor_upgrades(resource: ResourceView) -> Iterator[str]:
 
 def _enhanced_monitoring(resource: ResourceView) -> Iterator[str]:
     interval = resource.props.get("monitoringInterval")
+    if opaque(interval):
+        return
     if (
         not isinstance(interval, int)
         or interval <= 0
@@ -60,6 +67,8 @@ def _enhanced_monitoring(resource: ResourceView) -> Iterator[str]:
 
 def _acls_disabled(resource: ResourceView) -> Iterator[str]:
     rule = resource.props.get("rule") or {}
+    if opaque(rule) or (isinstance(rule, dict) and opaque(rule.get("objectOwnership"))):
+        return
     if not isinstance(rule, dict) or rule.get("objectOwnership") != "BucketOwnerEnforced":
         yield f"{resource.name}: ACLs still decide object access (set BucketOwnerEnforced)"
 

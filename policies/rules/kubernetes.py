@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, dig, holds_opaque, opaque
 from policies.rules.stack import StackRule, StackView, Violation
 
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
@@ -36,8 +36,8 @@ def _alerts(resource: ResourceView) -> Iterator[tuple[str, dict[str, Any]]]:
             rule = _dict(raw_rule)
             if "alert" not in rule:
                 continue  # a recording rule
-            tier = _dict(rule.get("labels")).get("burn_tier")
-            name = f"{rule['alert']} [{tier}]" if tier else str(rule["alert"])
+            tier = dig(rule, "labels", "burn_tier")
+            name = f"{rule['alert']} [{tier}]" if tier and not opaque(tier) else str(rule["alert"])
             yield f"alert {name} in group {group.get('name')}", rule
 
 
@@ -58,11 +58,15 @@ def _seconds(duration: Any) -> float | None:
 
 def _documented(resource: ResourceView) -> Iterator[str]:
     for where, rule in _alerts(resource):
+        if opaque(rule.get("annotations")):
+            continue
         annotations = _dict(rule.get("annotations"))
         for key in ("summary", "description"):
             if not str(annotations.get(key) or "").strip():
                 yield f"{resource.name}: {where} has no {key} annotation"
         runbook = annotations.get("runbook_url")
+        if opaque(runbook):
+            continue
         if not isinstance(runbook, str) or not runbook.startswith("https://"):
             yield f"{resource.name}: {where} links no runbook (runbook_url annotation)"
 
@@ -70,13 +74,13 @@ def _documented(resource: ResourceView) -> Iterator[str]:
 def _for_and_severity(resource: ResourceView) -> Iterator[str]:
     for where, rule in _alerts(resource):
         held = _seconds(rule.get("for"))
-        if not held:
+        if not held and not opaque(rule.get("for")):
             yield (
                 f"{resource.name}: {where} fires on a single evaluation (no `for`): one "
                 "scrape can page someone"
             )
-        severity = _dict(rule.get("labels")).get("severity")
-        if severity not in SEVERITIES:
+        severity = dig(rule, "labels", "severity")
+        if not opaque(severity) and severity not in SEVERITIES:
             yield (
                 f"{resource.name}: {where} has no severity label ({', '.join(SEVERITIES)}): "
                 "Alertmanager cannot route it"
@@ -84,6 +88,8 @@ def _for_and_severity(resource: ResourceView) -> Iterator[str]:
 
 
 def _min_replicas(resource: ResourceView) -> Iterator[str]:
+    if opaque(resource.props.get("spec")):
+        return
     spec = _dict(resource.props.get("spec"))
     minimum = spec.get("minReplicas", 1)  # the API's default
     if isinstance(minimum, int) and minimum < MIN_REPLICAS:
@@ -193,10 +199,22 @@ def _pdb_names(pdb: ResourceView) -> set[str]:
 
 def _hpa_pdb_check(view: StackView) -> Iterator[Violation]:
     covered: set[tuple[str | None, str, str]] = set()
+    # Clusters with a PDB whose namespace or names are not known yet: it may be the one.
+    unsure: set[str | None] = set()
     for pdb in view.of_type(*PDB_TYPES):
+        if holds_opaque(pdb.props.get("metadata")):
+            unsure.add(pdb.provider_urn)
+            continue
         for name in _pdb_names(pdb):
             covered.add((pdb.provider_urn, _namespace(pdb), name))
     for hpa in view.of_type(*HPA_TYPES):
+        name = dig(hpa.props, "spec", "scaleTargetRef", "name")
+        if (
+            hpa.provider_urn in unsure
+            or opaque(name)
+            or opaque(dig(hpa.props, "metadata", "namespace"))
+        ):
+            continue
         target = _dict(_dict(hpa.props.get("spec")).get("scaleTargetRef"))
         name = str(target.get("name"))
         if (hpa.provider_urn, _namespace(hpa), name) not in covered:

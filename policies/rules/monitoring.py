@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, holds_opaque, opaque
 
 ALARM_TYPES = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -30,8 +30,12 @@ def _scaling_trigger(resource: ResourceView) -> bool:
 
 
 def _actions(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("actionsEnabled") is False:
+    if resource.props.get("actionsEnabled") is False or opaque(
+        resource.props.get("actionsEnabled")
+    ):
         return  # an input of a composite alarm or a health check: they notify
+    if holds_opaque(resource.props.get("alarmActions")):
+        return  # a topic, or a scaling policy (which needs no action on OK): not known yet
     if _scaling_trigger(resource):
         return  # drives a scaling policy; the group's at-max alarm notifies
     for field, state in (("alarmActions", "ALARM"), ("okActions", "OK")):
@@ -42,7 +46,9 @@ def _actions(resource: ResourceView) -> Iterator[str]:
 def _missing_data(resource: ResourceView) -> Iterator[str]:
     if resource.type.endswith("compositeAlarm:CompositeAlarm"):
         return  # composites have no metric of their own
-    if resource.props.get("treatMissingData") not in (
+    if not opaque(resource.props.get("treatMissingData")) and resource.props.get(
+        "treatMissingData"
+    ) not in (
         "breaching",
         "notBreaching",
         "ignore",
@@ -53,12 +59,16 @@ def _missing_data(resource: ResourceView) -> Iterator[str]:
 
 def _runbook(resource: ResourceView) -> Iterator[str]:
     description = resource.props.get("alarmDescription")
+    if opaque(description):
+        return
     if not isinstance(description, str) or "https://" not in description:
         yield f"{resource.name}: the description links no runbook"
 
 
 def _retention(resource: ResourceView) -> Iterator[str]:
     days = resource.props.get("retentionInDays")
+    if opaque(days):
+        return  # a retention the program does not know, or keeps secret, is not judged
     if not isinstance(days, int) or days == 0:
         yield f"{resource.name}: logs never expire (set a retention)"
     elif days < MIN_LOG_RETENTION_DAYS:

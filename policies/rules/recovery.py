@@ -34,7 +34,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from model import tags as tag_keys
-from policies.rules.core import Framework, ResourceView, Severity
+from policies.rules.core import (
+    UNKNOWN,
+    Framework,
+    ResourceView,
+    Severity,
+    dig,
+    holds_opaque,
+    opaque,
+)
 from policies.rules.stack import StackRule, StackView, Violation
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
@@ -304,11 +312,52 @@ def _drill_terms(drill: Mapping[str, Any]) -> list[Term] | None:
     ]
 
 
+def _any_opaque(resources: Sequence[ResourceView], *keys: str) -> bool:
+    return any(opaque(r.props.get(k)) for r in resources for k in keys)
+
+
+def _rto_unknown(view: StackView, *, measured: bool) -> bool:
+    """Whether a term of the RTO would rest on a value not known yet (or secret): which
+    records fail over and their TTL, the health checks' kind and timing, and (estimated)
+    the fence, the replicas to promote and the capacity to start."""
+    records = view.of_type(RECORD)
+    if _any_opaque(records, "failoverRoutingPolicies", "aliases"):
+        return True
+    if _any_opaque([r for r in failover_records(view) if not r.props.get("aliases")], "ttl"):
+        return True
+    checks = view.of_type(HEALTH_CHECK)
+    endpoint = [c for c in checks if c.props.get("type") in ENDPOINT_CHECKS]
+    if _any_opaque(checks, "type") or _any_opaque(endpoint, "requestInterval", "failureThreshold"):
+        return True
+    if measured:
+        return False
+    alarms = view.of_type(ALARM)
+    fences = [a for a in alarms if a.props.get("namespace") == FENCE_NAMESPACE]
+    groups = [g for g in view.of_type(GROUP) if _int(g.props.get("minSize"), 0) <= 0]
+    return (
+        _any_opaque(alarms, "namespace")
+        or _any_opaque(fences, "period", "evaluationPeriods")
+        or _any_opaque(view.of_type(RDS_INSTANCE), "replicateSourceDb")
+        or _any_opaque(view.of_type(RDS_CLUSTER), "globalClusterIdentifier")
+        or _any_opaque(view.of_type(GROUP), "minSize")
+        or _any_opaque(groups, "healthCheckGracePeriod")
+        or _any_opaque(view.of_type(SCALABLE_TARGET), "serviceNamespace", "minCapacity")
+    )
+
+
 def analyze_rto(view: StackView) -> RtoAnalysis | str | None:
     """The achievable RTO of a dr stack; a message when it has no bound; None when the
-    stack has nothing to fail over to (not a dr stack, no objective)."""
+    stack has nothing to fail over to (not a dr stack, no objective), or when a term would
+    rest on a value not known yet (a preview: judged by the update, which knows it)."""
     target = view.minutes(tag_keys.RTO_MINUTES)
     if not is_dr(view) or target is None or runs_active(view):
+        return None
+    drill = (
+        view.drill
+        if view.drill and view.drill.get("system") == view.stack_tags.get("system")
+        else None
+    )
+    if _rto_unknown(view, measured=bool(drill and _drill_terms(drill))):
         return None
     records = failover_records(view)
     if not records:
@@ -365,11 +414,62 @@ def _rto_check(view: StackView) -> Iterator[Violation]:
 def _alarm_metrics(alarm: ResourceView) -> Iterator[tuple[str, Mapping[str, Any]]]:
     props = alarm.props
     if props.get("metricName"):
-        yield str(props["metricName"]), props.get("dimensions") or {}
+        yield str(props["metricName"]), _mapping(props.get("dimensions"))
     for query in props.get("metricQueries") or []:
         metric = query.get("metric") if isinstance(query, dict) else None
         if isinstance(metric, dict) and metric.get("metricName"):
-            yield str(metric["metricName"]), metric.get("dimensions") or {}
+            yield str(metric["metricName"]), _mapping(metric.get("dimensions"))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+# What a lag alarm's bound is computed from (_lag_alarm_seconds) besides its metric.
+LAG_ALARM_FIELDS = (
+    "actionsEnabled",
+    "comparisonOperator",
+    "threshold",
+    "datapointsToAlarm",
+    "evaluationPeriods",
+    "period",
+)
+
+
+def _metric_specs(alarm: ResourceView) -> Iterator[tuple[Any, Any]]:
+    """(metric name, dimensions) of the alarm and of each of its queries' metrics, opaque
+    values as they are (an opaque query stands for a metric of any name and dimensions)."""
+    props = alarm.props
+    if props.get("metricName"):
+        yield props["metricName"], props.get("dimensions")
+    queries = props.get("metricQueries")
+    if opaque(queries):
+        yield queries, queries
+    for query in queries if isinstance(queries, list) else []:
+        metric = query.get("metric") if isinstance(query, Mapping) else query
+        if opaque(metric):
+            yield metric, metric
+        elif isinstance(metric, Mapping) and metric.get("metricName"):
+            yield metric["metricName"], metric.get("dimensions")
+
+
+def _lag_unknown(view: StackView, metric: str, dimension: str, value: str) -> bool:
+    """Whether an alarm may watch this replica's lag by a value not known yet: its metric
+    or the replica's dimension not known, or (when it surely watches it) its threshold,
+    timing, comparison or actions. Such an alarm may page sooner than the known ones."""
+    for alarm in view.of_type(METRIC_ALARM):
+        for name, dims in _metric_specs(alarm):
+            shown = dims.get(dimension) if isinstance(dims, Mapping) else dims
+            if not (opaque(name) or name == metric) or not (opaque(shown) or shown == value):
+                continue
+            if opaque(name) or opaque(shown):
+                return True
+            props = alarm.props
+            if opaque(props.get("alarmActions")) or holds_opaque(
+                [props.get(k) for k in (*LAG_ALARM_FIELDS, "metricQueries")]
+            ):
+                return True
+    return False
 
 
 def _notifies(alarm: ResourceView) -> bool:
@@ -415,17 +515,20 @@ def _lag_alarm_seconds(
     return min(bounds) if bounds else None
 
 
-def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term:
+def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term | None:
+    """The replica's path; None when it rests on a value not known yet (its identifier, or
+    an alarm that may be its lag alarm)."""
     if kind == "dynamodb":
         return Term("global table replication", DYNAMODB_REPLICATION_SECONDS, "AWS: ~1 s")
-    if kind == "rds":
-        name = _label(replica)
-        lag = _lag_alarm_seconds(view, "ReplicaLag", "DBInstanceIdentifier", name, 1.0)
-    else:
-        name = _label(replica)
-        lag = _lag_alarm_seconds(
-            view, "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", name, 1000.0
-        )
+    name = _label(replica)
+    metric, dimension, per_second = (
+        ("ReplicaLag", "DBInstanceIdentifier", 1.0)
+        if kind == "rds"
+        else ("AuroraGlobalDBReplicationLag", "DBClusterIdentifier", 1000.0)
+    )
+    if opaque(name) or _lag_unknown(view, metric, dimension, name):
+        return None
+    lag = _lag_alarm_seconds(view, metric, dimension, name, per_second)
     if lag is None:
         return Term(
             "replica lag",
@@ -439,6 +542,30 @@ def _replica_term(view: StackView, kind: str, replica: ResourceView) -> Term:
         seconds,
         f"{name}: {basis}",
         "lower the lag alarm's threshold or the datapoints it needs",
+    )
+
+
+# What ties a replica to its source, per kind.
+SOURCE_FIELD = {
+    "rds": "replicateSourceDb",
+    "aurora": "globalClusterIdentifier",
+    "dynamodb": "globalTableArn",
+}
+
+
+def _maybe_replica(
+    store: Mapping[str, Any], candidates: Sequence[tuple[str, ResourceView]]
+) -> bool:
+    """Whether a replica whose source is not known yet may be the store's (a replica of its
+    kind), or the store's own identifiers are not known."""
+    if store.get("kind") == "s3":
+        return False
+    if any(opaque(store.get(k)) for k in ("kind", "arn", "identifier", "global_cluster_id")):
+        return True
+    return any(
+        opaque(r.props.get(SOURCE_FIELD[kind]))
+        for kind, r in candidates
+        if store.get("kind") in (None, kind)
     )
 
 
@@ -475,10 +602,29 @@ def _replication_rule(
     return None
 
 
-def _s3_term(rule: Mapping[str, Any]) -> Term:
-    destination = rule.get("destination") or {}
-    rtc = destination.get("replicationTime") or {}
-    if rtc.get("status") == "Enabled":
+def _maybe_replication(view: StackView, bucket: str) -> bool:
+    """Whether a replication rule not known yet (its source bucket, its rules or whether
+    they are enabled) may be the bucket's, or its S3 replication term is not known."""
+    for config in view.of_type(REPLICATION):
+        if opaque(config.props.get("bucket")):
+            return True
+        if config.props.get("bucket") != bucket:
+            continue
+        rules = config.props.get("rules")
+        if opaque(rules) or any(
+            opaque(r) or (isinstance(r, Mapping) and opaque(r.get("status"))) for r in rules or []
+        ):
+            return True
+    found = _replication_rule(view, bucket)
+    return found is not None and _s3_term(found[1]) is None
+
+
+def _s3_term(rule: Mapping[str, Any]) -> Term | None:
+    """S3 replication's term; None when whether RTC is on is not known yet."""
+    status = dig(rule, "destination", "replicationTime", "status")
+    if opaque(status):
+        return None
+    if status == "Enabled":
         return Term(
             "S3 replication",
             RTC_MINUTES * 60.0,
@@ -511,39 +657,66 @@ def _copy_term(store: Mapping[str, Any]) -> Term | None:
     )
 
 
+def _objective(view: StackView, key: str, resource: ResourceView | None = None) -> Any:
+    """`view.minutes`, or the opaque value where the tag holds one (or the resource's tags
+    are not known at all)."""
+    if resource is not None and opaque(resource.props.get("tags")):
+        return resource.props["tags"]
+    tags = view.tags_of(resource) if resource is not None else view.stack_tags
+    value = tags.get(key, view.stack_tags.get(key))
+    return value if opaque(value) else view.minutes(key, resource)
+
+
+def _destination_bucket(view: StackView, config: ResourceView, arn: Any) -> ResourceView | None:
+    """The bucket of this stack a replication rule writes to. Its ARN is unknown until the
+    bucket exists (the preview of a new dr stack); the configuration then names it only
+    through what it waits for: the one bucket of this stack among its dependencies (the
+    source is the primary's)."""
+    buckets = view.of_type(BUCKET)
+    if not opaque(arn):
+        name = str(arn or "").rsplit(":", 1)[-1]
+        return next((b for b in buckets if str(b.props.get("bucket")) == name), None)
+    # Its ARN is not known: the bucket is the one of this stack the configuration waits for.
+    waited = [b for b in buckets if b.urn in view.dependencies.get(config.urn, frozenset())]
+    return waited[0] if len(waited) == 1 else None
+
+
 def stores_from_dr(view: StackView) -> dict[str, dict[str, Any]]:
     """The primary's stores as the dr stack's own resources name them, for when the primary's
     outputs are not visible (a policy pack may not be sent the StackReference). Each replica
     and replication rule carries its source and its data's RPO tag; backup copies are
-    unknown here, so a store's only path is its replica."""
+    unknown here, so a store's only path is its replica. A store whose RPO cannot be read
+    (its bucket or tag is not known yet) gets the opaque value as its objective."""
     stores: dict[str, dict[str, Any]] = {}
     for kind, replica in replicas(view):
-        rpo = view.minutes(tag_keys.RPO_MINUTES, replica)
-        source = {
-            "rds": replica.props.get("replicateSourceDb"),
-            "aurora": replica.props.get("globalClusterIdentifier"),
-            "dynamodb": replica.props.get("globalTableArn"),
-        }[kind]
+        rpo = _objective(view, tag_keys.RPO_MINUTES, replica)
+        source = replica.props.get(SOURCE_FIELD[kind])
         link = {"global_cluster_id": source} if kind == "aurora" else {"arn": source}
         stores[f"replica:{_label(replica)}"] = {"kind": kind, "rpo_minutes": rpo, **link}
-    buckets = {str(b.props.get("bucket")): b for b in view.of_type(BUCKET)}
     for config in view.of_type(REPLICATION):
-        for rule in config.props.get("rules") or []:
+        rules = config.props.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
             if not isinstance(rule, Mapping):
                 continue
-            destination = str((rule.get("destination") or {}).get("bucket", ""))
-            target = buckets.get(destination.rsplit(":", 1)[-1])
-            rpo = view.minutes(tag_keys.RPO_MINUTES, target)
+            arn = dig(rule, "destination", "bucket")
+            target = _destination_bucket(view, config, arn)
+            unnamed = any(opaque(b.props.get("bucket")) for b in view.of_type(BUCKET))
+            # Without the bucket (not known yet) its RPO is not known either.
+            unknown = target is None and (opaque(arn) or unnamed)
             stores[f"bucket:{config.props.get('bucket')}"] = {
                 "kind": "s3",
                 "bucket": config.props.get("bucket"),
-                "rpo_minutes": rpo,
+                "rpo_minutes": UNKNOWN
+                if unknown
+                else _objective(view, tag_keys.RPO_MINUTES, target),
             }
     return stores
 
 
 def analyze_rpo(view: StackView) -> list[StoreRpo]:
-    """Per data store of the primary: its RPO target and its best path into the DR region."""
+    """Per data store of the primary: its RPO target and its best path into the DR region.
+    A store whose objective or path rests on a value not known yet (a preview) is left out:
+    the update, which knows it, judges it."""
     if not is_dr(view) or runs_active(view):
         return []
     stores = view.primary_outputs().get("data_protection")
@@ -552,20 +725,31 @@ def analyze_rpo(view: StackView) -> list[StoreRpo]:
     candidates = replicas(view)
     results = []
     for key, store in sorted(stores.items()):
-        if not isinstance(store, Mapping):
+        # Left out when its objective, its source or its backup copies are not known, or a
+        # replica or replication rule not known yet may be its path.
+        if not isinstance(store, Mapping) or holds_opaque(store):
+            continue
+        found = _replica_of(store, candidates)
+        if found is None and _maybe_replica(store, candidates):
+            continue
+        if store.get("kind") == "s3" and _maybe_replication(view, str(store.get("bucket"))):
             continue
         paths: list[Term] = []
         urn = None
-        found = _replica_of(store, candidates)
         if found is not None:
             kind, resource = found
             urn = resource.urn
-            paths.append(_replica_term(view, kind, resource))
+            term = _replica_term(view, kind, resource)
+            if term is None:
+                continue
+            paths.append(term)
         if store.get("kind") == "s3":
             replication = _replication_rule(view, str(store.get("bucket")))
             if replication is not None:
                 urn = replication[0].urn
-                paths.append(_s3_term(replication[1]))
+                s3 = _s3_term(replication[1])
+                if s3 is not None:
+                    paths.append(s3)
         copy = _copy_term(store)
         if copy is not None:
             paths.append(copy)
@@ -663,6 +847,8 @@ def _parity_check(view: StackView) -> Iterator[Violation]:
     if not outputs:
         return
     stores = outputs.get("data_protection")
+    if opaque(stores):
+        return
     if not isinstance(stores, Mapping):
         yield Violation(
             "the primary stack exports no data_protection output: its data stores cannot be "
@@ -679,17 +865,32 @@ def _parity_check(view: StackView) -> Iterator[Violation]:
             or (store.get("kind") == "s3" and _replication_rule(view, str(store.get("bucket"))))
         )
     ]
+    # A replica or replication rule not known yet may be the store's.
+    maybe = [
+        key
+        for key, store in stores.items()
+        if isinstance(store, Mapping)
+        and (
+            _maybe_replica(store, candidates)
+            or (store.get("kind") == "s3" and _maybe_replication(view, str(store.get("bucket"))))
+        )
+    ]
     for key, store in sorted(stores.items()):
-        if key not in linked:
+        if key not in linked and key not in maybe and not holds_opaque(store):
             kind = store.get("kind") if isinstance(store, Mapping) else "?"
             what = "S3 replication rule" if kind == "s3" else "replica"
             yield Violation(f"{key}: the primary's {kind} data store has no {what} here")
     copy_target = outputs.get("backup_copy_target_arn")
+    if opaque(copy_target):
+        return
     if isinstance(copy_target, str) and copy_target:
         region = copy_target.split(":")[3] if copy_target.count(":") >= 5 else ""
         vault = copy_target.rsplit(":", 1)[-1]
         here = view.stack_tags.get(tag_keys.DR_REGION)
-        if vault not in _vault_names(view) or (here and region and region != here):
+        unnamed = any(opaque(v.props.get("name")) for v in view.of_type(VAULT))
+        if (vault not in _vault_names(view) and not unnamed) or (
+            here and region and region != here
+        ):
             yield Violation(
                 f"the primary copies its backups to {copy_target}, which is not this stack's "
                 "DR vault"

@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from model import tags as tag_keys
-from policies.rules.core import Framework, ResourceView, Rule, Severity, statements
+from policies.rules.core import (
+    Framework,
+    ResourceView,
+    Rule,
+    Severity,
+    dig,
+    holds_opaque,
+    opaque,
+    statements,
+)
 from policies.rules.data import _cmk
 from policies.rules.stack import StackRule, StackView, Violation
 
@@ -34,7 +43,8 @@ MIN_AUDIT_RETENTION_DAYS = 365
 
 def _multi_region(resource: ResourceView) -> Iterator[str]:
     props = resource.props
-    if props.get("isMultiRegionTrail") is not True:
+    multi_region = props.get("isMultiRegionTrail")
+    if not opaque(multi_region) and multi_region is not True:
         yield f"{resource.name}: the trail records one region only"
     if props.get("includeGlobalServiceEvents") is False:
         yield f"{resource.name}: the trail leaves out global service events (IAM, STS)"
@@ -43,7 +53,8 @@ def _multi_region(resource: ResourceView) -> Iterator[str]:
 
 
 def _validation(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("enableLogFileValidation") is not True:
+    validation = resource.props.get("enableLogFileValidation")
+    if not opaque(validation) and validation is not True:
         yield (
             f"{resource.name}: log file validation is off; a changed or deleted log file "
             "would go unnoticed"
@@ -229,12 +240,16 @@ def _recorder_check(view: StackView) -> Iterator[Violation]:
         )
         return
     for recorder in recorders:
+        if opaque(recorder.props.get("recordingGroup")):
+            continue
         group = _recording_group(recorder)
-        if group.get("allSupported") is not True:
+        if not opaque(group.get("allSupported")) and group.get("allSupported") is not True:
             yield Violation(
                 f"{recorder.name}: records only some resource types (set all_supported)",
                 recorder.urn,
             )
+        if opaque(group.get("includeGlobalResourceTypes")):
+            continue
         global_types = group.get("includeGlobalResourceTypes") is True
         if view.role == "primary" and not global_types:
             yield Violation(
@@ -249,12 +264,13 @@ def _recorder_check(view: StackView) -> Iterator[Violation]:
                 recorder.urn,
             )
     names = {str(r.props.get("name")) for r in recorders}
-    started = [
-        s
-        for s in view.of_type(RECORDER_STATUS)
-        if s.region == region and s.props.get("isEnabled") is True
-    ]
-    if not any(str(s.props.get("name")) in names for s in started):
+    statuses = [s for s in view.of_type(RECORDER_STATUS) if s.region == region]
+    started = [s for s in statuses if s.props.get("isEnabled") is True]
+    # A status or recorder named by a value not known yet may be the one that starts it.
+    unsure = any(opaque(r.props.get("name")) for r in recorders) or any(
+        opaque(s.props.get("name")) or opaque(s.props.get("isEnabled")) for s in statuses
+    )
+    if not unsure and not any(str(s.props.get("name")) in names for s in started):
         yield Violation(f"the AWS Config recorder in {region} is never started (recorder status)")
     if not [c for c in view.of_type(DELIVERY_CHANNEL) if c.region == region]:
         yield Violation(f"the AWS Config recorder in {region} has no delivery channel")
@@ -283,30 +299,38 @@ def _trail_buckets(view: StackView) -> list[tuple[ResourceView, ResourceView]]:
 
 
 def _trail_bucket_check(view: StackView) -> Iterator[Violation]:
+    # Lock and logging configurations whose bucket is not known yet may be this bucket's.
+    unsure_lock = any(opaque(lock.props.get("bucket")) for lock in view.of_type(OBJECT_LOCK))
+    unsure_logging = any(opaque(b.props.get("bucket")) for b in view.of_type(BUCKET_LOGGING))
     for trail, bucket in _trail_buckets(view):
         name = str(bucket.props.get("bucket"))
         locks = [lock for lock in view.of_type(OBJECT_LOCK) if lock.props.get("bucket") == name]
-        if bucket.props.get("objectLockEnabled") is not True or not locks:
-            yield Violation(
-                f"{trail.name}: its bucket {name} has no Object Lock; anyone with delete "
-                "rights can remove the audit history",
-                bucket.urn,
-            )
+        enabled = bucket.props.get("objectLockEnabled")
+        if enabled is not True or not locks:
+            unlocked = not opaque(enabled) and enabled is not True
+            if unlocked or (enabled is True and not unsure_lock):
+                yield Violation(
+                    f"{trail.name}: its bucket {name} has no Object Lock; anyone with delete "
+                    "rights can remove the audit history",
+                    bucket.urn,
+                )
         else:
             mode, days = _lock_days(locks[0])
-            if mode != "COMPLIANCE":
+            retention = dig(locks[0].props, "rule", "defaultRetention")
+            if not opaque(mode) and not opaque(retention) and mode != "COMPLIANCE":
                 yield Violation(
                     f"{trail.name}: its bucket {name} locks objects in {mode or 'no'} mode; "
                     "governance mode can be bypassed, compliance mode cannot",
                     locks[0].urn,
                 )
-            if days < MIN_AUDIT_RETENTION_DAYS:
+            if not holds_opaque(retention) and days < MIN_AUDIT_RETENTION_DAYS:
                 yield Violation(
                     f"{trail.name}: its bucket {name} keeps locked log files {days} days, "
                     f"fewer than {MIN_AUDIT_RETENTION_DAYS}",
                     locks[0].urn,
                 )
-        if not any(b.props.get("bucket") == name for b in view.of_type(BUCKET_LOGGING)):
+        logged = any(b.props.get("bucket") == name for b in view.of_type(BUCKET_LOGGING))
+        if not logged and not unsure_logging:
             yield Violation(
                 f"{trail.name}: its bucket {name} has no server access logging: reads of the "
                 "audit history leave no trace",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules.core import Framework, ResourceView, Rule, Severity
+from policies.rules.core import Framework, ResourceView, Rule, Severity, holds_opaque, opaque
 
 RECORD = "aws:route53/record:Record"
 GROUP = "aws:autoscaling/group:Group"
@@ -30,12 +30,17 @@ def _failover_ttl(resource: ResourceView) -> Iterator[str]:
     if not resource.props.get("failoverRoutingPolicies") or resource.props.get("aliases"):
         return  # an alias answers with its target's TTL (60 s for load balancers)
     ttl = resource.props.get("ttl")
+    if opaque(ttl):
+        return
     if not isinstance(ttl, int) or ttl > MAX_FAILOVER_TTL:
         yield f"{resource.name}: TTL {ttl} s; a failover waits that long in resolvers (<= 60 s)"
 
 
 def _elb_health_check(resource: ResourceView) -> Iterator[str]:
-    if resource.props.get("targetGroupArns") and resource.props.get("healthCheckType") != "ELB":
+    health_check = resource.props.get("healthCheckType")
+    if opaque(health_check):
+        return
+    if resource.props.get("targetGroupArns") and health_check != "ELB":
         yield (
             f"{resource.name}: behind a load balancer but replaces instances on EC2 status "
             "only; use the ELB health check"
@@ -45,6 +50,8 @@ def _elb_health_check(resource: ResourceView) -> Iterator[str]:
 def _zones(resource: ResourceView) -> Iterator[str]:
     subnets = resource.props.get("vpcZoneIdentifiers") or []
     zones = resource.props.get("availabilityZones") or []
+    if holds_opaque(subnets) or holds_opaque(zones):
+        return  # subnets or zones not known yet cannot be counted apart
     if len(set(subnets)) < 2 and len(set(zones)) < 2:
         yield f"{resource.name}: launches into one subnet/zone; a zone outage takes it down"
 
@@ -60,7 +67,7 @@ def _https_check_interval(resource: ResourceView) -> Iterator[str]:
     if resource.props.get("type") not in ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"):
         return
     interval = resource.props.get("requestInterval", 30)
-    threshold = resource.props.get("failureThreshold", 3)
+    threshold = resource.props.get("failureThreshold", 3)  # an opaque one is not an int
     if isinstance(interval, int) and isinstance(threshold, int) and interval * threshold > 90:
         yield (
             f"{resource.name}: needs {interval * threshold} s of failures to notice an outage "
