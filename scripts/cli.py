@@ -533,6 +533,25 @@ def _preflight_inputs(
 ) -> tuple[Path, LoadedConfig, SynthResult]:
     """The one stack to preflight, validated and synthesized (its primary too, for a dr
     stack's StackReference)."""
+    directory, loaded, extra = _one_stack(project_dir, stack, config_file)
+    results = synth_all([*extra, loaded])
+    return directory, loaded, next(r for r in results if r.stack == loaded.stack)
+
+
+OneStackOpt = Annotated[
+    str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<name>.yaml).")
+]
+OneConfigOpt = Annotated[
+    Path | None, typer.Option("--config-file", "-c", help="A stack config file.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object on stdout (for CI).")]
+
+
+def _one_stack(
+    project_dir: Path | None, stack: str | None, config_file: Path | None
+) -> tuple[Path, LoadedConfig, list[LoadedConfig]]:
+    """The one AWS stack a command is about (--stack or --config-file), validated, with the
+    stacks it references."""
     if (stack is None) == (config_file is None):
         raise InputError("name one stack: --stack NAME or --config-file FILE")
     directory = (project_dir or find_project_dir(Path.cwd())).resolve()
@@ -541,23 +560,16 @@ def _preflight_inputs(
     )
     loaded = requested[0]
     loaded.aws  # noqa: B018 - raises ConfigError naming the file for a Google Cloud stack
-    results = synth_all([*extra, loaded])
-    return directory, loaded, next(r for r in results if r.stack == loaded.stack)
+    return directory, loaded, extra
 
 
 @app.command()
 def serving(
     *,
-    stack: Annotated[
-        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<name>.yaml).")
-    ] = None,
-    config_file: Annotated[
-        Path | None, typer.Option("--config-file", "-c", help="A stack config file.")
-    ] = None,
+    stack: OneStackOpt = None,
+    config_file: OneConfigOpt = None,
     project_dir: ProjectOpt = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object on stdout (for CI).")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Which region serves (the DR region's fact that failover and failback write) and
     whether the stack may be deployed now: the check its program runs before it registers
@@ -568,13 +580,7 @@ def serving(
     from model.serving import ServingState, conflict, parameter_name
 
     try:
-        if (stack is None) == (config_file is None):
-            raise InputError("name one stack: --stack NAME or --config-file FILE")
-        directory = (project_dir or find_project_dir(Path.cwd())).resolve()
-        requested, _ = resolve_configs(
-            directory, [stack] if stack else [], [config_file] if config_file else [], False
-        )
-        loaded = requested[0]
+        _, loaded, _ = _one_stack(project_dir, stack, config_file)
         config = loaded.aws
     except ConfigError as error:
         err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
@@ -623,16 +629,10 @@ def serving(
 @app.command()
 def preflight(
     *,
-    stack: Annotated[
-        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<name>.yaml).")
-    ] = None,
-    config_file: Annotated[
-        Path | None, typer.Option("--config-file", "-c", help="A stack config file.")
-    ] = None,
+    stack: OneStackOpt = None,
+    config_file: OneConfigOpt = None,
     project_dir: ProjectOpt = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object on stdout (for CI).")
-    ] = False,
+    as_json: JsonOpt = False,
     backend_url: Annotated[
         str | None,
         typer.Option(

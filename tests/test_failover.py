@@ -488,11 +488,17 @@ def test_a_vcpu_quota_below_the_full_dr_capacity_refuses(
 def test_an_unreadable_quota_is_a_warning_not_a_refusal(
     world: World, tmp_path: Path, write_config: ConfigWriter
 ) -> None:
+    import io
+
     world.gaps.vcpu_quota = None  # Service Quotas does not answer
     opts = options(world, tmp_path, write_config, dry_run=True)
-    result = run_operation("failover", world.facts, world.clients(), opts, quiet())
-    assert result.journal.status == "dry-run"
-    assert "unknown" in result.journal.steps[0].detail or "pass" in result.journal.steps[0].detail
+    printed = io.StringIO()
+    result = run_operation(
+        "failover", world.facts, world.clients(), opts, Console(file=printed, width=200)
+    )
+    assert result.journal.status == "dry-run"  # not refused
+    (row,) = [line for line in printed.getvalue().splitlines() if "EC2 vCPU quota" in line]
+    assert "unknown" in row and "need 12" in row
 
 
 def test_no_recent_copy_in_the_dr_vault_refuses(
