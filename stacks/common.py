@@ -71,8 +71,10 @@ def serving_gate(config: StackConfig, prefix: str, tags: Mapping[str, str]) -> p
     registered: it fails with the reason when deploying this stack now would undo or fight a
     failover. Every provider's default tags wait for it, and every resource depends on a
     provider, so a refused deploy creates, updates and deletes nothing. Read through a
-    provider of its own (the gated ones cannot read what gates them); GetParametersByPath
-    answers an empty list, not an error, when no failover has ever written the parameter."""
+    provider of its own (the gated ones cannot read what gates them) with GetParametersByPath
+    ("Retrieve information about one or more parameters under a specified level in a
+    hierarchy", SSM API Reference), which answers an empty list, not an error, when no
+    failover has ever written the parameter (GetParameter would fail: ParameterNotFound)."""
     # It registers nothing; it carries the stack's tags like every provider of the stack.
     reader = tagged_provider(f"{prefix}-serving-reader", config.dr.region, tags)
     found = aws.ssm.get_parameters_by_path_output(
