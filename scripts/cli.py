@@ -58,6 +58,14 @@ def problems_count(problems: Sequence[object]) -> str:
     return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
 
 
+def invalid(error: ConfigError, what: str) -> NoReturn:
+    """Every problem of an invalid input, one a line, and exit 2."""
+    err.print(f"[bold red]invalid {what}[/] ({problems_count(error.problems)}):")
+    for problem in error.problems:
+        err.print(f"  {problem}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_INPUT) from None
+
+
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -141,10 +149,7 @@ def run_synth(
         requested, extra = resolve_configs(directory, stacks, config_files, all_stacks)
         results = synth_all([*extra, *requested])
     except ConfigError as error:
-        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
-        for problem in error.problems:
-            err.print(f"  {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
+        invalid(error, "stack config")
     except (InputError, StackInputError) as error:
         fail(str(error))
     except SynthError as error:
@@ -410,10 +415,7 @@ def _run_ops(action: Callable[[], object], dry_run: bool, yes: bool, what: str) 
     try:
         action()
     except ConfigError as error:
-        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
-        for problem in error.problems:
-            err.print(f"  {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
+        invalid(error, "stack config")
     except (InputError, FactsError, Refused) as error:
         fail(str(error))
     except StepError as error:
@@ -583,10 +585,7 @@ def serving(
         _, loaded, _ = _one_stack(project_dir, stack, config_file)
         config = loaded.aws
     except ConfigError as error:
-        err.print(f"[bold red]invalid stack config[/] ({problems_count(error.problems)}):")
-        for problem in error.problems:
-            err.print(f"  {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
+        invalid(error, "stack config")
     except InputError as error:
         fail(str(error))
     name = parameter_name(config.name)
@@ -745,10 +744,7 @@ def requirements(
         directory = (project_dir or find_project_dir(Path.cwd())).resolve()
         manuals, rows = traceability.load(directory / "requirements.yaml")
     except ConfigError as error:
-        err.print(f"[bold red]invalid requirements[/] ({problems_count(error.problems)}):")
-        for problem in error.problems:
-            err.print(f"  {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
+        invalid(error, "requirements")
     except InputError as error:
         fail(str(error))
     text = traceability.render(manuals, rows)
@@ -790,10 +786,7 @@ def review(
         rule_ids = [r.id for r in ALL_RULES] + [r.id for r in STACK_RULES]
         reviews = kind_review.load(directory, rule_ids)
     except ConfigError as error:
-        err.print(f"[bold red]invalid review records[/] ({problems_count(error.problems)}):")
-        for problem in error.problems:
-            err.print(f"  {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
+        invalid(error, "review records")
     results = run_synth(directory, [], example_configs(directory), True)
     kinds = kind_review.graph_kinds(r.graph for r in results)
     text = kind_review.render(kinds, reviews)

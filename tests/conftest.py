@@ -110,6 +110,28 @@ def aws_client(endpoint: str, service: str, region: str) -> Any:
     )
 
 
+@pytest.fixture
+def moto_clients(moto_endpoint: str) -> Callable[[str, str], Any]:
+    """The session's moto server, emptied, with the Route 53 settings it drops kept
+    (tests/moto_gaps.py); one cached client per (service, region)."""
+    import urllib.request
+
+    from tests.moto_gaps import patch_route53_health_checks
+
+    patch_route53_health_checks()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).close()
+    made: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str) -> Any:
+        if (service, region) not in made:
+            made[service, region] = aws_client(moto_endpoint, service, region)
+        return made[service, region]
+
+    return client
+
+
 def resources(result: SynthResult, typ: str) -> list[dict[str, Any]]:
     return [r for r in result.graph["resources"] if r["type"] == typ]
 

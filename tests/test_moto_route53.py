@@ -19,9 +19,8 @@ import pytest
 
 from policies.evaluate import evaluate_graph
 from scripts.engine import SynthResult
-from tests.conftest import aws_client, resources
+from tests.conftest import resources
 from tests.declared import HC, RECORD, SCHEDULE, Declared, create_dns
-from tests.moto_gaps import patch_route53_health_checks
 from tests.route53_model import Route53Model, SimClock
 
 pytestmark = pytest.mark.moto
@@ -34,23 +33,10 @@ STACK_RULE_CASES = {"aws-route53-alarm-check-followable", "resilience-fence-hold
 
 @pytest.fixture
 def declared(
-    synthesized: dict[str, SynthResult], moto_endpoint: str
+    synthesized: dict[str, SynthResult], moto_clients: Callable[[str, str], Any]
 ) -> tuple[Declared, Callable[[str, str], Any]]:
-    patch_route53_health_checks()
-    clients: dict[tuple[str, str], Any] = {}
-
-    def client(service: str, region: str) -> Any:
-        if (service, region) not in clients:
-            clients[service, region] = aws_client(moto_endpoint, service, region)
-        return clients[service, region]
-
-    import urllib.request
-
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
-    dns = create_dns(client, (synthesized["primary"], synthesized["dr"]), "example.com")
-    return dns, client
+    dns = create_dns(moto_clients, (synthesized["primary"], synthesized["dr"]), "example.com")
+    return dns, moto_clients
 
 
 def test_declared_checks_round_trip_with_their_cloudwatch_and_fence_settings(

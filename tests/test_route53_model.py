@@ -5,15 +5,12 @@ exists to show (a fence raised with one datapoint lapses a minute later)."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.conftest import aws_client
-from tests.moto_gaps import patch_route53_health_checks
 from tests.route53_model import Route53Model, SimClock
 
 pytestmark = pytest.mark.moto
@@ -33,19 +30,8 @@ TRUST = {
 
 
 @pytest.fixture
-def client(moto_endpoint: str) -> Callable[[str, str], Any]:
-    patch_route53_health_checks()
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    ).close()
-    made: dict[tuple[str, str], Any] = {}
-
-    def make(service: str, region: str) -> Any:
-        if (service, region) not in made:
-            made[service, region] = aws_client(moto_endpoint, service, region)
-        return made[service, region]
-
-    return make
+def client(moto_clients: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+    return moto_clients
 
 
 def start() -> SimClock:

@@ -110,10 +110,10 @@ def program(config: StackConfig, stack: str) -> None:
     prefix = name_prefix(config)
     # ... and for the DR region's serving fact (model/serving.py): nothing is registered while
     # a failover is under way, or when this file would undo one.
-    checks.append(serving_gate(config, prefix, stack_tags(config, stack)))
+    tags = stack_tags(config, stack)
+    checks.append(serving_gate(config, prefix, tags))
     # The DR provider's tags wait for the checks: every resource depends on the provider, so
     # nothing is created until the primary is confirmed to be the one this stack expects.
-    tags = stack_tags(config, stack)
     gated_tags = pulumi.Output.all(*checks).apply(lambda _: tags)
     base = RegionalFoundation(
         prefix,

@@ -80,7 +80,8 @@ def program(config: StackConfig, stack: str) -> None:
     prefix = name_prefix(config)
     # Every provider's tags wait for the DR region's serving fact: nothing is registered while
     # a failover is under way or the DR region serves (model/serving.py).
-    tags = gated(serving_gate(config, prefix, stack_tags(config, stack)), stack_tags(config, stack))
+    plain_tags = stack_tags(config, stack)
+    tags = gated(serving_gate(config, prefix, plain_tags), plain_tags)
     base = RegionalFoundation(
         prefix,
         FoundationArgs(
